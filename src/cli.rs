@@ -1,0 +1,98 @@
+//! The command line: one variant per subcommand, raw flags only; `lib::run` validates.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// logwacht: audits a school's sign-in, email and web logs the way its ICT protocol
+/// demands, and no further.
+#[derive(Debug, Parser)]
+#[command(name = "logwacht", version, about)]
+pub struct Cli {
+    /// The workspace configuration (default: ./logwacht.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Take this as the current time (RFC 3339 or YYYY-MM-DD) everywhere.
+    #[arg(long, global = true, value_name = "TIME")]
+    pub now: Option<String>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a workspace: logwacht.toml, the store and reference folders.
+    Init(InitArgs),
+    /// Read log files (or folders of them) into the store.
+    Ingest(IngestArgs),
+    /// Write a fictional school's logs in the real native formats.
+    Generate(GenerateArgs),
+    /// Run the whole job on a generated school in a fresh folder and summarise.
+    Demo(DemoArgs),
+}
+
+/// `logwacht init`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the workspace.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The school's mail domains (default: school.example).
+    #[arg(long = "mail-domain", value_name = "DOMAIN")]
+    pub mail_domains: Vec<String>,
+}
+
+/// `logwacht ingest`
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Only accept files of this source: signin, email or web.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Read the files as this format instead of sniffing it.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// The year of syslog stamps that have none (default: inferred from --now).
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Files or folders.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `logwacht generate`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// People in the school (pupils, staff, counsellors; parents come on top).
+    #[arg(long, default_value_t = 300)]
+    pub people: u32,
+    /// Days of logs.
+    #[arg(long, default_value_t = 35)]
+    pub days: u32,
+    /// Seed: the same seed writes the same school.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The first day (default: --days before --now).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `logwacht demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The workspace folder to create (default: a new folder under the system temp dir).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// People in the demo school.
+    #[arg(long, default_value_t = 300)]
+    pub people: u32,
+    /// Seed of the demo school.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}

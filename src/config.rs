@@ -1,0 +1,464 @@
+//! The workspace configuration: `logwacht.toml`, found in the current directory or given
+//! with `--config`. Defaults come from `../shared/POLICY.md`; paths are relative to the
+//! file. [`TEMPLATE`] is what `logwacht init` writes: every setting, commented.
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::error::ConfigError;
+
+/// The file name commands look for.
+pub const FILE_NAME: &str = "logwacht.toml";
+
+/// What `logwacht init` writes.
+pub const TEMPLATE: &str = r#"# logwacht.toml: the settings of one school's logwacht workspace.
+# Paths are relative to this file. Requirement ids (RET-1, GEO-2, ...) point into the
+# policy the pipeline enforces; article numbers into the school's ICT protocol.
+
+[store]
+# The day-partitioned Parquet store: <dir>/<source>/date=YYYY-MM-DD/part-*.parquet.
+dir = "store"
+
+[reference]
+# Reference files: people.csv (address, role, display_name, class) with role one of
+# pupil | staff | counsellor | parent | shared-mailbox; travel_exceptions.csv.
+dir = "reference"
+
+[retention]
+# RET-1 (003 art. 6.7): logging data is kept this many days and no longer.
+days = 28
+# RET-2 (003 art. 6.7): a hold for a concrete case lasts at most this many days.
+max_hold_days = 90
+
+[ingest]
+# Events more than this many minutes after "now" are rejected as lying in the future.
+future_tolerance_minutes = 60
+# Rows per Arrow batch handed from a parser to the Parquet writer.
+batch_rows = 65536
+
+[school]
+# The school's time zone: school hours, holidays, syslog stamps without zone, travel days.
+timezone = "Europe/Brussels"
+# The school's own mail domains (MAIL-1, MAIL-5).
+mail_domains = ["school.example"]
+# School hours, local time, on school days (WEB-3: 000 par. 6.4).
+day_start = "08:25"
+day_end = "16:00"
+school_days = ["mon", "tue", "wed", "thu", "fri"]
+# School holidays, local dates, inclusive: ["2026-12-21..2027-01-03", ...].
+holidays = []
+# MAIL-8 (004): no mail from staff to parents after this time or at weekends.
+parent_mail_until = "17:00"
+
+[geo]
+# GEO-1 (000 par. 6.5): sign-in works only from Belgium and its neighbours.
+allowed_countries = ["BE", "NL", "FR", "DE", "LU"]
+# GEO-2 (000 par. 6.5): travel further must be reported this many days ahead.
+travel_lead_days = 21
+# GEO-3 (000 par. 6.5): travel in July or August must be reported by this day (MM-DD).
+summer_deadline = "06-10"
+
+[mail]
+# MAIL-1 (003 art. 11.1-11.3; 001 par. 3.2-3.3): private mail providers.
+private_domains = ["gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.be", "live.com", "live.be", "msn.com", "yahoo.com", "yahoo.fr", "icloud.com", "me.com", "proton.me", "protonmail.com", "skynet.be", "telenet.be"]
+"#;
+
+fn default_days() -> u32 {
+    28
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// The store folder.
+    #[serde(default = "default_store")]
+    pub dir: PathBuf,
+}
+fn default_store() -> PathBuf {
+    "store".into()
+}
+
+/// `[reference]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceSection {
+    /// The reference folder.
+    #[serde(default = "default_reference")]
+    pub dir: PathBuf,
+}
+fn default_reference() -> PathBuf {
+    "reference".into()
+}
+
+/// `[retention]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSection {
+    /// RET-1: days kept.
+    #[serde(default = "default_days")]
+    pub days: u32,
+    /// RET-2: longest hold in days.
+    #[serde(default = "default_max_hold")]
+    pub max_hold_days: u32,
+}
+fn default_max_hold() -> u32 {
+    90
+}
+
+/// `[ingest]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSection {
+    /// Minutes an event may lie after now.
+    #[serde(default = "default_tolerance")]
+    pub future_tolerance_minutes: u32,
+    /// Rows per batch.
+    #[serde(default = "default_batch_rows")]
+    pub batch_rows: usize,
+}
+fn default_tolerance() -> u32 {
+    60
+}
+fn default_batch_rows() -> usize {
+    65536
+}
+
+/// `[school]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchoolSection {
+    /// IANA zone name.
+    #[serde(default = "default_tz")]
+    pub timezone: String,
+    /// The school's mail domains.
+    #[serde(default)]
+    pub mail_domains: Vec<String>,
+    /// Start of the school day, HH:MM.
+    #[serde(default = "default_day_start")]
+    pub day_start: String,
+    /// End of the school day, HH:MM.
+    #[serde(default = "default_day_end")]
+    pub day_end: String,
+    /// School days: mon..sun.
+    #[serde(default = "default_school_days")]
+    pub school_days: Vec<String>,
+    /// Holiday ranges `YYYY-MM-DD..YYYY-MM-DD`.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// MAIL-8 cut-off, HH:MM.
+    #[serde(default = "default_parent_until")]
+    pub parent_mail_until: String,
+}
+fn default_tz() -> String {
+    "Europe/Brussels".into()
+}
+fn default_day_start() -> String {
+    "08:25".into()
+}
+fn default_day_end() -> String {
+    "16:00".into()
+}
+fn default_school_days() -> Vec<String> {
+    ["mon", "tue", "wed", "thu", "fri"]
+        .map(String::from)
+        .to_vec()
+}
+fn default_parent_until() -> String {
+    "17:00".into()
+}
+
+/// `[geo]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeoSection {
+    /// GEO-1 allowed ISO-2 codes.
+    #[serde(default = "default_countries")]
+    pub allowed_countries: Vec<String>,
+    /// GEO-2 lead time in days.
+    #[serde(default = "default_lead")]
+    pub travel_lead_days: u32,
+    /// GEO-3 deadline, MM-DD.
+    #[serde(default = "default_deadline")]
+    pub summer_deadline: String,
+}
+fn default_countries() -> Vec<String> {
+    ["BE", "NL", "FR", "DE", "LU"].map(String::from).to_vec()
+}
+fn default_lead() -> u32 {
+    21
+}
+fn default_deadline() -> String {
+    "06-10".into()
+}
+
+/// `[mail]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSection {
+    /// MAIL-1 private providers.
+    #[serde(default)]
+    pub private_domains: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    store: StoreSection,
+    reference: ReferenceSection,
+    retention: RetentionSection,
+    ingest: IngestSection,
+    school: SchoolSection,
+    geo: GeoSection,
+    mail: MailSection,
+}
+
+/// A validated configuration with absolute paths.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The `logwacht.toml` it came from.
+    pub path: PathBuf,
+    /// The store folder.
+    pub store_dir: PathBuf,
+    /// The reference folder.
+    pub reference_dir: PathBuf,
+    /// RET-1 window in days.
+    pub retention_days: u32,
+    /// RET-2 longest hold.
+    pub max_hold_days: u32,
+    /// Future tolerance in minutes.
+    pub future_tolerance_minutes: u32,
+    /// Rows per batch.
+    pub batch_rows: usize,
+    /// The school's zone.
+    pub timezone: Tz,
+    /// School mail domains, lower-case.
+    pub mail_domains: Vec<String>,
+    /// School day start.
+    pub day_start: NaiveTime,
+    /// School day end.
+    pub day_end: NaiveTime,
+    /// School days (0 = Monday).
+    pub school_days: Vec<u32>,
+    /// Holiday ranges, inclusive.
+    pub holidays: Vec<(chrono::NaiveDate, chrono::NaiveDate)>,
+    /// MAIL-8 cut-off.
+    pub parent_mail_until: NaiveTime,
+    /// GEO-1 countries, upper-case.
+    pub allowed_countries: Vec<String>,
+    /// GEO-2 lead.
+    pub travel_lead_days: u32,
+    /// GEO-3 deadline (month, day).
+    pub summer_deadline: (u32, u32),
+    /// MAIL-1 private providers, lower-case.
+    pub private_domains: Vec<String>,
+}
+
+impl Config {
+    /// Finds and loads the configuration: `--config PATH`, else `./logwacht.toml`.
+    pub fn find(flag: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = match flag {
+            Some(p) => p.to_path_buf(),
+            None => PathBuf::from(FILE_NAME),
+        };
+        if !path.exists() {
+            return Err(ConfigError::NotFound { path });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Config::parse(&path, &text)
+    }
+
+    /// Parses and validates `text`, read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            message: e.message().to_string(),
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = if base.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base
+        };
+        let base = std::path::absolute(&base).unwrap_or(base);
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.into(),
+            message,
+        };
+        let time = |key: &str, v: &str| {
+            NaiveTime::parse_from_str(v, "%H:%M")
+                .map_err(|_| invalid(format!("{key} = {v:?} is not a time HH:MM")))
+        };
+        let timezone: Tz = raw.school.timezone.parse().map_err(|_| {
+            invalid(format!(
+                "school.timezone = {:?} is not an IANA time zone",
+                raw.school.timezone
+            ))
+        })?;
+        if raw.retention.days == 0 {
+            return Err(invalid(
+                "retention.days = 0; it must be at least 1 (RET-1)".into(),
+            ));
+        }
+        if raw.ingest.batch_rows == 0 {
+            return Err(invalid(
+                "ingest.batch_rows = 0; it must be at least 1".into(),
+            ));
+        }
+        let mut allowed_countries = Vec::new();
+        for c in &raw.geo.allowed_countries {
+            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return Err(invalid(format!(
+                    "geo.allowed_countries has {c:?}, not an ISO 3166 alpha-2 code"
+                )));
+            }
+            allowed_countries.push(c.to_ascii_uppercase());
+        }
+        let deadline = raw
+            .geo
+            .summer_deadline
+            .split_once('-')
+            .and_then(|(m, d)| Some((m.parse::<u32>().ok()?, d.parse::<u32>().ok()?)))
+            .filter(|(m, d)| chrono::NaiveDate::from_ymd_opt(2024, *m, *d).is_some())
+            .ok_or_else(|| {
+                invalid(format!(
+                    "geo.summer_deadline = {:?} is not a day MM-DD",
+                    raw.geo.summer_deadline
+                ))
+            })?;
+        let mut school_days = Vec::new();
+        for d in &raw.school.school_days {
+            let i = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                .iter()
+                .position(|x| x.eq_ignore_ascii_case(d))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "school.school_days has {d:?}; use mon, tue, ..., sun"
+                    ))
+                })?;
+            school_days.push(i as u32);
+        }
+        let mut holidays = Vec::new();
+        for h in &raw.school.holidays {
+            let (a, b) = h.split_once("..").unwrap_or((h, h));
+            let date = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d");
+            match (date(a), date(b)) {
+                (Ok(a), Ok(b)) if a <= b => holidays.push((a, b)),
+                _ => {
+                    return Err(invalid(format!(
+                        "school.holidays has {h:?}; use YYYY-MM-DD..YYYY-MM-DD"
+                    )));
+                }
+            }
+        }
+        let lower = |v: &[String]| {
+            v.iter()
+                .map(|d| d.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        };
+        Ok(Config {
+            path: path.into(),
+            store_dir: base.join(&raw.store.dir),
+            reference_dir: base.join(&raw.reference.dir),
+            retention_days: raw.retention.days,
+            max_hold_days: raw.retention.max_hold_days,
+            future_tolerance_minutes: raw.ingest.future_tolerance_minutes,
+            batch_rows: raw.ingest.batch_rows,
+            timezone,
+            mail_domains: lower(&raw.school.mail_domains),
+            day_start: time("school.day_start", &raw.school.day_start)?,
+            day_end: time("school.day_end", &raw.school.day_end)?,
+            school_days,
+            holidays,
+            parent_mail_until: time("school.parent_mail_until", &raw.school.parent_mail_until)?,
+            allowed_countries,
+            travel_lead_days: raw.geo.travel_lead_days,
+            summer_deadline: deadline,
+            private_domains: lower(&raw.mail.private_domains),
+        })
+    }
+}
+
+/// Creates a workspace in `dir`: `logwacht.toml`, the store and reference folders with
+/// empty reference files. Refuses to overwrite an existing `logwacht.toml`.
+pub fn init(dir: &Path, mail_domains: Option<&[String]>) -> Result<PathBuf, ConfigError> {
+    fn create(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
+        move |source| ConfigError::Create {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(create(dir))?;
+    let cfg = dir.join(FILE_NAME);
+    if cfg.exists() {
+        return Err(ConfigError::Exists { path: cfg });
+    }
+    let mut text = TEMPLATE.to_string();
+    if let Some(domains) = mail_domains.filter(|d| !d.is_empty()) {
+        let list: Vec<String> = domains.iter().map(|d| format!("{d:?}")).collect();
+        text = text.replace(
+            "mail_domains = [\"school.example\"]",
+            &format!("mail_domains = [{}]", list.join(", ")),
+        );
+    }
+    for sub in ["store", "reference"] {
+        let p = dir.join(sub);
+        std::fs::create_dir_all(&p).map_err(create(&p))?;
+    }
+    let files = [
+        ("reference/people.csv", "address,role,display_name,class\n"),
+        (
+            "reference/travel_exceptions.csv",
+            "person,countries,first_day,last_day,requested_on,approved_by,note\n",
+        ),
+    ];
+    for (name, header) in files {
+        let p = dir.join(name);
+        if !p.exists() {
+            std::fs::write(&p, header).map_err(create(&p))?;
+        }
+    }
+    std::fs::write(&cfg, text).map_err(create(&cfg))?;
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_parses_to_policy_defaults() {
+        let c = Config::parse(Path::new("/ws/logwacht.toml"), TEMPLATE).unwrap();
+        assert_eq!(c.retention_days, 28);
+        assert_eq!(c.allowed_countries, ["BE", "NL", "FR", "DE", "LU"]);
+        assert_eq!((c.travel_lead_days, c.summer_deadline), (21, (6, 10)));
+        assert_eq!(c.timezone, chrono_tz::Europe::Brussels);
+        assert_eq!(c.store_dir, Path::new("/ws/store"));
+        assert!(c.private_domains.contains(&"gmail.com".to_string()));
+        assert_eq!(c.school_days, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn bad_settings_are_named_with_their_value() {
+        let bad = TEMPLATE.replace(
+            "timezone = \"Europe/Brussels\"",
+            "timezone = \"Europe/Gent\"",
+        );
+        let err = Config::parse(Path::new("x.toml"), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Europe/Gent"), "{err}");
+        let bad = TEMPLATE.replace("\"LU\"]", "\"LUX\"]");
+        let err = Config::parse(Path::new("x.toml"), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("LUX"), "{err}");
+        let bad = TEMPLATE.replace("days = 28", "days = 28\nweeks = 4");
+        assert!(Config::parse(Path::new("x.toml"), &bad).is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! `logwacht demo`: the whole job on a generated school, in a fresh workspace folder.
+//!
+//! generate (a school of `--people`, 35 days) -> init -> the nightly ingest of each day's
+//! files (at 03:00 the next morning, as cron would) -> summary. The stages that later
+//! issues add (purge, audit, case, verify-log) join this sequence as they land.
+use std::path::PathBuf;
+
+use chrono::{Duration, NaiveDate, TimeZone};
+
+use crate::cli::DemoArgs;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{EXIT_OK, Error, StoreError};
+use crate::generate::{self, Spec};
+use crate::ingest::{IngestOptions, IngestStats};
+use crate::schema::Source;
+
+/// What the demo did, for its summary and for tests.
+#[derive(Debug, Default)]
+pub struct DemoOutcome {
+    /// The workspace folder.
+    pub dir: PathBuf,
+    /// Every nightly ingest, merged.
+    pub ingest: IngestStats,
+    /// Days ingested.
+    pub nights: usize,
+}
+
+fn fresh_dir(args: &DemoArgs, clock: &Clock) -> PathBuf {
+    if let Some(d) = &args.dir {
+        return d.clone();
+    }
+    let base = std::env::temp_dir().join(format!(
+        "logwacht-demo-{}",
+        clock.now().format("%Y%m%dT%H%M%S")
+    ));
+    let mut dir = base.clone();
+    let mut i = 2;
+    while dir.exists() {
+        dir = PathBuf::from(format!("{}-{i}", base.display()));
+        i += 1;
+    }
+    dir
+}
+
+/// Runs the demo and returns what it did.
+pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
+    let dir = fresh_dir(args, clock);
+    if dir.join(crate::config::FILE_NAME).exists() {
+        return Err(Error::Usage(format!(
+            "{} already holds a workspace; name a new folder with --dir",
+            dir.display()
+        )));
+    }
+    let tz = chrono_tz::Europe::Brussels;
+    let spec = Spec {
+        people: args.people,
+        seed: args.seed,
+        ..Spec::default()
+    };
+    let data = dir.join("school");
+    let school = generate::write(&data, &spec, clock.now())?;
+    print!("{}", school.render());
+    let cfg_path = crate::config::init(&dir, Some(std::slice::from_ref(&spec.domain)))?;
+    // The generated directory of people and travel exceptions are the school's reference files.
+    for f in ["people.csv", "travel_exceptions.csv"] {
+        let (from, to) = (
+            data.join("reference").join(f),
+            dir.join("reference").join(f),
+        );
+        std::fs::copy(&from, &to).map_err(StoreError::io("copy", &to))?;
+    }
+    let config = Config::find(Some(&cfg_path))?;
+    let mut outcome = DemoOutcome {
+        dir: dir.clone(),
+        ..Default::default()
+    };
+    let (Some(first), Some(last)) = (school.first_day, school.last_day) else {
+        return Ok(outcome);
+    };
+    let mut day = first;
+    while day <= last {
+        let files = day_files(&data, day)?;
+        // The nightly job: 03:00 the next morning, school time.
+        let night = (day + Duration::days(1))
+            .and_hms_opt(3, 0, 0)
+            .unwrap_or_default();
+        let now = tz
+            .from_local_datetime(&night)
+            .earliest()
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|| clock.now());
+        let stats = crate::ingest_paths(
+            &config,
+            &Clock::fixed(now),
+            &files,
+            &IngestOptions::default(),
+        )?;
+        outcome.ingest.files.extend(stats.files);
+        outcome.nights += 1;
+        day += Duration::days(1);
+    }
+    Ok(outcome)
+}
+
+fn day_files(data: &std::path::Path, day: NaiveDate) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    for sub in ["signin", "email", "web"] {
+        let dir = data.join("logs").join(sub);
+        for f in crate::store::list_files(&dir)? {
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.contains(&day.to_string()) {
+                files.push(f);
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// `logwacht demo`.
+pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
+    let started = std::time::Instant::now();
+    let outcome = execute(args, clock)?;
+    println!("workspace: {}", outcome.dir.display());
+    println!("nightly ingests: {}", outcome.nights);
+    let totals = outcome.ingest.totals();
+    for source in Source::ALL {
+        let t = totals.get(&source).cloned().unwrap_or_default();
+        println!(
+            "  {:<7} {:>10} rows stored, {:>6} rejected, {:>8} expired",
+            source.name(),
+            t.stored,
+            t.rejected_total(),
+            t.expired
+        );
+    }
+    println!("store: {}", outcome.dir.join("store").display());
+    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,568 @@
+//! Ingest: log files in, day partitions of the store out.
+//!
+//! ```text
+//! file --sha256--> ledger knows it? --yes--> "already stored"
+//!   |no
+//!   +--sniff--> Format --parser--> records --Sink--> per-day RecordBatches --PartWriter--> _tmp/*.parquet
+//!                                     | expired (RET-1) / rejected (file, line, reason, raw)
+//!   publish: rename parts and rejected files into place, then append the ledger line (commit)
+//! ```
+pub mod combined;
+pub mod csv_input;
+pub mod exchange_online;
+pub mod exchange_server;
+pub mod json_records;
+pub mod lines;
+pub mod postfix;
+pub mod record;
+pub mod signin_csv;
+pub mod signin_json;
+pub mod sink;
+pub mod squid;
+pub mod time;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, IngestError, StoreError};
+use crate::schema::Source;
+use crate::store::ledger::{Ledger, LedgerEntry};
+use crate::store::{Store, publish};
+use record::{EmailBatcher, Provenance, SigninBatcher, WebBatcher};
+use sink::{FileCounts, Sink, Window};
+
+/// The log formats logwacht reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// Microsoft Graph `signIn` JSON.
+    GraphJson,
+    /// Azure Monitor diagnostic-settings export of sign-in logs.
+    AzureDiagnostic,
+    /// Log Analytics "Export to CSV" of `SigninLogs`.
+    LogAnalyticsCsv,
+    /// `Get-MessageTrace | Export-Csv`.
+    ExoTraceCsv,
+    /// Exchange admin centre message trace report (CSV).
+    ExoReportCsv,
+    /// Exchange Online message trace as JSON.
+    ExoTraceJson,
+    /// Exchange Server message tracking log.
+    ExchangeTracking,
+    /// Postfix syslog.
+    Postfix,
+    /// Squid native access.log.
+    Squid,
+    /// Apache/Nginx combined (or common) log format.
+    Combined,
+}
+
+impl Format {
+    /// Every format, in the order sniffing tries them.
+    pub const ALL: [Format; 10] = [
+        Format::AzureDiagnostic,
+        Format::GraphJson,
+        Format::ExoTraceJson,
+        Format::LogAnalyticsCsv,
+        Format::ExoTraceCsv,
+        Format::ExoReportCsv,
+        Format::ExchangeTracking,
+        Format::Postfix,
+        Format::Squid,
+        Format::Combined,
+    ];
+
+    /// The name used in `--format`, the store and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::GraphJson => "graph-json",
+            Format::AzureDiagnostic => "azure-diagnostic",
+            Format::LogAnalyticsCsv => "loganalytics-csv",
+            Format::ExoTraceCsv => "exo-trace-csv",
+            Format::ExoReportCsv => "exo-report-csv",
+            Format::ExoTraceJson => "exo-trace-json",
+            Format::ExchangeTracking => "exchange-tracking",
+            Format::Postfix => "postfix",
+            Format::Squid => "squid",
+            Format::Combined => "combined",
+        }
+    }
+
+    /// Parses a `--format` value.
+    pub fn parse(text: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == text)
+    }
+
+    /// The store table this format's rows go to.
+    pub fn source(self) -> Source {
+        match self {
+            Format::GraphJson | Format::AzureDiagnostic | Format::LogAnalyticsCsv => Source::Signin,
+            Format::ExoTraceCsv
+            | Format::ExoReportCsv
+            | Format::ExoTraceJson
+            | Format::ExchangeTracking
+            | Format::Postfix => Source::Email,
+            Format::Squid | Format::Combined => Source::Web,
+        }
+    }
+
+    /// All format names, comma-separated (for error messages).
+    pub fn all_names() -> String {
+        Format::ALL.map(Format::name).join(", ")
+    }
+}
+
+/// How much of a file sniffing looks at.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Guesses the format of a file from its first bytes.
+pub fn sniff(head: &[u8]) -> Option<Format> {
+    let head = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
+    let text = String::from_utf8_lossy(head);
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        let mut first = None;
+        let _ = json_records::split::<()>(&mut trimmed.as_bytes(), &mut |r| {
+            if first.is_none() && !r.truncated {
+                first = serde_json::from_slice::<serde_json::Value>(r.bytes).ok();
+            }
+            Ok(())
+        });
+        let v = first?;
+        return if signin_json::is_diagnostic(&v) && signin_json::looks_like_signin(&v) {
+            Some(Format::AzureDiagnostic)
+        } else if signin_json::looks_like_signin(&v) {
+            Some(Format::GraphJson)
+        } else if exchange_online::is_trace_json(&v) {
+            Some(Format::ExoTraceJson)
+        } else {
+            None
+        };
+    }
+    if let Ok((Some(cols), _)) = csv_input::read_header(&mut trimmed.as_bytes(), b',') {
+        if signin_csv::is_header(&cols) {
+            return Some(Format::LogAnalyticsCsv);
+        }
+        if exchange_online::is_trace_header(&cols) {
+            return Some(Format::ExoTraceCsv);
+        }
+        if exchange_online::is_report_header(&cols) {
+            return Some(Format::ExoReportCsv);
+        }
+        if exchange_server::is_header(&cols) {
+            return Some(Format::ExchangeTracking);
+        }
+    }
+    let lines: Vec<&str> = trimmed
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(50)
+        .collect();
+    // The last line of the sniffed bytes may be cut off.
+    let whole = if head.len() >= SNIFF_BYTES && lines.len() > 1 {
+        &lines[..lines.len() - 1]
+    } else {
+        &lines[..]
+    };
+    if whole.iter().any(|l| postfix::sniff(l)) {
+        return Some(Format::Postfix);
+    }
+    let first = whole.first()?;
+    if squid::sniff(first) {
+        return Some(Format::Squid);
+    }
+    if combined::sniff(first) {
+        return Some(Format::Combined);
+    }
+    None
+}
+
+/// What `ingest` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Only accept files of this source.
+    pub source: Option<Source>,
+    /// Read every file as this format instead of sniffing.
+    pub format: Option<Format>,
+    /// The year of syslog stamps without one.
+    pub year: Option<i32>,
+    /// Draw a progress bar (only on a terminal).
+    pub progress: bool,
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileOutcome {
+    /// The file, absolute.
+    pub file: String,
+    /// `stored`, `already stored` or `error`.
+    pub status: &'static str,
+    /// The format it was read as.
+    pub format: Option<&'static str>,
+    /// The table its rows went to.
+    pub source: Option<Source>,
+    /// Row counts.
+    pub counts: FileCounts,
+    /// Why the file as a whole failed.
+    pub error: Option<String>,
+}
+
+/// The outcome of one `ingest` run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestStats {
+    /// Per file, in the order read.
+    pub files: Vec<FileOutcome>,
+}
+
+impl IngestStats {
+    /// Totals per source: stored, expired, rejected.
+    pub fn totals(&self) -> BTreeMap<Source, FileCounts> {
+        let mut out: BTreeMap<Source, FileCounts> = BTreeMap::new();
+        for f in &self.files {
+            if let Some(s) = f.source {
+                let t = out.entry(s).or_default();
+                t.stored += f.counts.stored;
+                t.expired += f.counts.expired;
+                t.skipped += f.counts.skipped;
+                for (reason, n) in &f.counts.rejected {
+                    *t.rejected.entry(reason.clone()).or_default() += n;
+                }
+            }
+        }
+        out
+    }
+
+    /// Files that failed as a whole.
+    pub fn failed(&self) -> usize {
+        self.files.iter().filter(|f| f.status == "error").count()
+    }
+}
+
+/// Everything ingest needs besides the files.
+#[derive(Debug, Clone)]
+pub struct IngestContext {
+    /// The store.
+    pub store: Store,
+    /// The accepted time window.
+    pub window: Window,
+    /// The school's zone (syslog stamps).
+    pub timezone: Tz,
+    /// Rows per batch.
+    pub batch_rows: usize,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// Expands folders into their files (sorted, hidden files skipped).
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            let mut found = Vec::new();
+            while let Some(dir) = stack.pop() {
+                let entries = std::fs::read_dir(&dir).map_err(|e| IngestError::Read {
+                    path: dir.clone(),
+                    source: e,
+                })?;
+                for e in entries {
+                    let e = e.map_err(|e| IngestError::Read {
+                        path: dir.clone(),
+                        source: e,
+                    })?;
+                    let path = e.path();
+                    if e.file_name().to_string_lossy().starts_with('.') {
+                        continue;
+                    }
+                    if path.is_dir() {
+                        stack.push(path)
+                    } else {
+                        found.push(path)
+                    }
+                }
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn hash_file(path: &Path) -> Result<(String, u64, Vec<u8>), IngestError> {
+    let read = |e| IngestError::Read {
+        path: path.into(),
+        source: e,
+    };
+    let mut f = File::open(path).map_err(read)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut head = Vec::new();
+    let mut total = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(read)?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < SNIFF_BYTES {
+            let take = n.min(SNIFF_BYTES - head.len());
+            head.extend_from_slice(&buf[..take]);
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), total, head))
+}
+
+/// Reads the files into the store. The caller holds the store lock. A file that fails as
+/// a whole is reported in its outcome; the other files still go in.
+pub fn run(
+    ctx: &IngestContext,
+    ledger: &mut Ledger,
+    files: &[PathBuf],
+    opts: &IngestOptions,
+) -> Result<IngestStats, Error> {
+    let mut stats = IngestStats::default();
+    for path in files {
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        let outcome = match ingest_file(ctx, ledger, &abs, opts) {
+            Ok(o) => o,
+            Err(Error::Store(e)) => return Err(Error::Store(e)),
+            Err(e) => FileOutcome {
+                file: abs.display().to_string(),
+                status: "error",
+                format: None,
+                source: None,
+                counts: FileCounts::default(),
+                error: Some(e.to_string()),
+            },
+        };
+        stats.files.push(outcome);
+    }
+    Ok(stats)
+}
+
+fn ingest_file(
+    ctx: &IngestContext,
+    ledger: &mut Ledger,
+    path: &Path,
+    opts: &IngestOptions,
+) -> Result<FileOutcome, Error> {
+    let (sha, bytes, head) = hash_file(path)?;
+    let file = path.display().to_string();
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Err(IngestError::NotThisFormat {
+            path: path.into(),
+            format: "any",
+            reason: "the file is UTF-16; save it as UTF-8 (PowerShell: Export-Csv -Encoding utf8)"
+                .into(),
+        }
+        .into());
+    }
+    let format = match opts.format {
+        Some(f) => f,
+        None => sniff(&head).ok_or_else(|| IngestError::UnknownFormat {
+            path: path.into(),
+            tried: Format::all_names(),
+        })?,
+    };
+    if let Some(wanted) = opts.source.filter(|s| *s != format.source()) {
+        return Err(IngestError::WrongSource {
+            path: path.into(),
+            format: format.name(),
+            actual: format.source().name(),
+            wanted: wanted.name(),
+        }
+        .into());
+    }
+    if ledger.contains(&sha) {
+        return Ok(FileOutcome {
+            file,
+            status: "already stored",
+            format: Some(format.name()),
+            source: Some(format.source()),
+            counts: FileCounts::default(),
+            error: None,
+        });
+    }
+    let stem = sha[..16].to_string();
+    let prov = Provenance {
+        format: format.name(),
+        file: Arc::from(file.as_str()),
+    };
+    let reader = File::open(path).map_err(|e| IngestError::Read {
+        path: path.into(),
+        source: e,
+    })?;
+    let progress = crate::progress::bar(opts.progress, bytes, path);
+    let mut input = BufReader::with_capacity(1 << 20, progress.wrap_read(reader));
+    let syslog = postfix::SyslogTime {
+        tz: ctx.timezone,
+        year: opts.year,
+        now_us: ctx.window.now_us,
+    };
+    let (counts, parts, rejects) = match format.source() {
+        Source::Signin => {
+            let mut sink =
+                Sink::<SigninBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
+            match format {
+                Format::LogAnalyticsCsv => signin_csv::read(&mut input, &mut sink)?,
+                _ => signin_json::read(&mut input, &mut sink)?,
+            }
+            sink.finish()?
+        }
+        Source::Email => {
+            let mut sink =
+                Sink::<EmailBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
+            match format {
+                Format::ExoTraceJson => exchange_online::read_json(&mut input, &mut sink)?,
+                Format::ExchangeTracking => exchange_server::read(&mut input, &mut sink)?,
+                Format::Postfix => postfix::read(&mut input, &mut sink, syslog)?,
+                _ => exchange_online::read_csv_file(&mut input, &mut sink)?,
+            }
+            sink.finish()?
+        }
+        Source::Web => {
+            let mut sink =
+                Sink::<WebBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
+            match format {
+                Format::Combined => combined::read(&mut input, &mut sink)?,
+                _ => squid::read(&mut input, &mut sink)?,
+            }
+            sink.finish()?
+        }
+    };
+    progress.finish_and_clear();
+    // Publish, then commit: a crash before the ledger line leaves parts whose hash the
+    // ledger does not know, and the next lock removes them (store::recover).
+    let mut published = Vec::new();
+    for p in &parts {
+        publish(&p.tmp, &p.dest)?;
+        published.push(relative(ctx.store.root(), &p.dest));
+    }
+    for r in &rejects {
+        publish(&r.tmp, &r.dest)?;
+    }
+    let entry = LedgerEntry {
+        sha256: sha,
+        bytes,
+        file: file.clone(),
+        source: format.source().name().into(),
+        format: format.name().into(),
+        ingested_at: ctx.now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        stored: counts.stored,
+        expired: counts.expired,
+        rejected: counts.rejected_total(),
+        parts: published,
+    };
+    ledger.append(&entry)?;
+    Ok(FileOutcome {
+        file,
+        status: "stored",
+        format: Some(format.name()),
+        source: Some(format.source()),
+        counts,
+        error: None,
+    })
+}
+
+fn relative(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
+}
+
+/// Brings the store back to its last commit: empties `_tmp/` and removes parts and
+/// rejected-rows files whose input-file hash the ledger does not know (left by an ingest
+/// that crashed before its ledger line). Run while holding the lock.
+pub fn recover(store: &Store, ledger: &Ledger) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    let tmp = store.tmp_dir();
+    for f in crate::store::list_files(&tmp)? {
+        if f.is_file() {
+            std::fs::remove_file(&f).map_err(StoreError::io("remove", &f))?;
+            removed += 1;
+        }
+    }
+    let parts = store.parts()?.into_iter().chain(store.rejected_files()?);
+    for (_, _, f) in parts {
+        if let Some(h) = crate::store::hash_of_name(&f)
+            && !ledger.knows_prefix(h)
+        {
+            std::fs::remove_file(&f).map_err(StoreError::io("remove", &f))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Opens a reader with BOM and everything, for tests and tools.
+pub fn open(path: &Path) -> Result<Box<dyn BufRead>, IngestError> {
+    let f = File::open(path).map_err(|e| IngestError::Read {
+        path: path.into(),
+        source: e,
+    })?;
+    Ok(Box::new(BufReader::new(f)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_tells_every_format_apart() {
+        let cases: [(&str, Format); 10] = [
+            (
+                "[{\"createdDateTime\":\"2026-11-20T08:00:00Z\",\"userPrincipalName\":\"a@b\"}]",
+                Format::GraphJson,
+            ),
+            (
+                "{\"time\":\"x\",\"category\":\"SignInLogs\",\"properties\":{\"createdDateTime\":\"x\",\"userPrincipalName\":\"a\"}}\n",
+                Format::AzureDiagnostic,
+            ),
+            (
+                "\u{feff}TenantId,TimeGenerated [UTC],ResultType,UserPrincipalName\r\n",
+                Format::LogAnalyticsCsv,
+            ),
+            (
+                "#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace\r\n\"Received\",\"SenderAddress\",\"RecipientAddress\"\r\n",
+                Format::ExoTraceCsv,
+            ),
+            (
+                "origin_timestamp_utc,sender_address,recipient_status\n",
+                Format::ExoReportCsv,
+            ),
+            (
+                "[{\"Received\":\"2026-11-20T08:00:00\",\"SenderAddress\":\"a@b\"}]",
+                Format::ExoTraceJson,
+            ),
+            (
+                "#Software: Microsoft Exchange Server\r\n#Fields: date-time,client-ip,event-id,recipient-address\r\n",
+                Format::ExchangeTracking,
+            ),
+            (
+                "Nov 20 10:00:01 mail postfix/qmgr[1236]: 4F9D5C0A1B: removed\n",
+                Format::Postfix,
+            ),
+            (
+                "1763625330.123     99 10.1.2.3 TCP_MISS/200 1433 GET http://a/ - HIER_DIRECT/1.2.3.4 text/html\n",
+                Format::Squid,
+            ),
+            (
+                "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"-\"\n",
+                Format::Combined,
+            ),
+        ];
+        for (head, want) in cases {
+            assert_eq!(sniff(head.as_bytes()), Some(want), "{head}");
+        }
+        assert_eq!(sniff(b"hello world\n"), None);
+        assert_eq!(sniff(b"[{\"kind\":\"not a sign-in\"}]"), None);
+    }
+}

@@ -1,0 +1,300 @@
+//! Splits a JSON input into records without reading it whole: a top-level array of
+//! objects, a Graph page `{"value": [...], "@odata.nextLink": ...}`, one object, or one
+//! object per line. Each record comes with the line it starts on, for evidence (CTL-5).
+use std::io::BufRead;
+
+/// One record's bytes and where it starts.
+pub struct JsonRecord<'a> {
+    /// 1-based line of the record's first byte.
+    pub line: u64,
+    /// The record's text.
+    pub bytes: &'a [u8],
+    /// True when the input ended in the middle of this record.
+    pub truncated: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Before the first value.
+    Start,
+    /// Records are the elements of the top-level array.
+    Array,
+    /// Records are top-level objects (one object, or one per line), unless one of them
+    /// turns out to be a page with a `value` array.
+    Objects,
+}
+
+/// Calls `each` for every record in `input`. Stray text between records is handed over
+/// as a record of its own, so the caller rejects it with its line.
+pub fn split<E>(
+    input: &mut dyn BufRead,
+    each: &mut dyn FnMut(JsonRecord<'_>) -> Result<(), E>,
+) -> Result<(), SplitError<E>> {
+    let mut mode = Mode::Start;
+    let mut line: u64 = 1;
+    let mut depth: u32 = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rec: Vec<u8> = Vec::new();
+    let mut rec_line = 0u64;
+    let mut rec_depth = 0u32; // depth at which the current record's value opened
+    let mut in_record = false;
+    let mut page_depth: Option<u32> = None; // depth of a page's `value` array contents
+    let mut last_key: Vec<u8> = Vec::new();
+    let mut key_buf: Vec<u8> = Vec::new();
+    let mut first = true;
+    let mut one_per_line = false;
+    let mut stray: Vec<u8> = Vec::new();
+    let mut stray_line = 0u64;
+    loop {
+        let buf = input.fill_buf().map_err(SplitError::Read)?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len();
+        let mut i = 0;
+        if first {
+            first = false;
+            if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                i = 3;
+            }
+        }
+        while i < n {
+            let b = buf[i];
+            i += 1;
+            if in_record {
+                rec.push(b);
+            }
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                    last_key.clone_from(&key_buf);
+                } else if key_buf.len() < 64 {
+                    key_buf.push(b);
+                }
+                if b == b'\n' {
+                    // A JSON string never holds a raw newline: the record is broken.
+                    // Hand it over as it is and start afresh on the next line.
+                    line += 1;
+                    in_string = false;
+                    escaped = false;
+                    if in_record {
+                        in_record = false;
+                        depth = rec_depth;
+                        each(JsonRecord {
+                            line: rec_line,
+                            bytes: &rec,
+                            truncated: false,
+                        })
+                        .map_err(SplitError::Sink)?;
+                        rec.clear();
+                    }
+                }
+                continue;
+            }
+            if b == b'\n' && in_record && one_per_line && rec_depth == 0 {
+                // One object per line: a line that did not close its object is broken.
+                line += 1;
+                in_record = false;
+                depth = 0;
+                each(JsonRecord {
+                    line: rec_line,
+                    bytes: &rec,
+                    truncated: false,
+                })
+                .map_err(SplitError::Sink)?;
+                rec.clear();
+                continue;
+            }
+            match b {
+                b'\n' => line += 1,
+                b' ' | b'\t' | b'\r' | b',' | b':' if !in_record => {}
+                b'"' => {
+                    in_string = true;
+                    key_buf.clear();
+                }
+                b'[' | b'{' => {
+                    let record_starts = !in_record
+                        && match mode {
+                            Mode::Start => {
+                                if b == b'[' {
+                                    mode = Mode::Array;
+                                    false
+                                } else {
+                                    mode = Mode::Objects;
+                                    true
+                                }
+                            }
+                            Mode::Array => depth == 1,
+                            Mode::Objects => depth == 0 || page_depth == Some(depth),
+                        };
+                    // A page: `"value": [` at depth 1 of a top-level object.
+                    if in_record
+                        && mode == Mode::Objects
+                        && b == b'['
+                        && depth == 1
+                        && rec_depth == 0
+                        && last_key == b"value"
+                    {
+                        in_record = false;
+                        rec.clear();
+                        page_depth = Some(2);
+                    } else if record_starts {
+                        flush_stray(&mut stray, stray_line, each)?;
+                        in_record = true;
+                        rec.clear();
+                        rec.push(b);
+                        rec_line = line;
+                        rec_depth = depth;
+                    }
+                    depth += 1;
+                }
+                b']' | b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if in_record && depth == rec_depth {
+                        in_record = false;
+                        if mode == Mode::Objects && rec_depth == 0 && !rec.contains(&b'\n') {
+                            one_per_line = true;
+                        }
+                        each(JsonRecord {
+                            line: rec_line,
+                            bytes: &rec,
+                            truncated: false,
+                        })
+                        .map_err(SplitError::Sink)?;
+                        rec.clear();
+                    }
+                    if page_depth.is_some_and(|d| depth < d) {
+                        page_depth = None;
+                    }
+                }
+                _ if !in_record => {
+                    if stray.is_empty() {
+                        stray_line = line;
+                    }
+                    if stray.len() < 4096 {
+                        stray.push(b);
+                    }
+                }
+                _ => {}
+            }
+        }
+        input.consume(n);
+    }
+    flush_stray(&mut stray, stray_line, each)?;
+    if in_record {
+        each(JsonRecord {
+            line: rec_line,
+            bytes: &rec,
+            truncated: true,
+        })
+        .map_err(SplitError::Sink)?;
+    }
+    Ok(())
+}
+
+fn flush_stray<E>(
+    stray: &mut Vec<u8>,
+    line: u64,
+    each: &mut dyn FnMut(JsonRecord<'_>) -> Result<(), E>,
+) -> Result<(), SplitError<E>> {
+    if !stray.is_empty() {
+        each(JsonRecord {
+            line,
+            bytes: stray,
+            truncated: false,
+        })
+        .map_err(SplitError::Sink)?;
+        stray.clear();
+    }
+    Ok(())
+}
+
+/// Why splitting stopped.
+#[derive(Debug)]
+pub enum SplitError<E> {
+    /// The input could not be read.
+    Read(std::io::Error),
+    /// The callback stopped the split.
+    Sink(E),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(text: &str) -> Vec<(u64, String, bool)> {
+        let mut out = Vec::new();
+        split::<()>(&mut text.as_bytes(), &mut |r| {
+            out.push((
+                r.line,
+                String::from_utf8_lossy(r.bytes).into_owned(),
+                r.truncated,
+            ));
+            Ok(())
+        })
+        .map_err(|_| ())
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn splits_arrays_pages_and_lines() {
+        let arr = "[\n {\"a\": 1},\n {\"a\": [2, {\"b\": \"}\"}]}\n]";
+        assert_eq!(
+            records(arr),
+            vec![
+                (2, "{\"a\": 1}".into(), false),
+                (3, "{\"a\": [2, {\"b\": \"}\"}]}".into(), false)
+            ]
+        );
+
+        let page = "{\"@odata.context\": \"x\",\n \"value\": [\n  {\"id\": \"1\"},\n  {\"id\": \"2\"}\n ],\n \"@odata.nextLink\": \"y\"}";
+        assert_eq!(
+            records(page),
+            vec![
+                (3, "{\"id\": \"1\"}".into(), false),
+                (4, "{\"id\": \"2\"}".into(), false)
+            ]
+        );
+
+        let nd = "\u{feff}{\"x\": \"a\\\"b\"}\r\n{\"x\": 2}\r\n";
+        assert_eq!(
+            records(nd),
+            vec![
+                (1, "{\"x\": \"a\\\"b\"}".into(), false),
+                (2, "{\"x\": 2}".into(), false)
+            ]
+        );
+
+        let one = "{\"value\": 1, \"id\": \"x\"}";
+        assert_eq!(records(one), vec![(1, one.into(), false)]);
+    }
+
+    #[test]
+    fn truncated_and_stray_text_are_handed_over() {
+        let lines = "{\"a\": 1}\n{\"a\": \"cut\n{\"a\": {\"b\": 2}\n{\"a\": 3}\n";
+        let got = records(lines);
+        assert_eq!(
+            got.iter().map(|r| r.0).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
+        assert_eq!(got[3].1, "{\"a\": 3}");
+        let cut = "[{\"a\": 1}, {\"a\": ";
+        assert_eq!(
+            records(cut),
+            vec![
+                (1, "{\"a\": 1}".into(), false),
+                (1, "{\"a\": ".into(), true)
+            ]
+        );
+        let stray = "{\"a\": 1}\ngarbage\n{\"a\": 2}";
+        let got = records(stray);
+        assert_eq!(got.len(), 3);
+        assert_eq!((got[1].0, got[1].1.trim()), (2, "garbage"));
+    }
+}

@@ -1,0 +1,316 @@
+//! Postfix syslog (`/var/log/mail.log`). A message's facts are spread over lines that share
+//! a queue id: `smtpd` `client=host[IP]` (and `sasl_username=`), `cleanup`
+//! `message-id=<...>` (and a logged `header Subject:`), `qmgr` `from=<...>, size=N,
+//! nrcpt=N`; each delivery attempt `to=<...>, ..., status=sent|deferred|bounced` becomes a
+//! row carrying what the earlier lines said. `NOQUEUE: reject:` lines are rows too.
+//!
+//! Classic syslog stamps (`Nov 22 10:00:01`) have no year and no zone: they are read in
+//! the school's time zone, and the year is `--year`, else the latest year that does not
+//! put the event in the future.
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
+use regex::Regex;
+
+use crate::error::{Error, IngestError};
+use crate::ingest::record::{EmailBatcher, EmailRecord, normalise_address};
+use crate::ingest::sink::Sink;
+use crate::ingest::time::local_to_utc;
+
+/// How to read syslog stamps.
+#[derive(Debug, Clone, Copy)]
+pub struct SyslogTime {
+    /// The zone the mail server logs in (the school's).
+    pub tz: Tz,
+    /// The year of classic stamps, when known (`--year`).
+    pub year: Option<i32>,
+    /// Now, UTC µs: no inferred stamp lies more than a day after it.
+    pub now_us: i64,
+}
+
+static LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?P<stamp>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?P<host>\S+) (?P<prog>[\w/.-]+)(?:\[\d+\])?: (?P<msg>.*)$",
+    )
+    .expect("static regex")
+});
+static QUEUED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?P<qid>[0-9A-Za-z]{5,}): (?P<rest>.*)$").expect("static regex")
+});
+static CLIENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^client=(?P<host>[^\[\s,]+)\[(?P<ip>[^\]]*)\](?:.*?sasl_username=(?P<sasl>[^,\s]+))?",
+    )
+    .expect("static regex")
+});
+static ADDR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s,;])(?P<key>from|to|orig_to)=<(?P<addr>[^>]*)>").expect("static regex")
+});
+static KV: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s,])(?P<key>size|nrcpt|status)=(?P<val>[^,\s]+)").expect("static regex")
+});
+static SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"header Subject: (?P<subj>.*?) from \S+\[[^\]]*\];").expect("static regex")
+});
+static REJECT_FROM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"reject: \S+ from (?P<host>[^\[\s]+)\[(?P<ip>[^\]]*)\]").expect("static regex")
+});
+
+#[derive(Default, Clone)]
+struct Queued {
+    client_host: Option<String>,
+    client_ip: Option<String>,
+    submitted_by: Option<String>,
+    message_id: Option<String>,
+    subject: Option<String>,
+    sender: Option<String>,
+    size: Option<i64>,
+    nrcpt: Option<i64>,
+}
+
+/// True when a line looks like a Postfix syslog line.
+pub fn sniff(line: &str) -> bool {
+    LINE.captures(line)
+        .is_some_and(|c| c["prog"].starts_with("postfix"))
+}
+
+fn stamp(text: &str, opts: &SyslogTime) -> Option<i64> {
+    if text.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.timestamp_micros());
+    }
+    let month = match &text[..3] {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let day: u32 = text[4..6].trim().parse().ok()?;
+    let time = NaiveTime::parse_from_str(&text[7..], "%H:%M:%S").ok()?;
+    let at = |year: i32| {
+        NaiveDate::from_ymd_opt(year, month, day)
+            .and_then(|d| local_to_utc(NaiveDateTime::new(d, time), opts.tz))
+    };
+    if let Some(y) = opts.year {
+        return at(y);
+    }
+    let this_year = DateTime::from_timestamp_micros(opts.now_us)?
+        .with_timezone(&opts.tz)
+        .year();
+    let limit = opts.now_us + 86_400_000_000;
+    // Feb 29 exists only in some years: walk back until it does and is not in the future.
+    (0..8)
+        .map(|back| this_year - back)
+        .find_map(|y| at(y).filter(|t| *t <= limit))
+}
+
+/// Reads a Postfix mail log.
+pub fn read(
+    input: &mut dyn BufRead,
+    sink: &mut Sink<EmailBatcher>,
+    opts: SyslogTime,
+) -> Result<(), Error> {
+    let path = sink.provenance().file.to_string();
+    let mut queue: HashMap<String, Queued> = HashMap::new();
+    let mut buf = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        buf.clear();
+        let n = input
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| IngestError::Read {
+                path: path.clone().into(),
+                source: e,
+            })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            sink.reject(line_no, "not valid UTF-8", &buf, None)?;
+            continue;
+        };
+        let text = text.trim_end_matches(['\r', '\n']);
+        if text.trim().is_empty() {
+            sink.skip();
+            continue;
+        }
+        let Some(caps) = LINE.captures(text) else {
+            sink.reject(line_no, "not a syslog line", text.as_bytes(), None)?;
+            continue;
+        };
+        let Some(t) = stamp(&caps["stamp"], &opts) else {
+            sink.reject(line_no, "unparseable syslog time", text.as_bytes(), None)?;
+            continue;
+        };
+        if !caps["prog"].starts_with("postfix") {
+            sink.skip();
+            continue;
+        }
+        let msg = &caps["msg"];
+        if let Some(rest) = msg.strip_prefix("NOQUEUE: ") {
+            if rest.starts_with("reject:") || rest.starts_with("milter-reject:") {
+                let mut rec = EmailRecord {
+                    event_time: t,
+                    event: Some("reject".into()),
+                    status: Some("reject".into()),
+                    ..Default::default()
+                };
+                if let Some(c) = REJECT_FROM.captures(rest) {
+                    rec.client_host = Some(c["host"].to_string());
+                    rec.client_ip = Some(c["ip"].to_string());
+                }
+                for c in ADDR.captures_iter(rest) {
+                    match &c["key"] {
+                        "from" => rec.sender = normalise_address(&c["addr"]),
+                        "to" => rec.recipient = normalise_address(&c["addr"]),
+                        _ => {}
+                    }
+                }
+                sink.accept(&rec, line_no)?;
+            } else {
+                sink.skip();
+            }
+            continue;
+        }
+        let Some(q) = QUEUED.captures(msg) else {
+            sink.skip();
+            continue;
+        };
+        let qid = &q["qid"];
+        let rest = &q["rest"];
+        if rest == "removed" {
+            queue.remove(qid);
+            sink.skip();
+            continue;
+        }
+        let entry = queue.entry(qid.to_string()).or_default();
+        if let Some(c) = CLIENT.captures(rest) {
+            entry.client_host = Some(c["host"].to_string());
+            entry.client_ip = Some(c["ip"].to_string());
+            entry.submitted_by = c.name("sasl").and_then(|s| normalise_address(s.as_str()));
+            sink.skip();
+        } else if let Some(id) = rest.strip_prefix("message-id=") {
+            entry.message_id = Some(id.trim().to_string()).filter(|s| !s.is_empty());
+            sink.skip();
+        } else if let Some(c) = SUBJECT.captures(rest) {
+            entry.subject = Some(c["subj"].to_string());
+            sink.skip();
+        } else if rest.starts_with("from=<") {
+            for c in ADDR.captures_iter(rest) {
+                if &c["key"] == "from" {
+                    entry.sender = normalise_address(&c["addr"]);
+                }
+            }
+            for c in KV.captures_iter(rest) {
+                match &c["key"] {
+                    "size" => entry.size = c["val"].parse().ok(),
+                    "nrcpt" => entry.nrcpt = c["val"].parse().ok(),
+                    _ => {}
+                }
+            }
+            sink.skip();
+        } else if rest.starts_with("to=<")
+            || rest.starts_with("reject:")
+            || rest.starts_with("milter-reject:")
+        {
+            let reject = !rest.starts_with("to=<");
+            let mut rec = EmailRecord {
+                event_time: t,
+                message_id: entry.message_id.clone(),
+                trace_id: Some(qid.to_string()),
+                sender: entry.sender.clone(),
+                recipient_count: entry.nrcpt,
+                subject: entry.subject.clone(),
+                size_bytes: entry.size,
+                client_ip: entry.client_ip.clone(),
+                client_host: entry.client_host.clone(),
+                submitted_by: entry.submitted_by.clone(),
+                ..Default::default()
+            };
+            for c in ADDR.captures_iter(rest) {
+                match &c["key"] {
+                    "to" => rec.recipient = normalise_address(&c["addr"]),
+                    "from" if reject => rec.sender = normalise_address(&c["addr"]),
+                    _ => {}
+                }
+            }
+            let status = if reject {
+                Some("reject".to_string())
+            } else {
+                KV.captures_iter(rest)
+                    .find(|c| &c["key"] == "status")
+                    .map(|c| c["val"].to_string())
+            };
+            rec.event = status.clone();
+            rec.status = status;
+            sink.accept(&rec, line_no)?;
+        } else {
+            sink.skip();
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(now: &str, year: Option<i32>) -> SyslogTime {
+        SyslogTime {
+            tz: "Europe/Brussels".parse().unwrap(),
+            year,
+            now_us: DateTime::parse_from_rfc3339(now)
+                .unwrap()
+                .timestamp_micros(),
+        }
+    }
+
+    fn iso(us: i64) -> String {
+        DateTime::from_timestamp_micros(us).unwrap().to_rfc3339()
+    }
+
+    #[test]
+    fn syslog_year_is_inferred_so_nothing_lies_in_the_future() {
+        let jan = opts("2027-01-03T12:00:00Z", None);
+        assert_eq!(
+            iso(stamp("Dec 31 23:30:00", &jan).unwrap()),
+            "2026-12-31T22:30:00+00:00"
+        );
+        assert_eq!(
+            iso(stamp("Jan  2 10:00:00", &jan).unwrap()),
+            "2027-01-02T09:00:00+00:00"
+        );
+        assert_eq!(
+            iso(stamp("Dec 31 23:30:00", &opts("2027-01-03T12:00:00Z", Some(2020))).unwrap()),
+            "2020-12-31T22:30:00+00:00"
+        );
+        assert_eq!(
+            iso(stamp("2026-11-20T10:00:00.5+01:00", &jan).unwrap()),
+            "2026-11-20T09:00:00.500+00:00"
+        );
+    }
+
+    #[test]
+    fn sniff_knows_postfix_lines() {
+        assert!(sniff(
+            "Nov 20 10:00:01 mail postfix/qmgr[1236]: 4F9D5C0A1B: removed"
+        ));
+        assert!(!sniff(
+            "Nov 20 10:00:01 mail dovecot[12]: imap-login: Login"
+        ));
+    }
+}

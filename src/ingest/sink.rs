@@ -1,0 +1,213 @@
+//! Where a parser's records go: the sink checks each event time against the retention
+//! window (RET-1) and the future tolerance, groups rows by UTC day into Arrow batches for
+//! the part writer, and keeps every rejected row with its file, line, reason and raw text.
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::StoreError;
+use crate::ingest::record::{Batcher, Provenance, Record};
+use crate::store::writer::{PartWriter, WrittenPart};
+use crate::store::{Store, day_of_micros};
+
+/// Counts of what happened to the records of one file.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct FileCounts {
+    /// Rows written to the store.
+    pub stored: u64,
+    /// Rows older than the retention window: not stored (RET-1).
+    pub expired: u64,
+    /// Rows rejected, by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// Lines that are valid but carry no event (postfix `connect from`, comments, ...).
+    pub skipped: u64,
+}
+
+impl FileCounts {
+    /// All rejected rows.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+/// Why a record was rejected (a fixed text, never a value from the log) and its event
+/// time when it has a readable one.
+pub type Rejection = (&'static str, Option<i64>);
+
+/// A rejected-rows file under `_tmp/`, waiting to be published.
+#[derive(Debug)]
+pub struct RejectFile {
+    /// Where it is now.
+    pub tmp: PathBuf,
+    /// Where it goes.
+    pub dest: PathBuf,
+}
+
+#[derive(Serialize)]
+struct Rejected<'a> {
+    file: &'a str,
+    line: u64,
+    format: &'a str,
+    reason: &'a str,
+    raw: &'a str,
+}
+
+/// Receives the records of one input file.
+pub struct Sink<B: Batcher> {
+    store: Store,
+    stem: String,
+    prov: Provenance,
+    days: HashMap<i32, B>,
+    batch_rows: usize,
+    cutoff_us: i64,
+    future_us: i64,
+    ingest_day: i32,
+    writer: PartWriter,
+    rejects: BTreeMap<i32, (PathBuf, BufWriter<File>)>,
+    counts: FileCounts,
+}
+
+/// The time window a sink accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// Events before this (UTC µs) are expired.
+    pub cutoff_us: i64,
+    /// Events after this (UTC µs) are rejected as in the future.
+    pub future_us: i64,
+    /// Now, UTC µs.
+    pub now_us: i64,
+}
+
+impl<B: Batcher> Sink<B> {
+    /// A sink writing parts named after `stem` (the file hash prefix).
+    pub fn new(
+        store: &Store,
+        stem: String,
+        prov: Provenance,
+        window: Window,
+        batch_rows: usize,
+    ) -> Self {
+        Sink {
+            writer: PartWriter::spawn(store, B::SOURCE, stem.clone()),
+            store: store.clone(),
+            stem,
+            prov,
+            days: HashMap::new(),
+            batch_rows: batch_rows.max(1),
+            cutoff_us: window.cutoff_us,
+            future_us: window.future_us,
+            ingest_day: day_of_micros(window.now_us),
+            rejects: BTreeMap::new(),
+            counts: FileCounts::default(),
+        }
+    }
+
+    /// The provenance of this file's rows.
+    pub fn provenance(&self) -> &Provenance {
+        &self.prov
+    }
+
+    /// Takes one parsed record found at `line`.
+    pub fn accept(&mut self, rec: &B::Rec<'_>, line: u64) -> Result<(), StoreError> {
+        let t = rec.event_time();
+        if t < self.cutoff_us {
+            // RET-1: ingest never brings back what the retention window has let go.
+            self.counts.expired += 1;
+            return Ok(());
+        }
+        if t > self.future_us {
+            return self.reject(
+                line,
+                "event time lies in the future beyond the tolerance",
+                b"",
+                Some(t),
+            );
+        }
+        let day = day_of_micros(t);
+        let cap = self.batch_rows;
+        let b = self
+            .days
+            .entry(day)
+            .or_insert_with(|| B::with_capacity(cap.min(8192)));
+        b.push(rec, &self.prov, line);
+        self.counts.stored += 1;
+        if b.len() >= self.batch_rows {
+            let batch = b.finish();
+            self.writer.send(day, batch)?;
+        }
+        Ok(())
+    }
+
+    /// Counts a valid line that carries no event.
+    pub fn skip(&mut self) {
+        self.counts.skipped += 1;
+    }
+
+    /// Keeps a bad row: its raw text goes to the rejected-rows file of its day (or of the
+    /// ingest day when it has no readable time), never to the terminal.
+    pub fn reject(
+        &mut self,
+        line: u64,
+        reason: &str,
+        raw: &[u8],
+        event_time: Option<i64>,
+    ) -> Result<(), StoreError> {
+        *self.counts.rejected.entry(reason.to_string()).or_default() += 1;
+        let day = event_time.map(day_of_micros).unwrap_or(self.ingest_day);
+        let (path, out) = match self.rejects.entry(day) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                let tmp_dir = self.store.tmp_dir();
+                std::fs::create_dir_all(&tmp_dir).map_err(StoreError::io("create", &tmp_dir))?;
+                let path = tmp_dir.join(format!(
+                    "rejected-{}-{}-{day}.jsonl.tmp",
+                    B::SOURCE.name(),
+                    self.stem
+                ));
+                let f = File::create(&path).map_err(StoreError::io("create", &path))?;
+                v.insert((path, BufWriter::new(f)))
+            }
+        };
+        let raw = String::from_utf8_lossy(raw);
+        let row = Rejected {
+            file: &self.prov.file,
+            line,
+            format: self.prov.format,
+            reason,
+            raw: &raw,
+        };
+        let mut text = serde_json::to_string(&row).unwrap_or_default();
+        text.push('\n');
+        out.write_all(text.as_bytes())
+            .map_err(StoreError::io("write", path.clone()))
+    }
+
+    /// Flushes everything; returns the counts and the files to publish.
+    pub fn finish(mut self) -> Result<(FileCounts, Vec<WrittenPart>, Vec<RejectFile>), StoreError> {
+        let mut days: Vec<i32> = self.days.keys().copied().collect();
+        days.sort();
+        for day in days {
+            if let Some(b) = self.days.get_mut(&day).filter(|b| !b.is_empty()) {
+                let batch = b.finish();
+                self.writer.send(day, batch)?;
+            }
+        }
+        let parts = self.writer.finish()?;
+        let mut rejects = Vec::new();
+        for (day, (tmp, out)) in self.rejects {
+            let f = out
+                .into_inner()
+                .map_err(|e| StoreError::io("flush", tmp.clone())(e.into_error()))?;
+            f.sync_all().map_err(StoreError::io("sync", tmp.clone()))?;
+            let dest = self
+                .store
+                .rejected_dir(B::SOURCE, day)
+                .join(format!("rejected-{}.jsonl", self.stem));
+            rejects.push(RejectFile { tmp, dest });
+        }
+        Ok((self.counts, parts, rejects))
+    }
+}

@@ -1,0 +1,255 @@
+//! The normalised Arrow schemas of the three log sources: one source of truth for every
+//! column name, shared by the parsers, the Parquet store, the SQL rules and the reports.
+//! Documented for analysts in `docs/schema.md`.
+//!
+//! Conventions: timestamps are UTC microseconds; addresses are lower-cased; every row
+//! carries the raw format, file and line it came from (evidence, CTL-5: 003 art. 8.1d-e);
+//! nothing is invented: a value the source does not give is NULL.
+use std::sync::{Arc, LazyLock};
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+/// When the event happened, UTC.
+pub const EVENT_TIME: &str = "event_time";
+/// Which parser read the row (`graph-json`, `squid`, ...).
+pub const SOURCE_FORMAT: &str = "source_format";
+/// The input file, as an absolute path.
+pub const SOURCE_FILE: &str = "source_file";
+/// The 1-based line in the input file where the record starts.
+pub const SOURCE_LINE: &str = "source_line";
+
+// Sign-in columns.
+/// The account that signed in (user principal name), lower-cased.
+pub const USER: &str = "user";
+/// The client IP address as the source gives it.
+pub const IP: &str = "ip";
+/// True when the sign-in succeeded (error code 0).
+pub const SUCCESS: &str = "success";
+/// The source's error code (0 = success).
+pub const ERROR_CODE: &str = "error_code";
+/// The source's failure reason, if any.
+pub const FAILURE_REASON: &str = "failure_reason";
+/// The application signed in to.
+pub const APP: &str = "app";
+/// The client app (Browser, Mobile Apps and Desktop clients, IMAP, ...).
+pub const CLIENT_APP: &str = "client_app";
+/// Conditional Access outcome (success, failure, notApplied).
+pub const CONDITIONAL_ACCESS: &str = "conditional_access";
+/// Interactive (true) or non-interactive (false) sign-in.
+pub const INTERACTIVE: &str = "interactive";
+/// The country the source itself reports (ISO-2), kept apart from ours.
+pub const SOURCE_COUNTRY: &str = "source_country";
+/// The log category (SignInLogs, NonInteractiveUserSignInLogs, ...).
+pub const LOG_CATEGORY: &str = "log_category";
+/// The source's own record id (signIn `id`).
+pub const REQUEST_ID: &str = "request_id";
+
+// Email columns.
+/// The Internet Message-ID, with its angle brackets.
+pub const MESSAGE_ID: &str = "message_id";
+/// The system's own id for the message (MessageTraceId, network-message-id, queue id).
+pub const TRACE_ID: &str = "trace_id";
+/// The event in the mail system (RECEIVE, DELIVER, sent, deferred, reject, ...).
+pub const EVENT: &str = "event";
+/// The envelope sender, lower-cased.
+pub const SENDER: &str = "sender";
+/// One recipient, lower-cased (one row per recipient).
+pub const RECIPIENT: &str = "recipient";
+/// to, cc or bcc when the source says so.
+pub const RECIPIENT_TYPE: &str = "recipient_type";
+/// The number of recipients of the message, when the source reports it.
+pub const RECIPIENT_COUNT: &str = "recipient_count";
+/// The subject line (content: purpose-limited and protected, CTL-7/8).
+pub const SUBJECT: &str = "subject";
+/// Delivery status for this recipient (Delivered, Failed, sent, bounced, ...).
+pub const STATUS: &str = "status";
+/// The message size in bytes.
+pub const SIZE_BYTES: &str = "size_bytes";
+/// Incoming, Outgoing, Originating (Exchange) when the source says so.
+pub const DIRECTION: &str = "direction";
+/// The submitting client's IP.
+pub const CLIENT_IP: &str = "client_ip";
+/// The receiving or relaying server's IP.
+pub const SERVER_IP: &str = "server_ip";
+/// The submitting client's host name.
+pub const CLIENT_HOST: &str = "client_host";
+/// The authenticated account that submitted the message (SASL user), if logged.
+pub const SUBMITTED_BY: &str = "submitted_by";
+/// The sensitivity or label the source gives (persoonlijk, personal, private, ...).
+pub const SENSITIVITY: &str = "sensitivity";
+/// Attachment names, `;`-separated, where the source gives them.
+pub const ATTACHMENT_NAMES: &str = "attachment_names";
+
+// Web columns (CLIENT_IP and STATUS are shared with email).
+/// The authenticated user of the proxy or web server, if any.
+pub const WEB_USER: &str = "user";
+/// HTTP method (GET, POST, CONNECT, ...).
+pub const METHOD: &str = "method";
+/// The full URL as logged (for CONNECT: host:port).
+pub const URL: &str = "url";
+/// The lower-cased host name or address of the URL, if it has one.
+pub const HOST: &str = "host";
+/// Path and query of the URL (content-like: purpose f never sees it).
+pub const PATH: &str = "path";
+/// HTTP status code.
+pub const HTTP_STATUS: &str = "http_status";
+/// Bytes sent to the client.
+pub const BYTES: &str = "bytes";
+/// Time the proxy took, in milliseconds (Squid).
+pub const ELAPSED_MS: &str = "elapsed_ms";
+/// Squid result code (TCP_MISS, TCP_DENIED, ...).
+pub const CACHE_RESULT: &str = "cache_result";
+/// Squid hierarchy code and peer (DIRECT/93.184.216.34).
+pub const HIERARCHY: &str = "hierarchy";
+/// Content type of the reply.
+pub const CONTENT_TYPE: &str = "content_type";
+/// Referer header (combined log).
+pub const REFERER: &str = "referer";
+/// User-Agent header (combined log).
+pub const USER_AGENT: &str = "user_agent";
+
+/// The three kinds of log the store holds; each is a table and a folder of the store.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Microsoft Entra ID (Azure AD) sign-ins.
+    Signin,
+    /// Mail traffic: Exchange Online, Exchange Server, Postfix.
+    Email,
+    /// Web traffic: Squid, Apache/Nginx.
+    Web,
+}
+
+impl Source {
+    /// All sources, in store order.
+    pub const ALL: [Source; 3] = [Source::Signin, Source::Email, Source::Web];
+
+    /// The table and folder name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Signin => "signin",
+            Source::Email => "email",
+            Source::Web => "web",
+        }
+    }
+
+    /// Parses a `--source` value.
+    pub fn parse(text: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.name() == text)
+    }
+
+    /// The Arrow schema of this source's table (without the Hive `date` partition column).
+    pub fn schema(self) -> SchemaRef {
+        match self {
+            Source::Signin => SIGNIN.clone(),
+            Source::Email => EMAIL.clone(),
+            Source::Web => WEB.clone(),
+        }
+    }
+}
+
+fn utc_micros() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn with_provenance(mut fields: Vec<Field>) -> SchemaRef {
+    fields.insert(0, Field::new(EVENT_TIME, utc_micros(), false));
+    fields.push(Field::new(SOURCE_FORMAT, DataType::Utf8, false));
+    fields.push(Field::new(SOURCE_FILE, DataType::Utf8, false));
+    fields.push(Field::new(SOURCE_LINE, DataType::Int64, false));
+    Arc::new(Schema::new(fields))
+}
+
+fn text(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, true)
+}
+
+static SIGNIN: LazyLock<SchemaRef> = LazyLock::new(|| {
+    with_provenance(vec![
+        text(USER),
+        text(IP),
+        Field::new(SUCCESS, DataType::Boolean, true),
+        Field::new(ERROR_CODE, DataType::Int64, true),
+        text(FAILURE_REASON),
+        text(APP),
+        text(CLIENT_APP),
+        text(CONDITIONAL_ACCESS),
+        Field::new(INTERACTIVE, DataType::Boolean, true),
+        text(SOURCE_COUNTRY),
+        text(LOG_CATEGORY),
+        text(REQUEST_ID),
+    ])
+});
+
+static EMAIL: LazyLock<SchemaRef> = LazyLock::new(|| {
+    with_provenance(vec![
+        text(MESSAGE_ID),
+        text(TRACE_ID),
+        text(EVENT),
+        text(SENDER),
+        text(RECIPIENT),
+        text(RECIPIENT_TYPE),
+        Field::new(RECIPIENT_COUNT, DataType::Int64, true),
+        text(SUBJECT),
+        text(STATUS),
+        Field::new(SIZE_BYTES, DataType::Int64, true),
+        text(DIRECTION),
+        text(CLIENT_IP),
+        text(SERVER_IP),
+        text(CLIENT_HOST),
+        text(SUBMITTED_BY),
+        text(SENSITIVITY),
+        text(ATTACHMENT_NAMES),
+    ])
+});
+
+static WEB: LazyLock<SchemaRef> = LazyLock::new(|| {
+    with_provenance(vec![
+        text(CLIENT_IP),
+        text(WEB_USER),
+        text(METHOD),
+        text(URL),
+        text(HOST),
+        text(PATH),
+        Field::new(HTTP_STATUS, DataType::Int32, true),
+        Field::new(BYTES, DataType::Int64, true),
+        Field::new(ELAPSED_MS, DataType::Int64, true),
+        text(CACHE_RESULT),
+        text(HIERARCHY),
+        text(CONTENT_TYPE),
+        text(REFERER),
+        text(USER_AGENT),
+    ])
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_has_provenance_and_no_partition_column() {
+        for source in Source::ALL {
+            let schema = source.schema();
+            for col in [EVENT_TIME, SOURCE_FORMAT, SOURCE_FILE, SOURCE_LINE] {
+                assert!(
+                    schema.field_with_name(col).is_ok(),
+                    "{} lacks {col}",
+                    source.name()
+                );
+            }
+            // The Hive partition column lives in the folder name only; a file column of the
+            // same name would clash in DuckDB and polars.
+            assert!(schema.field_with_name("date").is_err());
+        }
+    }
+
+    #[test]
+    fn source_names_round_trip() {
+        for source in Source::ALL {
+            assert_eq!(Source::parse(source.name()), Some(source));
+        }
+        assert_eq!(Source::parse("dns"), None);
+    }
+}

@@ -1,0 +1,171 @@
+//! The ingest ledger: one JSON line per input file that made it into the store, keyed by
+//! the file's SHA-256. Appending the line is the commit of an ingest; re-ingesting a file
+//! the ledger knows adds nothing.
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+
+/// What one ingested file added.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LedgerEntry {
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// The file's size in bytes.
+    pub bytes: u64,
+    /// The absolute path it was read from.
+    pub file: String,
+    /// The store table it went to.
+    pub source: String,
+    /// The format it was read as.
+    pub format: String,
+    /// When, RFC 3339 UTC.
+    pub ingested_at: String,
+    /// Rows stored.
+    pub stored: u64,
+    /// Rows older than the retention window, not stored (RET-1).
+    pub expired: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// Parts written, relative to the store.
+    pub parts: Vec<String>,
+}
+
+/// The ledger of a store.
+#[derive(Debug)]
+pub struct Ledger {
+    path: PathBuf,
+    hashes: HashSet<String>,
+}
+
+impl Ledger {
+    /// Reads the ledger at `path` (empty if absent).
+    pub fn load(path: &Path) -> Result<Ledger, StoreError> {
+        let mut hashes = HashSet::new();
+        match std::fs::File::open(path) {
+            Ok(f) => {
+                for (i, line) in BufReader::new(f).lines().enumerate() {
+                    let line = line.map_err(StoreError::io("read", path))?;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    match serde_json::from_str::<LedgerEntry>(&line) {
+                        Ok(e) => {
+                            hashes.insert(e.sha256);
+                        }
+                        // A torn last line is an append cut off by a crash: its ingest did
+                        // not commit, and its parts are removed as orphans.
+                        Err(e) if !line.ends_with('}') => {
+                            let _ = e;
+                        }
+                        Err(e) => {
+                            return Err(StoreError::Ledger {
+                                path: path.into(),
+                                line: i + 1,
+                                message: e.to_string(),
+                            });
+                        }
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io("read", path)(e)),
+        }
+        Ok(Ledger {
+            path: path.into(),
+            hashes,
+        })
+    }
+
+    /// True when a file with this hash is already stored.
+    pub fn contains(&self, sha256: &str) -> bool {
+        self.hashes.contains(sha256)
+    }
+
+    /// True when some stored file's hash starts with this 16-digit prefix.
+    pub fn knows_prefix(&self, prefix: &str) -> bool {
+        self.hashes.iter().any(|h| h.starts_with(prefix))
+    }
+
+    /// Commits an ingest: appends its line and syncs it to disk.
+    pub fn append(&mut self, entry: &LedgerEntry) -> Result<(), StoreError> {
+        let mut line = serde_json::to_string(entry).map_err(|e| StoreError::Ledger {
+            path: self.path.clone(),
+            line: 0,
+            message: e.to_string(),
+        })?;
+        line.push('\n');
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(StoreError::io("open", &self.path))?;
+        // A torn line left by an earlier crash must not swallow this one.
+        if needs_newline(&self.path) {
+            line.insert(0, '\n');
+        }
+        f.write_all(line.as_bytes())
+            .map_err(StoreError::io("append to", &self.path))?;
+        f.sync_all().map_err(StoreError::io("sync", &self.path))?;
+        self.hashes.insert(entry.sha256.clone());
+        Ok(())
+    }
+}
+
+fn needs_newline(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok(len) = f.seek(SeekFrom::End(0)) else {
+        return false;
+    };
+    if len == 0 || f.seek(SeekFrom::Start(len - 1)).is_err() {
+        return false;
+    }
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last).is_ok() && last[0] != b'\n'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(sha: &str) -> LedgerEntry {
+        LedgerEntry {
+            sha256: sha.into(),
+            bytes: 1,
+            file: "/x".into(),
+            source: "web".into(),
+            format: "squid".into(),
+            ingested_at: "2026-11-22T00:00:00Z".into(),
+            stored: 1,
+            expired: 0,
+            rejected: 0,
+            parts: vec![],
+        }
+    }
+
+    #[test]
+    fn ledger_survives_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("_ledger.jsonl");
+        let mut l = Ledger::load(&path).unwrap();
+        l.append(&entry("aa")).unwrap();
+        // A crash in the middle of the next append.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"sha256\":\"bb\",\"by")
+            .unwrap();
+        let mut l = Ledger::load(&path).unwrap();
+        assert!(l.contains("aa") && !l.contains("bb"));
+        l.append(&entry("cc")).unwrap();
+        let l = Ledger::load(&path).unwrap();
+        assert!(l.contains("aa") && l.contains("cc") && l.knows_prefix("c"));
+    }
+}

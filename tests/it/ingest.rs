@@ -1,0 +1,425 @@
+//! `logwacht init` and `logwacht ingest` end to end.
+use crate::util::{Workspace, count_rows, fixture, shared};
+
+const NOW: &str = "2026-11-22T03:00:00Z";
+
+fn file_outcome<'a>(out: &'a serde_json::Value, suffix: &str) -> &'a serde_json::Value {
+    out["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"].as_str().unwrap().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no outcome for {suffix}: {out:#}"))
+}
+
+fn counts(out: &serde_json::Value, suffix: &str) -> (u64, u64, u64) {
+    let f = file_outcome(out, suffix);
+    let c = &f["counts"];
+    let rejected: u64 = c["rejected"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    (
+        c["stored"].as_u64().unwrap(),
+        rejected,
+        c["expired"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn init_writes_a_commented_config_and_refuses_to_overwrite_it() {
+    let ws = Workspace::new();
+    let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap();
+    for needle in [
+        "days = 28",
+        "\"BE\", \"NL\", \"FR\", \"DE\", \"LU\"",
+        "travel_lead_days = 21",
+        "summer_deadline = \"06-10\"",
+        "Europe/Brussels",
+        "gmail.com",
+        "# RET-1",
+    ] {
+        assert!(cfg.contains(needle), "logwacht.toml lacks {needle}");
+    }
+    assert!(ws.path().join("reference/people.csv").exists());
+    let again = ws.run(&["init", "."]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+}
+
+#[test]
+fn every_fixture_format_is_read_with_exact_counts() {
+    let ws = Workspace::new();
+    let run = ws.ingest(NOW, &[fixture("signin"), fixture("email"), fixture("web")]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let out = run.json();
+    let expected: [(&str, &str, (u64, u64, u64)); 12] = [
+        ("signin/graph_array.json", "graph-json", (3, 0, 0)),
+        ("signin/graph_page.json", "graph-json", (3, 0, 0)),
+        ("signin/graph_lines.jsonl", "graph-json", (3, 2, 0)),
+        ("signin/diagnostic.json", "azure-diagnostic", (3, 0, 0)),
+        ("signin/loganalytics.csv", "loganalytics-csv", (3, 0, 0)),
+        ("email/messagetrace.csv", "exo-trace-csv", (3, 1, 0)),
+        ("email/messagetrace_report.csv", "exo-report-csv", (3, 0, 0)),
+        ("email/messagetrace.json", "exo-trace-json", (2, 0, 0)),
+        ("email/tracking.log", "exchange-tracking", (3, 0, 0)),
+        ("email/mail.log", "postfix", (4, 1, 0)),
+        ("web/access.log", "squid", (5, 2, 0)),
+        ("web/combined.log", "combined", (4, 1, 0)),
+    ];
+    for (file, format, want) in expected {
+        assert_eq!(file_outcome(&out, file)["format"], format, "{file}");
+        assert_eq!(counts(&out, file), want, "{file}");
+    }
+    // The store holds what ingest says, read back by DataFusion as a Hive-partitioned table.
+    assert_eq!(count_rows(&ws.store(), "signin", ""), 15);
+    assert_eq!(count_rows(&ws.store(), "email", ""), 15);
+    assert_eq!(count_rows(&ws.store(), "web", ""), 9);
+    // Partitioned by the UTC day of the event.
+    assert_eq!(
+        count_rows(&ws.store(), "signin", "WHERE date = '2026-11-21'"),
+        5
+    );
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "web",
+            "WHERE date = '2026-11-20' AND host = 'games.example.com'"
+        ),
+        1
+    );
+    // Addresses are lower-cased, the source country kept apart.
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "signin",
+            "WHERE \"user\" = 'jan.peeters@school.example'"
+        ),
+        5
+    );
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "signin",
+            "WHERE source_country = 'US' AND success"
+        ),
+        5
+    );
+    assert_eq!(
+        count_rows(&ws.store(), "email", "WHERE recipient_type = 'bcc'"),
+        1
+    );
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "email",
+            "WHERE source_format = 'postfix' AND recipient_count = 2 AND submitted_by = 'nieuwsbrief@school.example'"
+        ),
+        3
+    );
+    // Every row says where it came from (CTL-5).
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "web",
+            "WHERE source_line IS NULL OR source_file NOT LIKE '%fixtures/web/%'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn timestamps_with_offsets_and_seven_digits_land_in_utc() {
+    let ws = Workspace::new();
+    let run = ws.ingest(
+        NOW,
+        &[
+            fixture("signin/diagnostic.json"),
+            fixture("signin/loganalytics.csv"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // 2026-11-20T09:15:30.1234567+01:00 is 08:15:30.123456 UTC.
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "signin",
+            "WHERE event_time = TIMESTAMP '2026-11-20T08:15:30.123456Z'"
+        ),
+        1
+    );
+    // 11/20/2026, 2:08:45.221 PM (UTC) from the Log Analytics CSV.
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "signin",
+            "WHERE event_time = TIMESTAMP '2026-11-20T14:08:45.221Z'"
+        ),
+        1
+    );
+    // 11/21/2026, 12:00:01.000 AM is just after midnight: the 21st.
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "signin",
+            "WHERE date = '2026-11-21' AND source_format = 'loganalytics-csv'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn reingesting_a_file_adds_nothing() {
+    let ws = Workspace::new();
+    assert_eq!(ws.ingest(NOW, &[fixture("web")]).code, 0);
+    let before = ws.parts();
+    let again = ws.ingest(NOW, &[fixture("web")]);
+    assert_eq!(again.code, 0);
+    for f in again.json()["files"].as_array().unwrap() {
+        assert_eq!(f["status"], "already stored");
+    }
+    assert_eq!(ws.parts(), before);
+    assert_eq!(count_rows(&ws.store(), "web", ""), 9);
+}
+
+#[test]
+fn events_past_the_retention_window_are_not_stored() {
+    let ws = Workspace::new();
+    // RET-1: 28 days after 2026-11-20 the fixture rows are expired on arrival.
+    let run = ws.ingest("2026-12-19T00:00:00Z", &[fixture("web/access.log")]);
+    assert_eq!(run.code, 0);
+    assert_eq!(counts(&run.json(), "web/access.log"), (0, 2, 5));
+    assert!(ws.parts().is_empty());
+}
+
+#[test]
+fn events_in_the_future_are_rejected_with_a_reason() {
+    let ws = Workspace::new();
+    let run = ws.ingest("2026-11-19T00:00:00Z", &[fixture("web/combined.log")]);
+    let out = run.json();
+    let f = file_outcome(&out, "web/combined.log");
+    assert_eq!(
+        f["counts"]["rejected"]["event time lies in the future beyond the tolerance"],
+        4
+    );
+}
+
+#[test]
+fn rejected_rows_keep_file_line_reason_and_raw_text() {
+    let ws = Workspace::new();
+    ws.ingest(NOW, &[fixture("web/access.log")]);
+    let rejected: Vec<_> = ws
+        .all_files()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("_rejected"))
+        .collect();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    let text = std::fs::read_to_string(&rejected[0]).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["line"], 6);
+    assert_eq!(rows[0]["reason"], "fewer than 9 fields");
+    assert_eq!(rows[0]["raw"], "garbage line without fields");
+    assert!(
+        rows[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("fixtures/web/access.log")
+    );
+}
+
+#[test]
+fn output_and_errors_name_no_log_values() {
+    let ws = Workspace::new();
+    let human = ws.run(&[
+        "ingest",
+        "--now",
+        NOW,
+        fixture("signin").to_str().unwrap(),
+        fixture("email").to_str().unwrap(),
+        fixture("web").to_str().unwrap(),
+        fixture("bad").to_str().unwrap(),
+    ]);
+    let all = format!("{}{}", human.stdout, human.stderr);
+    for secret in [
+        "jan.peeters",
+        "eva.maes",
+        "ouder.maes",
+        "81.246.12.34",
+        "2001:db8",
+        "Rapport Eva",
+        "wachtwoord",
+        "garbage line",
+    ] {
+        assert!(!all.contains(secret), "output shows {secret}:\n{all}");
+    }
+    assert!(all.contains("rows stored"), "{all}");
+}
+
+#[test]
+fn a_bad_file_is_a_clear_error_and_the_others_still_go_in() {
+    let ws = Workspace::new();
+    let run = ws.ingest(NOW, &[fixture("bad"), fixture("web/access.log")]);
+    assert_eq!(run.code, 2);
+    let out = run.json();
+    let unknown = file_outcome(&out, "bad/unknown.txt");
+    assert_eq!(unknown["status"], "error");
+    let msg = unknown["error"].as_str().unwrap();
+    assert!(
+        msg.contains("unknown log format") && msg.contains("squid") && msg.contains("graph-json"),
+        "{msg}"
+    );
+    assert!(
+        file_outcome(&out, "bad/not_signins.json")["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown log format")
+    );
+    assert!(
+        file_outcome(&out, "bad/utf16.csv")["error"]
+            .as_str()
+            .unwrap()
+            .contains("UTF-16")
+    );
+    assert_eq!(file_outcome(&out, "web/access.log")["status"], "stored");
+    assert_eq!(count_rows(&ws.store(), "web", ""), 5);
+}
+
+#[test]
+fn a_forced_format_that_does_not_fit_is_refused_without_storing() {
+    let ws = Workspace::new();
+    let run = ws.run(&[
+        "ingest",
+        "--now",
+        NOW,
+        "--format",
+        "graph-json",
+        fixture("bad/not_signins.json").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains("not a graph-json file"),
+        "{}",
+        run.stdout
+    );
+    let run = ws.run(&[
+        "ingest",
+        "--now",
+        NOW,
+        "--format",
+        "loganalytics-csv",
+        fixture("bad/wrong_header.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.contains("UserPrincipalName"), "{}", run.stdout);
+    let run = ws.run(&[
+        "ingest",
+        "--now",
+        NOW,
+        "--source",
+        "signin",
+        fixture("web/access.log").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains("holds web logs, not signin"),
+        "{}",
+        run.stdout
+    );
+    assert!(ws.parts().is_empty());
+    assert!(
+        ws.all_files()
+            .iter()
+            .all(|p| !p.to_string_lossy().contains("_tmp/")),
+        "temporary files left behind"
+    );
+}
+
+#[test]
+fn bad_flags_and_a_missing_config_exit_2() {
+    let ws = Workspace::new();
+    let run = ws.run(&["ingest", "--source", "dns", "x.log"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("\"dns\""), "{}", run.stderr);
+    let run = ws.run(&["ingest", "--now", "gisteren", "x.log"]);
+    assert_eq!(run.code, 2);
+    let run = ws.run(&["--config", "/nonexistent/logwacht.toml", "ingest", "x.log"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("logwacht init"), "{}", run.stderr);
+}
+
+#[test]
+fn a_second_writer_exits_75_naming_the_holder() {
+    let ws = Workspace::new();
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
+    let _held = logwacht::store::lock::StoreLock::acquire(&ws.store(), "purge", now).unwrap();
+    let run = ws.ingest(NOW, &[fixture("web/access.log")]);
+    assert_eq!(run.code, 75);
+    assert!(
+        run.stderr.contains("logwacht purge") && run.stderr.contains("busy"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn leftovers_of_a_crashed_ingest_are_removed_before_the_next_one() {
+    let ws = Workspace::new();
+    assert_eq!(ws.ingest(NOW, &[fixture("web/access.log")]).code, 0);
+    // A crash after publishing a part but before the ledger line, and one mid-write.
+    let orphan = ws
+        .store()
+        .join("web/date=2026-11-20/part-00000000deadbeef-0000.parquet");
+    let kept = ws.parts()[0].clone();
+    std::fs::copy(ws.store().join(&kept), &orphan).unwrap();
+    std::fs::write(
+        ws.store()
+            .join("_tmp/web-00000000deadbeef-20412.parquet.tmp"),
+        b"PAR1",
+    )
+    .unwrap();
+    assert_eq!(count_rows(&ws.store(), "web", ""), 10);
+    assert_eq!(ws.ingest(NOW, &[fixture("web/combined.log")]).code, 0);
+    assert!(!orphan.exists());
+    assert!(
+        ws.all_files()
+            .iter()
+            .all(|p| !p.to_string_lossy().contains("_tmp/"))
+    );
+    assert_eq!(count_rows(&ws.store(), "web", ""), 9);
+}
+
+#[test]
+fn the_real_samples_ingest_with_zero_rejected_rows() {
+    let ws = Workspace::new();
+    let run = ws.ingest(
+        "2015-05-21T00:00:00Z",
+        &[shared("samples/apache_combined_access.log")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        counts(&run.json(), "apache_combined_access.log"),
+        (10_000, 0, 0)
+    );
+    let run = ws.ingest(
+        "2023-08-28T00:00:00Z",
+        &[shared("samples/exchange2019_message_tracking.csv")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (stored, rejected, expired) = counts(&run.json(), "exchange2019_message_tracking.csv");
+    assert_eq!((rejected, expired), (0, 0));
+    assert!(stored >= 9, "{stored}");
+    assert_eq!(
+        count_rows(&ws.store(), "web", "WHERE date = '2015-05-17'"),
+        count_rows(
+            &ws.store(),
+            "web",
+            "WHERE event_time < TIMESTAMP '2015-05-18T00:00:00Z'"
+        )
+    );
+}

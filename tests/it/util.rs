@@ -1,0 +1,154 @@
+//! A temporary workspace and a way to run the binary in it (after ripgrep's `TestCommand`).
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture file or folder.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo().join("fixtures").join(rel)
+}
+
+/// The shared folder beside the repository.
+pub fn shared(rel: &str) -> PathBuf {
+    repo().join("..").join("shared").join(rel)
+}
+
+/// A workspace made by `logwacht init` in a fresh temp dir.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+/// What a run printed and returned.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl Workspace {
+    /// `logwacht init` in a new temp dir.
+    pub fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace { dir };
+        let r = ws.run(&["init", "."]);
+        assert_eq!(r.code, 0, "init failed: {}", r.stderr);
+        ws
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.path().join("store")
+    }
+
+    /// Runs the binary in the workspace.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(
+            Command::new(env!("CARGO_BIN_EXE_logwacht"))
+                .args(args)
+                .current_dir(self.path())
+                .output()
+                .expect("run logwacht"),
+        )
+    }
+
+    /// `ingest --json --now NOW paths...`
+    pub fn ingest(&self, now: &str, paths: &[PathBuf]) -> Run {
+        let mut args: Vec<String> =
+            vec!["ingest".into(), "--json".into(), "--now".into(), now.into()];
+        args.extend(paths.iter().map(|p| p.display().to_string()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run(&refs)
+    }
+
+    /// Every parquet file in the store, relative, sorted.
+    pub fn parts(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        walk(&self.store(), &mut out);
+        let root = self.store();
+        let mut rel: Vec<String> = out
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .map(|p| p.strip_prefix(&root).unwrap().display().to_string())
+            .collect();
+        rel.sort();
+        rel
+    }
+
+    /// Every file below the store, absolute.
+    pub fn all_files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        walk(&self.store(), &mut out);
+        out
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(&p, out)
+        } else {
+            out.push(p)
+        }
+    }
+}
+
+/// Counts rows of one table of a store through DataFusion, reading it as a Hive-partitioned
+/// Parquet table exactly as an analyst's engine would.
+pub fn count_rows(store: &Path, table: &str, filter: &str) -> i64 {
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::prelude::{ParquetReadOptions, SessionContext};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let ctx = SessionContext::new();
+        let opts = ParquetReadOptions::default().table_partition_cols(vec![(
+            "date".into(),
+            datafusion::arrow::datatypes::DataType::Utf8,
+        )]);
+        ctx.register_parquet(table, &format!("{}/", store.join(table).display()), opts)
+            .await
+            .unwrap();
+        let sql = format!("SELECT count(*) AS n FROM {table} {filter}");
+        let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+        batches[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0)
+    })
+}

@@ -610,7 +610,12 @@ fn day_files(
                 first = false;
                 g.raw(obj.to_string().as_bytes())?;
             } else {
-                let t7 = t.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string();
+                // Azure writes 7 fractional digits (100 ns ticks).
+                let t7 = format!(
+                    "{}.{:07}Z",
+                    t.format("%Y-%m-%dT%H:%M:%S"),
+                    t.timestamp_subsec_nanos() / 100
+                );
                 let rec = serde_json::json!({
                     "time": t7,
                     "resourceId": "/tenants/5f0c0e6a-1b2c-4d3e-8f90-a1b2c3d4e5f6/providers/Microsoft.aadiam",

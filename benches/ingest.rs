@@ -1,1 +1,172 @@
-fn main() {}
+//! Criterion benches of the ingest stage on seeded generated data: each line parser into
+//! Arrow builders (rows/s, bytes/s), and whole files into a fresh Parquet store.
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use logwacht::ingest::record::{Batcher, Provenance, WebBatcher};
+use logwacht::ingest::sink::Window;
+use logwacht::ingest::{IngestContext, IngestOptions};
+use logwacht::store::Store;
+use logwacht::store::ledger::Ledger;
+
+/// A line parser of a web format.
+type Parse = for<'a> fn(&'a str) -> Result<logwacht::ingest::record::WebRecord<'a>, &'static str>;
+
+const NOW: &str = "2026-11-22T03:00:00Z";
+
+/// A generated school of `people` over `days`, written once per bench run.
+fn school(people: u32, days: u32) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
+    let spec = logwacht::generate::Spec {
+        people,
+        days,
+        seed: 42,
+        ..Default::default()
+    };
+    logwacht::generate::write(dir.path(), &spec, now).unwrap();
+    let logs = dir.path().join("logs");
+    (dir, logs)
+}
+
+fn concat(files: &[PathBuf], out: &std::path::Path) -> u64 {
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out).unwrap());
+    for f in files {
+        w.write_all(&std::fs::read(f).unwrap()).unwrap();
+    }
+    w.flush().unwrap();
+    std::fs::metadata(out).unwrap().len()
+}
+
+fn files(dir: &std::path::Path, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    v.sort();
+    v
+}
+
+fn parsers(c: &mut Criterion) {
+    let (_keep, logs) = school(200, 2);
+    let squid = std::fs::read_to_string(files(&logs.join("web"), "access-")[1].clone()).unwrap();
+    let combined = std::fs::read_to_string(&files(&logs.join("web"), "www-access-")[1]).unwrap();
+    let prov = Provenance {
+        format: "bench",
+        file: "/bench".into(),
+    };
+    let mut g = c.benchmark_group("parse");
+    for (name, text, parse) in [
+        (
+            "squid",
+            &squid,
+            logwacht::ingest::squid::parse_line as Parse,
+        ),
+        (
+            "combined",
+            &combined,
+            logwacht::ingest::combined::parse_line as Parse,
+        ),
+    ] {
+        let lines: Vec<&str> = text.lines().collect();
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_function(format!("{name} bytes"), |b| {
+            b.iter(|| {
+                let mut builder = WebBatcher::with_capacity(65536);
+                for (i, l) in lines.iter().enumerate() {
+                    let rec = parse(l).unwrap();
+                    builder.push(&rec, &prov, i as u64);
+                    if builder.len() == 65536 {
+                        std::hint::black_box(builder.finish());
+                    }
+                }
+                std::hint::black_box(builder.finish())
+            })
+        });
+        g.throughput(Throughput::Elements(lines.len() as u64));
+        g.bench_function(format!("{name} rows"), |b| {
+            b.iter(|| lines.iter().filter(|l| parse(l).is_ok()).count())
+        });
+    }
+    g.finish();
+}
+
+fn into_store(c: &mut Criterion) {
+    let (_keep, logs) = school(200, 3);
+    let big = _keep.path().join("bench");
+    std::fs::create_dir_all(&big).unwrap();
+    let inputs = [
+        ("squid", files(&logs.join("web"), "access-"), "access.log"),
+        (
+            "graph-json",
+            files(&logs.join("signin"), "graph-"),
+            "graph.json",
+        ),
+        (
+            "azure-diagnostic",
+            files(&logs.join("signin"), "diagnostic-"),
+            "diagnostic.json",
+        ),
+        (
+            "exo-trace-csv",
+            files(&logs.join("email"), "messagetrace-")
+                .into_iter()
+                .take(1)
+                .collect(),
+            "trace.csv",
+        ),
+    ];
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
+    let now_us = now.timestamp_micros();
+    let mut g = c.benchmark_group("ingest");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    for (name, parts, file) in inputs {
+        let path = big.join(file);
+        // Graph pages cannot be concatenated; take the first file alone for those.
+        let bytes = if name == "graph-json" || name == "exo-trace-csv" {
+            std::fs::copy(&parts[0], &path).unwrap()
+        } else {
+            concat(&parts, &path)
+        };
+        g.throughput(Throughput::Bytes(bytes));
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || tempfile::tempdir().unwrap(),
+                |dir| {
+                    let store = Store::new(dir.path());
+                    store.create().unwrap();
+                    let mut ledger = Ledger::load(&store.ledger_path()).unwrap();
+                    let ctx = IngestContext {
+                        store,
+                        window: Window {
+                            cutoff_us: 0,
+                            future_us: now_us + 3_600_000_000,
+                            now_us,
+                        },
+                        timezone: chrono_tz::Europe::Brussels,
+                        batch_rows: 65536,
+                        now,
+                    };
+                    let t = Instant::now();
+                    let stats = logwacht::ingest::run(
+                        &ctx,
+                        &mut ledger,
+                        std::slice::from_ref(&path),
+                        &IngestOptions::default(),
+                    )
+                    .unwrap();
+                    assert_eq!(stats.failed(), 0);
+                    std::hint::black_box(t.elapsed())
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, parsers, into_store);
+criterion_main!(benches);

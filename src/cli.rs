@@ -14,6 +14,9 @@ pub struct Cli {
     /// Take this as the current time (RFC 3339 or YYYY-MM-DD) everywhere.
     #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
+    /// Who runs the command, for the audit trail (default: $LOGWACHT_OPERATOR, else the OS user).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub operator: Option<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -26,6 +29,13 @@ pub enum Command {
     Init(InitArgs),
     /// Read log files (or folders of them) into the store.
     Ingest(IngestArgs),
+    /// Delete every row older than the retention window, except what a hold keeps (RET-1..4).
+    Purge(PurgeArgs),
+    /// Place, list and release case holds (RET-2, RET-3).
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// Check the audit trail's hash chain and name the first broken line (CTL-9).
+    VerifyLog,
     /// Write a fictional school's logs in the real native formats.
     Generate(GenerateArgs),
     /// Run the whole job on a generated school in a fresh folder and summarise.
@@ -95,4 +105,62 @@ pub struct DemoArgs {
     /// Seed of the demo school.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+}
+
+/// `logwacht purge`
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Print what would go, per source and day, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the receipt as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `logwacht hold ...`
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Place (or extend) a hold for a concrete case.
+    Add(HoldAddArgs),
+    /// List holds with their state and held rows.
+    List,
+    /// Release a case's hold: its rows go at the next purge.
+    Release {
+        /// The case id.
+        #[arg(long)]
+        case: String,
+    },
+}
+
+/// `logwacht hold add`
+#[derive(Debug, Args)]
+pub struct HoldAddArgs {
+    /// The case id.
+    #[arg(long)]
+    pub case: String,
+    /// The one person whose rows are held.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// RET-3 quarantine: hold these message ids instead of a subject.
+    #[arg(long = "message-id", value_name = "ID")]
+    pub message_ids: Vec<String>,
+    /// Sources held: signin,email,web.
+    #[arg(long, value_delimiter = ',', default_value = "signin,email,web")]
+    pub sources: Vec<String>,
+    /// First day of the events held (YYYY-MM-DD, school time zone).
+    #[arg(long)]
+    pub from: String,
+    /// Last day of the events held (inclusive).
+    #[arg(long)]
+    pub to: String,
+    /// Why: the concrete case.
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// Who approved the hold.
+    #[arg(long, default_value = "")]
+    pub approved_by: String,
+    /// Last day the hold keeps the rows (at most retention.max_hold_days from now).
+    #[arg(long)]
+    pub until: String,
 }

@@ -257,6 +257,31 @@ pub struct Config {
 }
 
 impl Config {
+    /// The workspace folder (where `logwacht.toml` is).
+    pub fn workspace(&self) -> PathBuf {
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        std::path::absolute(&dir).unwrap_or(dir)
+    }
+
+    /// The audit trail (CTL-9).
+    pub fn audit_log(&self) -> crate::audit_log::AuditLog {
+        crate::audit_log::AuditLog::new(self.workspace().join("audit.log"))
+    }
+
+    /// The hold registry (RET-2).
+    pub fn holds_path(&self) -> PathBuf {
+        self.reference_dir.join("holds.json")
+    }
+
     /// Finds and loads the configuration: `--config PATH`, else `./logwacht.toml`.
     pub fn find(flag: Option<&Path>) -> Result<Config, ConfigError> {
         let path = match flag {

@@ -1,8 +1,8 @@
 //! `logwacht demo`: the whole job on a generated school, in a fresh workspace folder.
 //!
 //! generate (a school of `--people`, 35 days) -> init -> the nightly ingest of each day's
-//! files (at 03:00 the next morning, as cron would) -> summary. The stages that later
-//! issues add (purge, audit, case, verify-log) join this sequence as they land.
+//! files (at 03:00 the next morning, as cron would) -> purge -> verify the audit trail ->
+//! summary. The stages that later issues add (audit, case) join this sequence as they land.
 use std::path::PathBuf;
 
 use chrono::{Duration, NaiveDate, TimeZone};
@@ -24,6 +24,10 @@ pub struct DemoOutcome {
     pub ingest: IngestStats,
     /// Days ingested.
     pub nights: usize,
+    /// The purge after the last night.
+    pub purge: Option<crate::store::retention::PurgeReceipt>,
+    /// The audit trail's check: lines, and the first broken line if any.
+    pub trail: Option<crate::audit_log::VerifyOutcome>,
 }
 
 fn fresh_dir(args: &DemoArgs, clock: &Clock) -> PathBuf {
@@ -79,6 +83,7 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         return Ok(outcome);
     };
     let mut day = first;
+    let mut last_night = clock.now();
     while day <= last {
         let files = day_files(&data, day)?;
         // The nightly job: 03:00 the next morning, school time.
@@ -95,11 +100,21 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
             &Clock::fixed(now),
             &files,
             &IngestOptions::default(),
+            Some("demo"),
         )?;
         outcome.ingest.files.extend(stats.files);
         outcome.nights += 1;
+        last_night = now;
         day += Duration::days(1);
     }
+    // The nightly purge after the last ingest: the first week is past the 28-day window.
+    outcome.purge = Some(crate::purge(
+        &config,
+        &Clock::fixed(last_night),
+        false,
+        Some("demo"),
+    )?);
+    outcome.trail = Some(config.audit_log().verify()?);
     Ok(outcome)
 }
 
@@ -125,7 +140,12 @@ pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
     let started = std::time::Instant::now();
     let outcome = execute(args, clock)?;
     println!("workspace: {}", outcome.dir.display());
-    println!("nightly ingests: {}", outcome.nights);
+    println!(
+        "nightly ingests: {} ({} files, {} could not be read)",
+        outcome.nights,
+        outcome.ingest.files.len(),
+        outcome.ingest.failed()
+    );
     let totals = outcome.ingest.totals();
     for source in Source::ALL {
         let t = totals.get(&source).cloned().unwrap_or_default();
@@ -136,6 +156,30 @@ pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
             t.rejected_total(),
             t.expired
         );
+    }
+    if let Some(p) = &outcome.purge {
+        let days: std::collections::BTreeSet<&str> = p
+            .partitions_deleted
+            .iter()
+            .map(|d| d.date.as_str())
+            .collect();
+        println!(
+            "purge (RET-1, 28 days): removed {} whole days ({} .. {}), cut the boundary day, rows removed: {}",
+            days.len(),
+            days.first().unwrap_or(&"-"),
+            days.last().unwrap_or(&"-"),
+            p.rows_removed
+                .iter()
+                .map(|(s, n)| format!("{s} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(v) = &outcome.trail {
+        match &v.broken {
+            None => println!("audit trail: {} lines, hash chain intact", v.lines),
+            Some((line, why)) => println!("audit trail: line {line} broken: {why}"),
+        }
     }
     println!("store: {}", outcome.dir.join("store").display());
     println!("done in {:.1} s", started.elapsed().as_secs_f64());

@@ -202,7 +202,7 @@ pub struct IngestOptions {
 pub struct FileOutcome {
     /// The file, absolute.
     pub file: String,
-    /// `stored`, `already stored` or `error`.
+    /// `stored`, `already stored`, `empty` or `error`.
     pub status: &'static str,
     /// The format it was read as.
     pub format: Option<&'static str>,
@@ -367,6 +367,17 @@ fn ingest_file(
         }
         .into());
     }
+    if head.iter().all(u8::is_ascii_whitespace) && bytes == head.len() as u64 {
+        // A rotated log of a quiet day: nothing to read, nothing wrong.
+        return Ok(FileOutcome {
+            file,
+            status: "empty",
+            format: opts.format.map(Format::name),
+            source: opts.format.map(Format::source),
+            counts: FileCounts::default(),
+            error: None,
+        });
+    }
     let format = match opts.format {
         Some(f) => f,
         None => sniff(&head).ok_or_else(|| IngestError::UnknownFormat {
@@ -446,10 +457,12 @@ fn ingest_file(
     let mut published = Vec::new();
     for p in &parts {
         publish(&p.tmp, &p.dest)?;
+        crate::crash::step();
         published.push(relative(ctx.store.root(), &p.dest));
     }
     for r in &rejects {
         publish(&r.tmp, &r.dest)?;
+        crate::crash::step();
     }
     let entry = LedgerEntry {
         sha256: sha,
@@ -464,6 +477,7 @@ fn ingest_file(
         parts: published,
     };
     ledger.append(&entry)?;
+    crate::crash::step();
     Ok(FileOutcome {
         file,
         status: "stored",

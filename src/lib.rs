@@ -9,9 +9,11 @@
 //! ```
 //! Stages exchange Arrow `RecordBatch`es and plain outcome structs (`IngestStats`, ...);
 //! only [`run`] wires them together.
+pub mod audit_log;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod crash;
 pub mod demo;
 pub mod error;
 pub mod generate;
@@ -22,7 +24,8 @@ pub mod store;
 
 use std::path::Path;
 
-use cli::{Cli, Command};
+use chrono::NaiveDate;
+use cli::{Cli, Command, HoldCommand};
 use clock::Clock;
 use config::Config;
 use error::{EXIT_ERROR, EXIT_OK};
@@ -68,7 +71,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 year: args.year,
                 progress: !args.json,
             };
-            let stats = ingest_paths(&config, &clock, &args.paths, &opts)?;
+            let stats = ingest_paths(&config, &clock, &args.paths, &opts, cli.operator.as_deref())?;
             if args.json {
                 println!(
                     "{}",
@@ -102,7 +105,245 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Demo(args) => demo::run(&args, &clock),
+        Command::Purge(args) => {
+            let config = Config::find(cli.config.as_deref())?;
+            let receipt = purge(&config, &clock, args.dry_run, cli.operator.as_deref())?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&receipt)
+                        .map_err(|e| Error::Bug(e.to_string()))?
+                );
+            } else {
+                print!("{}", render_receipt(&receipt));
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Hold(cmd) => hold(cmd, cli.config.as_deref(), &clock, cli.operator.as_deref()),
+        Command::VerifyLog => {
+            let config = Config::find(cli.config.as_deref())?;
+            let log = config.audit_log();
+            let v = log.verify()?;
+            match v.broken {
+                None => {
+                    println!("{}: {} lines, chain intact", log.path().display(), v.lines);
+                    Ok(EXIT_OK)
+                }
+                Some((line, why)) => {
+                    println!("{}: line {line} is broken: {why}", log.path().display());
+                    Ok(EXIT_ERROR)
+                }
+            }
+        }
     }
+}
+
+fn date_flag(name: &str, v: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| Error::Usage(format!("--{name} {v:?} is not a date YYYY-MM-DD")))
+}
+
+fn hold(
+    cmd: HoldCommand,
+    config: Option<&Path>,
+    clock: &Clock,
+    operator: Option<&str>,
+) -> Result<u8> {
+    let config = Config::find(config)?;
+    let now = clock.now();
+    let tz = config.timezone;
+    let store = Store::new(&config.store_dir);
+    let trail = config.audit_log();
+    let who = audit_log::operator(operator);
+    match cmd {
+        HoldCommand::List => {
+            let holds = store::hold::Holds::load(&config.holds_path())?;
+            println!(
+                "{:<16} {:<8} {:<18} {:<23} {:<10} {:>10}",
+                "case", "state", "sources", "events", "until", "held rows"
+            );
+            for h in &holds.holds {
+                let state = if h.released_at.is_some() {
+                    "released"
+                } else if h.active(now, tz) {
+                    "active"
+                } else {
+                    "ended"
+                };
+                let sources: Vec<&str> = h.sources.iter().map(|s| s.name()).collect();
+                println!(
+                    "{:<16} {:<8} {:<18} {:<23} {:<10} {:>10}",
+                    h.case,
+                    state,
+                    sources.join(","),
+                    format!("{}..{}", h.from, h.to),
+                    h.until,
+                    store::retention::held_rows(&store, &h.case)
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        HoldCommand::Add(a) => {
+            let mut sources = Vec::new();
+            for s in &a.sources {
+                sources.push(Source::parse(s.trim()).ok_or_else(|| {
+                    Error::Usage(format!("--sources has {s:?}; use signin, email, web"))
+                })?);
+            }
+            let req = store::hold::HoldRequest {
+                case: a.case.clone(),
+                subject: a.subject.clone(),
+                message_ids: a.message_ids.clone(),
+                sources,
+                from: date_flag("from", &a.from)?,
+                to: date_flag("to", &a.to)?,
+                reason: a.reason.clone(),
+                approved_by: a.approved_by.clone(),
+                until: date_flag("until", &a.until)?,
+            };
+            store.create()?;
+            let _lock = StoreLock::acquire(store.root(), "hold add", now)?;
+            let mut holds = store::hold::Holds::load(&config.holds_path())?;
+            let new = holds.add(req, now, tz, config.max_hold_days)?;
+            holds.save()?;
+            let h = holds
+                .active_case(&a.case, now, tz)
+                .cloned()
+                .ok_or_else(|| Error::Bug("hold vanished".into()))?;
+            let mut e = audit_log::entry(
+                now,
+                if new { "hold add" } else { "hold extend" },
+                &who,
+                "retention",
+            );
+            e.scope = serde_json::json!({
+                "case": h.case, "sources": h.sources, "from": h.from, "to": h.to, "until": h.until,
+                "message_ids": h.message_ids.len(), "approved_by": h.approved_by,
+            });
+            trail.append(e)?;
+            println!(
+                "{} hold for case {} until {} (reason and approver recorded)",
+                if new { "placed" } else { "extended" },
+                h.case,
+                h.until
+            );
+            Ok(EXIT_OK)
+        }
+        HoldCommand::Release { case } => {
+            let _lock = StoreLock::acquire(store.root(), "hold release", now)?;
+            let mut holds = store::hold::Holds::load(&config.holds_path())?;
+            holds.release(&case, now, tz)?;
+            holds.save()?;
+            let mut e = audit_log::entry(now, "hold release", &who, "retention");
+            e.scope = serde_json::json!({ "case": case });
+            trail.append(e)?;
+            println!("released the hold of case {case}; its rows go at the next purge");
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// Runs the retention purge under the store lock and records its receipt in the audit trail.
+pub fn purge(
+    config: &Config,
+    clock: &Clock,
+    dry_run: bool,
+    operator: Option<&str>,
+) -> Result<store::retention::PurgeReceipt> {
+    let now = clock.now();
+    let store = Store::new(&config.store_dir);
+    store.create()?;
+    let _lock = StoreLock::acquire(
+        store.root(),
+        if dry_run { "purge --dry-run" } else { "purge" },
+        now,
+    )?;
+    let ledger = Ledger::load(&store.ledger_path())?;
+    if !dry_run {
+        ingest::recover(&store, &ledger)?;
+    }
+    let holds = store::hold::Holds::load(&config.holds_path())?;
+    let plan = store::retention::PurgePlan {
+        store: &store,
+        now,
+        retention_days: config.retention_days,
+        holds: &holds.holds,
+        tz: config.timezone,
+        dry_run,
+    };
+    let receipt = store::retention::purge(&plan)?;
+    let mut e = audit_log::entry(
+        now,
+        if dry_run { "purge --dry-run" } else { "purge" },
+        &audit_log::operator(operator),
+        "retention",
+    );
+    e.scope =
+        serde_json::json!({ "retention_days": config.retention_days, "cutoff": receipt.cutoff });
+    e.rows_read = receipt.rows_removed.values().sum::<u64>()
+        + receipt.rows_moved_to_holds.values().sum::<u64>();
+    e.details = serde_json::to_value(&receipt).unwrap_or_default();
+    config.audit_log().append(e)?;
+    Ok(receipt)
+}
+
+/// The human form of a purge receipt.
+pub fn render_receipt(r: &store::retention::PurgeReceipt) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let verb = if r.dry_run { "would remove" } else { "removed" };
+    let _ = writeln!(
+        out,
+        "purge at {} (retention {} days): rows before {} go{}",
+        r.time,
+        r.retention_days,
+        r.cutoff,
+        if r.dry_run {
+            " (dry run: nothing changed)"
+        } else {
+            ""
+        }
+    );
+    for p in &r.partitions_deleted {
+        let _ = writeln!(
+            out,
+            "  {verb} {} {}: {} rows (whole day)",
+            p.source.name(),
+            p.date,
+            p.rows
+        );
+    }
+    for f in &r.files_rewritten {
+        let _ = writeln!(
+            out,
+            "  {} expired rows from {f}",
+            if r.dry_run { "would cut" } else { "cut" }
+        );
+    }
+    for (source, n) in &r.rows_removed {
+        let _ = writeln!(out, "  {source}: {n} rows {verb}");
+    }
+    for (case, n) in &r.rows_moved_to_holds {
+        let _ = writeln!(
+            out,
+            "  case {case}: {n} rows {} the hold area",
+            if r.dry_run {
+                "would move to"
+            } else {
+                "kept in"
+            }
+        );
+    }
+    for case in &r.holds_ended {
+        let _ = writeln!(out, "  case {case}: hold ended, its rows {verb}");
+    }
+    let _ = writeln!(
+        out,
+        "  {} files, {} bytes freed",
+        r.files_removed.len(),
+        r.bytes_freed
+    );
+    out
 }
 
 /// Ingests `paths` into the configured store under the store lock.
@@ -111,6 +352,7 @@ pub fn ingest_paths(
     clock: &Clock,
     paths: &[std::path::PathBuf],
     opts: &ingest::IngestOptions,
+    operator: Option<&str>,
 ) -> Result<ingest::IngestStats> {
     let now = clock.now();
     let store = Store::new(&config.store_dir);
@@ -135,6 +377,19 @@ pub fn ingest_paths(
     let stats = ingest::run(&ctx, &mut ledger, &files, opts)?;
     // Files that failed as a whole may have left temporary files.
     ingest::recover(&store, &ledger)?;
+    // CTL-9: reading logs into the store is a look at personal data.
+    let mut e = audit_log::entry(now, "ingest", &audit_log::operator(operator), "retention");
+    let totals = stats.totals();
+    e.rows_read = totals
+        .values()
+        .map(|t| t.stored + t.expired + t.rejected_total())
+        .sum();
+    e.scope = serde_json::json!({ "files": stats.files.len(), "sources": totals.keys().collect::<Vec<_>>() });
+    e.details = serde_json::json!({
+        "stored": totals.iter().map(|(s, t)| (s.name(), t.stored)).collect::<std::collections::BTreeMap<_, _>>(),
+        "failed_files": stats.failed(),
+    });
+    config.audit_log().append(e)?;
     Ok(stats)
 }
 
@@ -147,11 +402,11 @@ pub fn render_ingest(stats: &ingest::IngestStats) -> String {
         let name = Path::new(&f.file).display();
         match f.status {
             "error" => {
-                let _ = writeln!(
-                    out,
-                    "error           {name}: {}",
-                    f.error.as_deref().unwrap_or("")
-                );
+                // The error names the file itself.
+                let _ = writeln!(out, "error           {}", f.error.as_deref().unwrap_or(""));
+            }
+            "empty" => {
+                let _ = writeln!(out, "empty           {name}");
             }
             status => {
                 let _ = writeln!(

@@ -15,8 +15,10 @@
 //!
 //! Parts are written under `_tmp/`, synced, and renamed into place: a reader (logwacht,
 //! DuckDB, polars) never sees a half-written file.
+pub mod hold;
 pub mod ledger;
 pub mod lock;
+pub mod retention;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

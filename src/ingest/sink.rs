@@ -53,6 +53,9 @@ struct Rejected<'a> {
     format: &'a str,
     reason: &'a str,
     raw: &'a str,
+    /// UTC µs, when the row had a readable time: the purge goes by it (RET-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_time_us: Option<i64>,
 }
 
 /// Receives the records of one input file.
@@ -178,6 +181,7 @@ impl<B: Batcher> Sink<B> {
             format: self.prov.format,
             reason,
             raw: &raw,
+            event_time_us: event_time,
         };
         let mut text = serde_json::to_string(&row).unwrap_or_default();
         text.push('\n');

@@ -1,5 +1,6 @@
 //! Integration tests: the real `logwacht` binary in a temporary workspace.
 mod demo;
 mod ingest;
+mod purge;
 mod readers;
 mod util;

@@ -128,6 +128,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn count_rows(store: &Path, table: &str, filter: &str) -> i64 {
     use datafusion::arrow::array::Int64Array;
     use datafusion::prelude::{ParquetReadOptions, SessionContext};
+    if !store.join(table).is_dir() {
+        return 0;
+    }
+    // The schema is given, so an emptied table (every partition purged) still reads as 0.
+    let schema = logwacht::schema::Source::parse(table).unwrap().schema();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -135,10 +140,12 @@ pub fn count_rows(store: &Path, table: &str, filter: &str) -> i64 {
         .unwrap();
     rt.block_on(async {
         let ctx = SessionContext::new();
-        let opts = ParquetReadOptions::default().table_partition_cols(vec![(
-            "date".into(),
-            datafusion::arrow::datatypes::DataType::Utf8,
-        )]);
+        let opts = ParquetReadOptions::default()
+            .schema(&schema)
+            .table_partition_cols(vec![(
+                "date".into(),
+                datafusion::arrow::datatypes::DataType::Utf8,
+            )]);
         ctx.register_parquet(table, &format!("{}/", store.join(table).display()), opts)
             .await
             .unwrap();

@@ -1,0 +1,290 @@
+//! The audit trail (CTL-9: 003 art. 6.10): every command that reads or deletes personal
+//! data appends one JSON line to `audit.log` beside `logwacht.toml`. Each line carries the
+//! SHA-256 of the line before it, so the log is a hash chain: editing, deleting or
+//! reordering a line breaks it, and `logwacht verify-log` names the first broken line.
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::StoreError;
+
+/// The hash a chain starts from.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A file a command wrote, by hash.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileHash {
+    /// Path, relative to the workspace where possible.
+    pub path: String,
+    /// SHA-256, hex.
+    pub sha256: String,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuditEntry {
+    /// When, RFC 3339 UTC.
+    pub time: String,
+    /// The command (`ingest`, `purge`, `hold add`, ...).
+    pub command: String,
+    /// Who ran it: `--operator`, else the OS user.
+    pub operator: String,
+    /// The purpose (art. 7.1 a-f) or the job (`retention`).
+    pub purpose: String,
+    /// What it looked at or changed: window, sources, case, subject pseudonym.
+    pub scope: serde_json::Value,
+    /// Rows read.
+    pub rows_read: u64,
+    /// Files written.
+    pub files_written: Vec<FileHash>,
+    /// The command's own receipt or outcome (no personal data).
+    pub details: serde_json::Value,
+    /// SHA-256 of the previous line (hex), or [`GENESIS`].
+    pub prev_sha256: String,
+}
+
+/// The audit trail of a workspace.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VerifyOutcome {
+    /// Lines checked.
+    pub lines: usize,
+    /// The first broken line (1-based) and why, if any.
+    pub broken: Option<(usize, String)>,
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl AuditLog {
+    /// The trail at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        AuditLog { path: path.into() }
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn last_hash(&self) -> Result<String, StoreError> {
+        let text = match std::fs::read(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(GENESIS.into()),
+            Err(e) => return Err(StoreError::io("read", &self.path)(e)),
+        };
+        let last = text.split(|b| *b == b'\n').rfind(|l| !l.is_empty());
+        Ok(last.map(sha_hex).unwrap_or_else(|| GENESIS.into()))
+    }
+
+    /// Appends an entry (its `prev_sha256` is filled in) and syncs it to disk.
+    pub fn append(&self, mut entry: AuditEntry) -> Result<AuditEntry, StoreError> {
+        entry.prev_sha256 = self.last_hash()?;
+        let mut line = serde_json::to_string(&entry)
+            .map_err(|e| StoreError::io("encode", &self.path)(std::io::Error::other(e)))?;
+        line.push('\n');
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(StoreError::io("open", &self.path))?;
+        f.write_all(line.as_bytes())
+            .map_err(StoreError::io("append to", &self.path))?;
+        f.sync_all().map_err(StoreError::io("sync", &self.path))?;
+        Ok(entry)
+    }
+
+    /// Every entry, in order (lines that do not parse are skipped; `verify` names them).
+    pub fn entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let f = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StoreError::io("read", &self.path)(e)),
+        };
+        let mut out = Vec::new();
+        for line in BufReader::new(f).lines() {
+            let line = line.map_err(StoreError::io("read", &self.path))?;
+            if let Ok(e) = serde_json::from_str(&line) {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks the chain line by line.
+    pub fn verify(&self) -> Result<VerifyOutcome, StoreError> {
+        let text = match std::fs::read(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(VerifyOutcome {
+                    lines: 0,
+                    broken: None,
+                });
+            }
+            Err(e) => return Err(StoreError::io("read", &self.path)(e)),
+        };
+        let mut prev = GENESIS.to_string();
+        let mut n = 0;
+        for (i, raw) in text.split(|b| *b == b'\n').enumerate() {
+            if raw.is_empty() {
+                continue;
+            }
+            n += 1;
+            let broken = |why: &str| {
+                Ok(VerifyOutcome {
+                    lines: n,
+                    broken: Some((i + 1, why.to_string())),
+                })
+            };
+            let Ok(entry) = serde_json::from_slice::<AuditEntry>(raw) else {
+                return broken("not an audit entry");
+            };
+            if entry.prev_sha256 != prev {
+                return broken(
+                    "its prev_sha256 does not match the line before it: edited, deleted or reordered",
+                );
+            }
+            prev = sha_hex(raw);
+        }
+        Ok(VerifyOutcome {
+            lines: n,
+            broken: None,
+        })
+    }
+}
+
+/// The operator: `--operator`, else `$LOGWACHT_OPERATOR`, else the OS user.
+pub fn operator(flag: Option<&str>) -> String {
+    flag.map(str::to_string)
+        .or_else(|| std::env::var("LOGWACHT_OPERATOR").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A new entry for `command` at `now`.
+pub fn entry(now: DateTime<Utc>, command: &str, operator: &str, purpose: &str) -> AuditEntry {
+    AuditEntry {
+        time: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        command: command.into(),
+        operator: operator.into(),
+        purpose: purpose.into(),
+        scope: serde_json::Value::Null,
+        rows_read: 0,
+        files_written: Vec::new(),
+        details: serde_json::Value::Null,
+        prev_sha256: String::new(),
+    }
+}
+
+/// SHA-256 of a file, hex.
+pub fn file_sha256(path: &Path) -> Result<(String, u64), StoreError> {
+    let mut f = std::fs::File::open(path).map_err(StoreError::io("read", path))?;
+    let mut h = Sha256::new();
+    let n = std::io::copy(&mut f, &mut h).map_err(StoreError::io("read", path))?;
+    Ok((hex::encode(h.finalize()), n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trail(dir: &Path, n: usize) -> AuditLog {
+        let log = AuditLog::new(dir.join("audit.log"));
+        let now = DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z")
+            .unwrap()
+            .to_utc();
+        for i in 0..n {
+            log.append(entry(now, &format!("cmd{i}"), "dpo", "retention"))
+                .unwrap();
+        }
+        log
+    }
+
+    #[test]
+    fn an_untouched_chain_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = trail(dir.path(), 4);
+        assert_eq!(
+            log.verify().unwrap(),
+            VerifyOutcome {
+                lines: 4,
+                broken: None
+            }
+        );
+        assert_eq!(log.entries().unwrap()[0].prev_sha256, GENESIS);
+    }
+
+    #[test]
+    fn edits_deletions_and_reorderings_are_caught_at_the_first_broken_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = trail(dir.path(), 4);
+        let original = std::fs::read_to_string(log.path()).unwrap();
+        let lines: Vec<&str> = original.lines().collect();
+        let cases: Vec<(Vec<String>, usize)> = vec![
+            (
+                vec![
+                    lines[0].into(),
+                    lines[1].replace("cmd1", "cmdX"),
+                    lines[2].into(),
+                    lines[3].into(),
+                ],
+                3,
+            ),
+            (vec![lines[0].into(), lines[2].into(), lines[3].into()], 2),
+            (
+                vec![
+                    lines[0].into(),
+                    lines[2].into(),
+                    lines[1].into(),
+                    lines[3].into(),
+                ],
+                2,
+            ),
+            (vec![lines[1].into(), lines[2].into(), lines[3].into()], 1),
+            (
+                vec![
+                    lines[0].into(),
+                    lines[1].into(),
+                    lines[2].into(),
+                    lines[3].replace("dpo", "someone"),
+                ],
+                0,
+            ),
+        ];
+        for (tampered, first_broken) in cases {
+            std::fs::write(log.path(), tampered.join("\n") + "\n").unwrap();
+            let v = log.verify().unwrap();
+            if first_broken == 0 {
+                // Editing the last line is caught once anything is appended after it.
+                assert!(v.broken.is_none());
+                log.append(entry(Utc::now_for_test(), "next", "dpo", "retention"))
+                    .unwrap();
+                assert_eq!(log.verify().unwrap().broken.map(|b| b.0), Some(5));
+            } else {
+                assert_eq!(v.broken.map(|b| b.0), Some(first_broken), "{tampered:?}");
+            }
+        }
+    }
+
+    trait NowForTest {
+        fn now_for_test() -> DateTime<Utc>;
+    }
+    impl NowForTest for Utc {
+        fn now_for_test() -> DateTime<Utc> {
+            DateTime::parse_from_rfc3339("2026-11-22T04:00:00Z")
+                .unwrap()
+                .to_utc()
+        }
+    }
+}

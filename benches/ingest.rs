@@ -20,12 +20,7 @@ const NOW: &str = "2026-11-22T03:00:00Z";
 fn school(people: u32, days: u32) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
-    let spec = logwacht::generate::Spec {
-        people,
-        days,
-        seed: 42,
-        ..Default::default()
-    };
+    let spec = logwacht::generate::Spec { people, days, seed: 42, ..Default::default() };
     logwacht::generate::write(dir.path(), &spec, now).unwrap();
     let logs = dir.path().join("logs");
     (dir, logs)
@@ -54,22 +49,11 @@ fn parsers(c: &mut Criterion) {
     let (_keep, logs) = school(200, 2);
     let squid = std::fs::read_to_string(files(&logs.join("web"), "access-")[1].clone()).unwrap();
     let combined = std::fs::read_to_string(&files(&logs.join("web"), "www-access-")[1]).unwrap();
-    let prov = Provenance {
-        format: "bench",
-        file: "/bench".into(),
-    };
+    let prov = Provenance { format: "bench", file: "/bench".into() };
     let mut g = c.benchmark_group("parse");
     for (name, text, parse) in [
-        (
-            "squid",
-            &squid,
-            logwacht::ingest::squid::parse_line as Parse,
-        ),
-        (
-            "combined",
-            &combined,
-            logwacht::ingest::combined::parse_line as Parse,
-        ),
+        ("squid", &squid, logwacht::ingest::squid::parse_line as Parse),
+        ("combined", &combined, logwacht::ingest::combined::parse_line as Parse),
     ] {
         let lines: Vec<&str> = text.lines().collect();
         g.throughput(Throughput::Bytes(text.len() as u64));
@@ -87,9 +71,7 @@ fn parsers(c: &mut Criterion) {
             })
         });
         g.throughput(Throughput::Elements(lines.len() as u64));
-        g.bench_function(format!("{name} rows"), |b| {
-            b.iter(|| lines.iter().filter(|l| parse(l).is_ok()).count())
-        });
+        g.bench_function(format!("{name} rows"), |b| b.iter(|| lines.iter().filter(|l| parse(l).is_ok()).count()));
     }
     g.finish();
 }
@@ -100,24 +82,9 @@ fn into_store(c: &mut Criterion) {
     std::fs::create_dir_all(&big).unwrap();
     let inputs = [
         ("squid", files(&logs.join("web"), "access-"), "access.log"),
-        (
-            "graph-json",
-            files(&logs.join("signin"), "graph-"),
-            "graph.json",
-        ),
-        (
-            "azure-diagnostic",
-            files(&logs.join("signin"), "diagnostic-"),
-            "diagnostic.json",
-        ),
-        (
-            "exo-trace-csv",
-            files(&logs.join("email"), "messagetrace-")
-                .into_iter()
-                .take(1)
-                .collect(),
-            "trace.csv",
-        ),
+        ("graph-json", files(&logs.join("signin"), "graph-"), "graph.json"),
+        ("azure-diagnostic", files(&logs.join("signin"), "diagnostic-"), "diagnostic.json"),
+        ("exo-trace-csv", files(&logs.join("email"), "messagetrace-").into_iter().take(1).collect(), "trace.csv"),
     ];
     let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
     let now_us = now.timestamp_micros();
@@ -141,11 +108,7 @@ fn into_store(c: &mut Criterion) {
                     let mut ledger = Ledger::load(&store.ledger_path()).unwrap();
                     let ctx = IngestContext {
                         store,
-                        window: Window {
-                            cutoff_us: 0,
-                            future_us: now_us + 3_600_000_000,
-                            now_us,
-                        },
+                        window: Window { cutoff_us: 0, future_us: now_us + 3_600_000_000, now_us },
                         timezone: chrono_tz::Europe::Brussels,
                         batch_rows: 65536,
                         now,

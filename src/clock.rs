@@ -26,11 +26,9 @@ impl Clock {
     pub fn from_flag(flag: Option<&str>) -> Result<Self, Error> {
         match flag {
             None => Ok(Self::system()),
-            Some(text) => parse_instant(text).map(Self::fixed).ok_or_else(|| {
-                Error::Usage(format!(
-                    "--now {text:?} is not an RFC 3339 time or a YYYY-MM-DD date"
-                ))
-            }),
+            Some(text) => parse_instant(text)
+                .map(Self::fixed)
+                .ok_or_else(|| Error::Usage(format!("--now {text:?} is not an RFC 3339 time or a YYYY-MM-DD date"))),
         }
     }
 
@@ -47,11 +45,7 @@ pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
     }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-    ] {
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, fmt) {
             return Some(Utc.from_utc_datetime(&t));
         }

@@ -162,9 +162,7 @@ fn default_day_end() -> String {
     "16:00".into()
 }
 fn default_school_days() -> Vec<String> {
-    ["mon", "tue", "wed", "thu", "fri"]
-        .map(String::from)
-        .to_vec()
+    ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec()
 }
 fn default_parent_until() -> String {
     "17:00".into()
@@ -259,16 +257,8 @@ pub struct Config {
 impl Config {
     /// The workspace folder (where `logwacht.toml` is).
     pub fn workspace(&self) -> PathBuf {
-        let dir = self
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let dir = if dir.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            dir
-        };
+        let dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
         std::path::absolute(&dir).unwrap_or(dir)
     }
 
@@ -291,56 +281,35 @@ impl Config {
         if !path.exists() {
             return Err(ConfigError::NotFound { path });
         }
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
         Config::parse(&path, &text)
     }
 
     /// Parses and validates `text`, read from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.into(),
-            message: e.message().to_string(),
-        })?;
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: path.into(), message: e.message().to_string() })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let base = if base.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            base
-        };
+        let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
         let base = std::path::absolute(&base).unwrap_or(base);
-        let invalid = |message: String| ConfigError::Invalid {
-            path: path.into(),
-            message,
-        };
+        let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
         let time = |key: &str, v: &str| {
-            NaiveTime::parse_from_str(v, "%H:%M")
-                .map_err(|_| invalid(format!("{key} = {v:?} is not a time HH:MM")))
+            NaiveTime::parse_from_str(v, "%H:%M").map_err(|_| invalid(format!("{key} = {v:?} is not a time HH:MM")))
         };
-        let timezone: Tz = raw.school.timezone.parse().map_err(|_| {
-            invalid(format!(
-                "school.timezone = {:?} is not an IANA time zone",
-                raw.school.timezone
-            ))
-        })?;
+        let timezone: Tz =
+            raw.school.timezone.parse().map_err(|_| {
+                invalid(format!("school.timezone = {:?} is not an IANA time zone", raw.school.timezone))
+            })?;
         if raw.retention.days == 0 {
-            return Err(invalid(
-                "retention.days = 0; it must be at least 1 (RET-1)".into(),
-            ));
+            return Err(invalid("retention.days = 0; it must be at least 1 (RET-1)".into()));
         }
         if raw.ingest.batch_rows == 0 {
-            return Err(invalid(
-                "ingest.batch_rows = 0; it must be at least 1".into(),
-            ));
+            return Err(invalid("ingest.batch_rows = 0; it must be at least 1".into()));
         }
         let mut allowed_countries = Vec::new();
         for c in &raw.geo.allowed_countries {
             if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
-                return Err(invalid(format!(
-                    "geo.allowed_countries has {c:?}, not an ISO 3166 alpha-2 code"
-                )));
+                return Err(invalid(format!("geo.allowed_countries has {c:?}, not an ISO 3166 alpha-2 code")));
             }
             allowed_countries.push(c.to_ascii_uppercase());
         }
@@ -351,21 +320,14 @@ impl Config {
             .and_then(|(m, d)| Some((m.parse::<u32>().ok()?, d.parse::<u32>().ok()?)))
             .filter(|(m, d)| chrono::NaiveDate::from_ymd_opt(2024, *m, *d).is_some())
             .ok_or_else(|| {
-                invalid(format!(
-                    "geo.summer_deadline = {:?} is not a day MM-DD",
-                    raw.geo.summer_deadline
-                ))
+                invalid(format!("geo.summer_deadline = {:?} is not a day MM-DD", raw.geo.summer_deadline))
             })?;
         let mut school_days = Vec::new();
         for d in &raw.school.school_days {
             let i = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
                 .iter()
                 .position(|x| x.eq_ignore_ascii_case(d))
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "school.school_days has {d:?}; use mon, tue, ..., sun"
-                    ))
-                })?;
+                .ok_or_else(|| invalid(format!("school.school_days has {d:?}; use mon, tue, ..., sun")))?;
             school_days.push(i as u32);
         }
         let mut holidays = Vec::new();
@@ -375,17 +337,11 @@ impl Config {
             match (date(a), date(b)) {
                 (Ok(a), Ok(b)) if a <= b => holidays.push((a, b)),
                 _ => {
-                    return Err(invalid(format!(
-                        "school.holidays has {h:?}; use YYYY-MM-DD..YYYY-MM-DD"
-                    )));
+                    return Err(invalid(format!("school.holidays has {h:?}; use YYYY-MM-DD..YYYY-MM-DD")));
                 }
             }
         }
-        let lower = |v: &[String]| {
-            v.iter()
-                .map(|d| d.trim().to_ascii_lowercase())
-                .collect::<Vec<_>>()
-        };
+        let lower = |v: &[String]| v.iter().map(|d| d.trim().to_ascii_lowercase()).collect::<Vec<_>>();
         Ok(Config {
             path: path.into(),
             store_dir: base.join(&raw.store.dir),
@@ -413,10 +369,7 @@ impl Config {
 /// empty reference files. Refuses to overwrite an existing `logwacht.toml`.
 pub fn init(dir: &Path, mail_domains: Option<&[String]>) -> Result<PathBuf, ConfigError> {
     fn create(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
-        move |source| ConfigError::Create {
-            path: path.to_path_buf(),
-            source,
-        }
+        move |source| ConfigError::Create { path: path.to_path_buf(), source }
     }
     std::fs::create_dir_all(dir).map_err(create(dir))?;
     let cfg = dir.join(FILE_NAME);
@@ -426,10 +379,7 @@ pub fn init(dir: &Path, mail_domains: Option<&[String]>) -> Result<PathBuf, Conf
     let mut text = TEMPLATE.to_string();
     if let Some(domains) = mail_domains.filter(|d| !d.is_empty()) {
         let list: Vec<String> = domains.iter().map(|d| format!("{d:?}")).collect();
-        text = text.replace(
-            "mail_domains = [\"school.example\"]",
-            &format!("mail_domains = [{}]", list.join(", ")),
-        );
+        text = text.replace("mail_domains = [\"school.example\"]", &format!("mail_domains = [{}]", list.join(", ")));
     }
     for sub in ["store", "reference"] {
         let p = dir.join(sub);
@@ -437,10 +387,7 @@ pub fn init(dir: &Path, mail_domains: Option<&[String]>) -> Result<PathBuf, Conf
     }
     let files = [
         ("reference/people.csv", "address,role,display_name,class\n"),
-        (
-            "reference/travel_exceptions.csv",
-            "person,countries,first_day,last_day,requested_on,approved_by,note\n",
-        ),
+        ("reference/travel_exceptions.csv", "person,countries,first_day,last_day,requested_on,approved_by,note\n"),
     ];
     for (name, header) in files {
         let p = dir.join(name);
@@ -470,18 +417,11 @@ mod tests {
 
     #[test]
     fn bad_settings_are_named_with_their_value() {
-        let bad = TEMPLATE.replace(
-            "timezone = \"Europe/Brussels\"",
-            "timezone = \"Europe/Gent\"",
-        );
-        let err = Config::parse(Path::new("x.toml"), &bad)
-            .unwrap_err()
-            .to_string();
+        let bad = TEMPLATE.replace("timezone = \"Europe/Brussels\"", "timezone = \"Europe/Gent\"");
+        let err = Config::parse(Path::new("x.toml"), &bad).unwrap_err().to_string();
         assert!(err.contains("Europe/Gent"), "{err}");
         let bad = TEMPLATE.replace("\"LU\"]", "\"LUX\"]");
-        let err = Config::parse(Path::new("x.toml"), &bad)
-            .unwrap_err()
-            .to_string();
+        let err = Config::parse(Path::new("x.toml"), &bad).unwrap_err().to_string();
         assert!(err.contains("LUX"), "{err}");
         let bad = TEMPLATE.replace("days = 28", "days = 28\nweeks = 4");
         assert!(Config::parse(Path::new("x.toml"), &bad).is_err());

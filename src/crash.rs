@@ -8,9 +8,7 @@ static DONE: AtomicU64 = AtomicU64::new(0);
 /// Marks one disk-changing step done, and aborts if the environment asks for it here.
 pub fn step() {
     let done = DONE.fetch_add(1, Ordering::SeqCst) + 1;
-    if let Some(n) = std::env::var("LOGWACHT_FAIL_AFTER")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
+    if let Some(n) = std::env::var("LOGWACHT_FAIL_AFTER").ok().and_then(|v| v.parse::<u64>().ok())
         && n == done
     {
         eprintln!("logwacht: failure injected after step {done} (LOGWACHT_FAIL_AFTER)");

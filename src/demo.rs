@@ -34,10 +34,7 @@ fn fresh_dir(args: &DemoArgs, clock: &Clock) -> PathBuf {
     if let Some(d) = &args.dir {
         return d.clone();
     }
-    let base = std::env::temp_dir().join(format!(
-        "logwacht-demo-{}",
-        clock.now().format("%Y%m%dT%H%M%S")
-    ));
+    let base = std::env::temp_dir().join(format!("logwacht-demo-{}", clock.now().format("%Y%m%dT%H%M%S")));
     let mut dir = base.clone();
     let mut i = 2;
     while dir.exists() {
@@ -51,34 +48,21 @@ fn fresh_dir(args: &DemoArgs, clock: &Clock) -> PathBuf {
 pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
     let dir = fresh_dir(args, clock);
     if dir.join(crate::config::FILE_NAME).exists() {
-        return Err(Error::Usage(format!(
-            "{} already holds a workspace; name a new folder with --dir",
-            dir.display()
-        )));
+        return Err(Error::Usage(format!("{} already holds a workspace; name a new folder with --dir", dir.display())));
     }
     let tz = chrono_tz::Europe::Brussels;
-    let spec = Spec {
-        people: args.people,
-        seed: args.seed,
-        ..Spec::default()
-    };
+    let spec = Spec { people: args.people, seed: args.seed, ..Spec::default() };
     let data = dir.join("school");
     let school = generate::write(&data, &spec, clock.now())?;
     print!("{}", school.render());
     let cfg_path = crate::config::init(&dir, Some(std::slice::from_ref(&spec.domain)))?;
     // The generated directory of people and travel exceptions are the school's reference files.
     for f in ["people.csv", "travel_exceptions.csv"] {
-        let (from, to) = (
-            data.join("reference").join(f),
-            dir.join("reference").join(f),
-        );
+        let (from, to) = (data.join("reference").join(f), dir.join("reference").join(f));
         std::fs::copy(&from, &to).map_err(StoreError::io("copy", &to))?;
     }
     let config = Config::find(Some(&cfg_path))?;
-    let mut outcome = DemoOutcome {
-        dir: dir.clone(),
-        ..Default::default()
-    };
+    let mut outcome = DemoOutcome { dir: dir.clone(), ..Default::default() };
     let (Some(first), Some(last)) = (school.first_day, school.last_day) else {
         return Ok(outcome);
     };
@@ -87,33 +71,16 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
     while day <= last {
         let files = day_files(&data, day)?;
         // The nightly job: 03:00 the next morning, school time.
-        let night = (day + Duration::days(1))
-            .and_hms_opt(3, 0, 0)
-            .unwrap_or_default();
-        let now = tz
-            .from_local_datetime(&night)
-            .earliest()
-            .map(|t| t.to_utc())
-            .unwrap_or_else(|| clock.now());
-        let stats = crate::ingest_paths(
-            &config,
-            &Clock::fixed(now),
-            &files,
-            &IngestOptions::default(),
-            Some("demo"),
-        )?;
+        let night = (day + Duration::days(1)).and_hms_opt(3, 0, 0).unwrap_or_default();
+        let now = tz.from_local_datetime(&night).earliest().map(|t| t.to_utc()).unwrap_or_else(|| clock.now());
+        let stats = crate::ingest_paths(&config, &Clock::fixed(now), &files, &IngestOptions::default(), Some("demo"))?;
         outcome.ingest.files.extend(stats.files);
         outcome.nights += 1;
         last_night = now;
         day += Duration::days(1);
     }
     // The nightly purge after the last ingest: the first week is past the 28-day window.
-    outcome.purge = Some(crate::purge(
-        &config,
-        &Clock::fixed(last_night),
-        false,
-        Some("demo"),
-    )?);
+    outcome.purge = Some(crate::purge(&config, &Clock::fixed(last_night), false, Some("demo"))?);
     outcome.trail = Some(config.audit_log().verify()?);
     Ok(outcome)
 }
@@ -123,10 +90,7 @@ fn day_files(data: &std::path::Path, day: NaiveDate) -> Result<Vec<PathBuf>, Err
     for sub in ["signin", "email", "web"] {
         let dir = data.join("logs").join(sub);
         for f in crate::store::list_files(&dir)? {
-            let name = f
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if name.contains(&day.to_string()) {
                 files.push(f);
             }
@@ -158,21 +122,13 @@ pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
         );
     }
     if let Some(p) = &outcome.purge {
-        let days: std::collections::BTreeSet<&str> = p
-            .partitions_deleted
-            .iter()
-            .map(|d| d.date.as_str())
-            .collect();
+        let days: std::collections::BTreeSet<&str> = p.partitions_deleted.iter().map(|d| d.date.as_str()).collect();
         println!(
             "purge (RET-1, 28 days): removed {} whole days ({} .. {}), cut the boundary day, rows removed: {}",
             days.len(),
             days.first().unwrap_or(&"-"),
             days.last().unwrap_or(&"-"),
-            p.rows_removed
-                .iter()
-                .map(|(s, n)| format!("{s} {n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            p.rows_removed.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ")
         );
     }
     if let Some(v) = &outcome.trail {

@@ -87,19 +87,10 @@ pub enum IngestError {
     UnknownFormat { path: PathBuf, tried: String },
     /// The format was given or sniffed but does not belong to `--source`.
     #[error("{path}: format {format} holds {actual} logs, not {wanted} (--source)")]
-    WrongSource {
-        path: PathBuf,
-        format: &'static str,
-        actual: &'static str,
-        wanted: &'static str,
-    },
+    WrongSource { path: PathBuf, format: &'static str, actual: &'static str, wanted: &'static str },
     /// The file is of the right kind but cannot be read as that format at all.
     #[error("{path}: not a {format} file: {reason}")]
-    NotThisFormat {
-        path: PathBuf,
-        format: &'static str,
-        reason: String,
-    },
+    NotThisFormat { path: PathBuf, format: &'static str, reason: String },
 }
 
 /// Problems with the Parquet store.
@@ -132,25 +123,14 @@ pub enum StoreError {
     },
     /// The ledger has a line that does not parse.
     #[error("store: ledger {path} line {line} is damaged: {message}")]
-    Ledger {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    Ledger { path: PathBuf, line: usize, message: String },
 }
 
 impl StoreError {
     /// Wraps an I/O error with what was being done to which path.
-    pub fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-    ) -> impl FnOnce(std::io::Error) -> StoreError {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> StoreError {
         let path = path.into();
-        move |source| StoreError::Io {
-            action,
-            path,
-            source,
-        }
+        move |source| StoreError::Io { action, path, source }
     }
 }
 

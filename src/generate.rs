@@ -133,10 +133,10 @@ struct Person {
 }
 
 const FIRST: [&str; 40] = [
-    "Lotte", "Emma", "Louise", "Olivia", "Noor", "Elena", "Mila", "Julie", "Marie", "Lore",
-    "Hanne", "Fien", "Ella", "Lina", "Nora", "Ines", "Sara", "Amber", "Jana", "Zoë", "Noah",
-    "Arthur", "Lucas", "Louis", "Liam", "Jules", "Adam", "Finn", "Victor", "Mats", "Lars", "Wout",
-    "Seppe", "Milan", "Kobe", "Thibo", "Senne", "Rayan", "Bram", "Stan",
+    "Lotte", "Emma", "Louise", "Olivia", "Noor", "Elena", "Mila", "Julie", "Marie", "Lore", "Hanne", "Fien", "Ella",
+    "Lina", "Nora", "Ines", "Sara", "Amber", "Jana", "Zoë", "Noah", "Arthur", "Lucas", "Louis", "Liam", "Jules",
+    "Adam", "Finn", "Victor", "Mats", "Lars", "Wout", "Seppe", "Milan", "Kobe", "Thibo", "Senne", "Rayan", "Bram",
+    "Stan",
 ];
 const LAST: [&str; 40] = [
     "Peeters",
@@ -207,24 +207,13 @@ fn ip_in(rng: &mut ChaCha8Rng, country: &str) -> String {
 }
 
 fn slug(s: &str) -> String {
-    s.to_lowercase()
-        .replace('ë', "e")
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect()
+    s.to_lowercase().replace('ë', "e").chars().filter(|c| c.is_ascii_alphanumeric()).collect()
 }
 
 fn guid(rng: &mut ChaCha8Rng) -> String {
     let b: [u8; 16] = rng.random();
     let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
 fn people(rng: &mut ChaCha8Rng, spec: &Spec) -> Vec<Person> {
@@ -234,46 +223,38 @@ fn people(rng: &mut ChaCha8Rng, spec: &Spec) -> Vec<Person> {
     let pupils = n - staff - counsellors;
     let mut out: Vec<Person> = Vec::new();
     let mut taken = std::collections::HashSet::new();
-    let mut add =
-        |rng: &mut ChaCha8Rng, role: Role, class: Option<String>, out: &mut Vec<Person>| {
-            let first = FIRST[rng.random_range(0..FIRST.len())];
-            let last = LAST[rng.random_range(0..LAST.len())];
-            let mut local = format!("{}.{}", slug(first), slug(last));
-            let mut i = 2;
-            while !taken.insert(local.clone()) {
-                local = format!("{}.{}{i}", slug(first), slug(last));
-                i += 1;
-            }
-            let home = match rng.random_range(0..100) {
-                0..=87 => "BE",
-                88..=92 => "NL",
-                93..=96 => "FR",
-                97..=98 => "DE",
-                _ => "LU",
-            };
-            let k = out.len();
-            let domain = if role == Role::Parent {
-                [
-                    "gmail.com",
-                    "telenet.be",
-                    "hotmail.com",
-                    "outlook.com",
-                    "skynet.be",
-                ][rng.random_range(0..5)]
-                .to_string()
-            } else {
-                spec.domain.clone()
-            };
-            out.push(Person {
-                address: format!("{local}@{domain}"),
-                name: format!("{first} {last}"),
-                role,
-                class,
-                home_ip: ip_in(rng, home),
-                device_ip: format!("10.20.{}.{}", (k / 250) % 250, k % 250 + 2),
-                user_id: guid(rng),
-            });
+    let mut add = |rng: &mut ChaCha8Rng, role: Role, class: Option<String>, out: &mut Vec<Person>| {
+        let first = FIRST[rng.random_range(0..FIRST.len())];
+        let last = LAST[rng.random_range(0..LAST.len())];
+        let mut local = format!("{}.{}", slug(first), slug(last));
+        let mut i = 2;
+        while !taken.insert(local.clone()) {
+            local = format!("{}.{}{i}", slug(first), slug(last));
+            i += 1;
+        }
+        let home = match rng.random_range(0..100) {
+            0..=87 => "BE",
+            88..=92 => "NL",
+            93..=96 => "FR",
+            97..=98 => "DE",
+            _ => "LU",
         };
+        let k = out.len();
+        let domain = if role == Role::Parent {
+            ["gmail.com", "telenet.be", "hotmail.com", "outlook.com", "skynet.be"][rng.random_range(0..5)].to_string()
+        } else {
+            spec.domain.clone()
+        };
+        out.push(Person {
+            address: format!("{local}@{domain}"),
+            name: format!("{first} {last}"),
+            role,
+            class,
+            home_ip: ip_in(rng, home),
+            device_ip: format!("10.20.{}.{}", (k / 250) % 250, k % 250 + 2),
+            user_id: guid(rng),
+        });
+    };
     for i in 0..pupils {
         let class = format!("{}{}", 1 + i % 6, ["A", "B", "C"][i / 6 % 3]);
         add(rng, Role::Pupil, Some(class), &mut out);
@@ -354,16 +335,10 @@ const SUBJECTS: [&str; 16] = [
 ];
 const APPS: [(&str, &str); 5] = [
     ("Microsoft Teams", "1fec8e78-bce4-4aaf-ab1b-5451cc387264"),
-    (
-        "Office 365 Exchange Online",
-        "00000002-0000-0ff1-ce00-000000000000",
-    ),
+    ("Office 365 Exchange Online", "00000002-0000-0ff1-ce00-000000000000"),
     ("OfficeHome", "4765445b-32c6-49b0-83e6-1d93765276ca"),
     ("Microsoft Office", "d3590ed6-52b3-4102-aeff-aad2292ab01c"),
-    (
-        "OneDrive SyncEngine",
-        "ab9b8c07-8f02-4f72-87fa-80105867a763",
-    ),
+    ("OneDrive SyncEngine", "ab9b8c07-8f02-4f72-87fa-80105867a763"),
 ];
 
 /// A generated sign-in: when, who (index), IP, country, error code, interactive.
@@ -382,12 +357,8 @@ pub fn write(out: &Path, spec: &Spec, now: DateTime<Utc>) -> Result<GenerateStat
     let tz: Tz = chrono_tz::Europe::Brussels;
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let today = now.with_timezone(&tz).date_naive();
-    let first_day = spec
-        .start
-        .unwrap_or(today - Duration::days(i64::from(spec.days)));
-    let days: Vec<NaiveDate> = (0..spec.days)
-        .map(|i| first_day + Duration::days(i64::from(i)))
-        .collect();
+    let first_day = spec.start.unwrap_or(today - Duration::days(i64::from(spec.days)));
+    let days: Vec<NaiveDate> = (0..spec.days).map(|i| first_day + Duration::days(i64::from(i))).collect();
     let people = people(&mut rng, spec);
     let mut stats = GenerateStats {
         out: out.into(),
@@ -405,25 +376,14 @@ pub fn write(out: &Path, spec: &Spec, now: DateTime<Utc>) -> Result<GenerateStat
     w.line("address,role,display_name,class")?;
     for p in &people {
         let class = p.class.as_deref().unwrap_or("");
-        w.line(&format!(
-            "{},{},{},{}",
-            p.address,
-            p.role.name(),
-            p.name,
-            class
-        ))?;
+        w.line(&format!("{},{},{},{}", p.address, p.role.name(), p.name, class))?;
     }
     w.finish()?;
     stats.directory = people.len();
 
     // Travellers: staff abroad for a few days; some with a valid exception, some late,
     // some without.
-    let staff: Vec<usize> = people
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.role == Role::Staff)
-        .map(|(i, _)| i)
-        .collect();
+    let staff: Vec<usize> = people.iter().enumerate().filter(|(_, p)| p.role == Role::Staff).map(|(i, _)| i).collect();
     let mut trips = Vec::new();
     let countries = ["US", "ES", "MA"];
     for (k, &person) in staff.iter().take(3).enumerate() {
@@ -434,13 +394,7 @@ pub fn write(out: &Path, spec: &Spec, now: DateTime<Utc>) -> Result<GenerateStat
             1 => Some((start - Duration::days(5), Some("directie"))),
             _ => None,
         };
-        trips.push(Trip {
-            person,
-            country: countries[k],
-            first: start,
-            last,
-            exception,
-        });
+        trips.push(Trip { person, country: countries[k], first: start, last, exception });
     }
     let mut w = Out::create(&out.join("reference/travel_exceptions.csv"), &mut stats)?;
     w.line("person,countries,first_day,last_day,requested_on,approved_by,note")?;
@@ -463,9 +417,7 @@ pub fn write(out: &Path, spec: &Spec, now: DateTime<Utc>) -> Result<GenerateStat
     let school_ip = ip_in(&mut rng, "BE");
     for &day in &days {
         let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
-        day_files(
-            out, spec, &mut rng, &people, &trips, day, weekend, tz, &school_ip, &mut stats,
-        )?;
+        day_files(out, spec, &mut rng, &people, &trips, day, weekend, tz, &school_ip, &mut stats)?;
     }
     Ok(stats)
 }
@@ -479,31 +431,23 @@ impl Out {
     fn create(path: &Path, stats: &mut GenerateStats) -> Result<Out, Error> {
         let f = File::create(path).map_err(StoreError::io("create", path))?;
         stats.files += 1;
-        Ok(Out {
-            w: BufWriter::with_capacity(1 << 20, f),
-            path: path.into(),
-        })
+        Ok(Out { w: BufWriter::with_capacity(1 << 20, f), path: path.into() })
     }
     fn line(&mut self, s: &str) -> Result<(), Error> {
         self.raw(s.as_bytes())?;
         self.raw(b"\n")
     }
     fn raw(&mut self, b: &[u8]) -> Result<(), Error> {
-        self.w
-            .write_all(b)
-            .map_err(|e| StoreError::io("write", &self.path)(e).into())
+        self.w.write_all(b).map_err(|e| StoreError::io("write", &self.path)(e).into())
     }
     fn finish(mut self) -> Result<(), Error> {
-        self.w
-            .flush()
-            .map_err(|e| StoreError::io("write", &self.path)(e).into())
+        self.w.flush().map_err(|e| StoreError::io("write", &self.path)(e).into())
     }
 }
 
 /// A local moment of `day` in the school's zone, in UTC.
 fn at(day: NaiveDate, tz: Tz, secs: u32) -> DateTime<Utc> {
-    let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default()
-        + Duration::seconds(i64::from(secs.min(86_399)));
+    let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::seconds(i64::from(secs.min(86_399)));
     tz.from_local_datetime(&naive)
         .earliest()
         .unwrap_or_else(|| Utc.from_utc_datetime(&naive).with_timezone(&tz))
@@ -534,11 +478,7 @@ fn day_files(
 ) -> Result<(), Error> {
     let scale = |n: u32, rng: &mut ChaCha8Rng| -> u32 {
         let n = if weekend { n / 10 } else { n };
-        if n == 0 {
-            0
-        } else {
-            rng.random_range(n / 2..=n + n / 2)
-        }
+        if n == 0 { 0 } else { rng.random_range(n / 2..=n + n / 2) }
     };
     let actors: Vec<usize> = people
         .iter()
@@ -551,9 +491,7 @@ fn day_files(
     let mut signins: Vec<SigninEvent> = Vec::new();
     for &i in &actors {
         let p = &people[i];
-        let trip = trips
-            .iter()
-            .find(|t| t.person == i && t.first <= day && day <= t.last);
+        let trip = trips.iter().find(|t| t.person == i && t.first <= day && day <= t.last);
         for _ in 0..scale(spec.signins_per_day, rng) {
             let s = busy_second(rng, weekend);
             let (ip, country) = match trip {
@@ -561,11 +499,7 @@ fn day_files(
                 None if s >= 16 * 3600 || weekend => (p.home_ip.clone(), "BE"),
                 None => (school_ip.to_string(), "BE"),
             };
-            let code = if rng.random_range(0..100) < 3 {
-                50126
-            } else {
-                0
-            };
+            let code = if rng.random_range(0..100) < 3 { 50126 } else { 0 };
             let interactive = rng.random_range(0..100) < 30;
             signins.push((at(day, tz, s), i, ip, country, code, interactive));
         }
@@ -574,31 +508,18 @@ fn day_files(
     for _ in 0..rng.random_range(2..6) {
         let i = actors[rng.random_range(0..actors.len())];
         let c = ["CN", "RU", "US"][rng.random_range(0..3)];
-        signins.push((
-            at(day, tz, rng.random_range(0..86_399)),
-            i,
-            ip_in(rng, c),
-            c,
-            50126,
-            true,
-        ));
+        signins.push((at(day, tz, rng.random_range(0..86_399)), i, ip_in(rng, c), c, 50126, true));
     }
     signins.sort_by_key(|s| s.0);
     stats.signins += signins.len() as u64;
     let sunday = day.weekday() == Weekday::Sun;
     if sunday {
-        let mut w = Out::create(
-            &out.join(format!("logs/signin/loganalytics-{day}.csv")),
-            stats,
-        )?;
+        let mut w = Out::create(&out.join(format!("logs/signin/loganalytics-{day}.csv")), stats)?;
         write_la_csv(&mut w, rng, people, &signins)?;
         w.finish()?;
     } else {
         let mut g = Out::create(&out.join(format!("logs/signin/graph-{day}.json")), stats)?;
-        let mut d = Out::create(
-            &out.join(format!("logs/signin/diagnostic-{day}.json")),
-            stats,
-        )?;
+        let mut d = Out::create(&out.join(format!("logs/signin/diagnostic-{day}.json")), stats)?;
         g.raw(b"{\"@odata.context\":\"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns\",\"value\":[")?;
         let mut first = true;
         for (t, i, ip, country, code, interactive) in &signins {
@@ -611,11 +532,7 @@ fn day_files(
                 g.raw(obj.to_string().as_bytes())?;
             } else {
                 // Azure writes 7 fractional digits (100 ns ticks).
-                let t7 = format!(
-                    "{}.{:07}Z",
-                    t.format("%Y-%m-%dT%H:%M:%S"),
-                    t.timestamp_subsec_nanos() / 100
-                );
+                let t7 = format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100);
                 let rec = serde_json::json!({
                     "time": t7,
                     "resourceId": "/tenants/5f0c0e6a-1b2c-4d3e-8f90-a1b2c3d4e5f6/providers/Microsoft.aadiam",
@@ -642,19 +559,12 @@ fn day_files(
     }
 
     // Mail through Exchange Online.
-    let mut w = Out::create(
-        &out.join(format!("logs/email/messagetrace-{day}.csv")),
-        stats,
-    )?;
+    let mut w = Out::create(&out.join(format!("logs/email/messagetrace-{day}.csv")), stats)?;
     w.raw(b"#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace\r\n")?;
     w.raw(b"\"PSComputerName\",\"RunspaceId\",\"PSShowComputerName\",\"Organization\",\"MessageId\",\"Received\",\"SenderAddress\",\"RecipientAddress\",\"Subject\",\"Status\",\"ToIP\",\"FromIP\",\"Size\",\"MessageTraceId\",\"StartDate\",\"EndDate\",\"Index\"\r\n")?;
     let mut rows: Vec<(DateTime<Utc>, String)> = Vec::new();
-    let parents: Vec<usize> = people
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.role == Role::Parent)
-        .map(|(i, _)| i)
-        .collect();
+    let parents: Vec<usize> =
+        people.iter().enumerate().filter(|(_, p)| p.role == Role::Parent).map(|(i, _)| i).collect();
     for &i in &actors {
         let p = &people[i];
         for _ in 0..scale(spec.mails_per_day, rng) / 3 {
@@ -669,20 +579,14 @@ fn day_files(
             );
             let trace = guid(rng);
             for _ in 0..n {
-                let r =
-                    if p.role == Role::Staff && !parents.is_empty() && rng.random_range(0..10) == 0
-                    {
-                        parents[rng.random_range(0..parents.len())]
-                    } else {
-                        actors[rng.random_range(0..actors.len())]
-                    };
+                let r = if p.role == Role::Staff && !parents.is_empty() && rng.random_range(0..10) == 0 {
+                    parents[rng.random_range(0..parents.len())]
+                } else {
+                    actors[rng.random_range(0..actors.len())]
+                };
                 let r = &people[r];
                 let external = !r.address.ends_with(&spec.domain);
-                let to_ip = if external {
-                    ip_in(rng, "BE")
-                } else {
-                    String::new()
-                };
+                let to_ip = if external { ip_in(rng, "BE") } else { String::new() };
                 let from_ip = if t.with_timezone(&tz).format("%H").to_string().as_str() < "16" {
                     school_ip
                 } else {
@@ -723,14 +627,14 @@ fn day_files(
     for k in 0..if weekend { 0 } else { 2 } {
         let mut s = 10 * 3600 + k * 3600 + rng.random_range(0..600);
         let qid = hex::encode_upper(rng.random::<[u8; 5]>());
-        let stamp = |s: u32| {
-            at(day, tz, s)
-                .with_timezone(&tz)
-                .format("%b %e %H:%M:%S")
-                .to_string()
-        };
+        let stamp = |s: u32| at(day, tz, s).with_timezone(&tz).format("%b %e %H:%M:%S").to_string();
         let n = parents.len().min(5);
-        w.line(&format!("{} relay postfix/smtpd[{pid}]: {qid}: client=app01.{}[10.20.250.10], sasl_method=PLAIN, sasl_username={}", stamp(s), spec.domain, sender))?;
+        w.line(&format!(
+            "{} relay postfix/smtpd[{pid}]: {qid}: client=app01.{}[10.20.250.10], sasl_method=PLAIN, sasl_username={}",
+            stamp(s),
+            spec.domain,
+            sender
+        ))?;
         w.line(&format!(
             "{} relay postfix/cleanup[{}]: {qid}: message-id=<{}@{}>",
             stamp(s),
@@ -754,11 +658,7 @@ fn day_files(
             ))?;
             stats.mails += 1;
         }
-        w.line(&format!(
-            "{} relay postfix/qmgr[{}]: {qid}: removed",
-            stamp(s + 1),
-            pid + 2
-        ))?;
+        w.line(&format!("{} relay postfix/qmgr[{}]: {qid}: removed", stamp(s + 1), pid + 2))?;
         pid += 10;
         let spam_ip = ip_in(rng, "RU");
         let victim = &people[actors[rng.random_range(0..actors.len())]].address;
@@ -825,14 +725,8 @@ fn day_files(
     visits.sort_unstable();
     for s in visits {
         let t = at(day, tz, s).with_timezone(&tz);
-        let page = [
-            "/",
-            "/nieuws",
-            "/inschrijvingen",
-            "/contact",
-            "/kalender",
-            "/img/logo.png",
-        ][rng.random_range(0..6)];
+        let page =
+            ["/", "/nieuws", "/inschrijvingen", "/contact", "/kalender", "/img/logo.png"][rng.random_range(0..6)];
         let ip = ip_in(rng, "BE");
         w.line(&format!(
             "{ip} - - [{}] \"GET {page} HTTP/1.1\" 200 {} \"https://www.google.be/\" \"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36\"",
@@ -855,11 +749,8 @@ fn graph_signin(
     interactive: bool,
 ) -> serde_json::Value {
     let (app, app_id) = APPS[rng.random_range(0..APPS.len())];
-    let reason = if code == 0 {
-        "Other."
-    } else {
-        "Invalid username or password or Invalid on-premise username or password."
-    };
+    let reason =
+        if code == 0 { "Other." } else { "Invalid username or password or Invalid on-premise username or password." };
     serde_json::json!({
         "id": guid(rng),
         "createdDateTime": t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -887,12 +778,7 @@ fn graph_signin(
     })
 }
 
-fn write_la_csv(
-    w: &mut Out,
-    rng: &mut ChaCha8Rng,
-    people: &[Person],
-    signins: &[SigninEvent],
-) -> Result<(), Error> {
+fn write_la_csv(w: &mut Out, rng: &mut ChaCha8Rng, people: &[Person], signins: &[SigninEvent]) -> Result<(), Error> {
     // Log Analytics: BOM, CRLF, every cell quoted, dynamic columns twice.
     w.raw(&[0xEF, 0xBB, 0xBF])?;
     let header = [
@@ -942,13 +828,9 @@ fn write_la_csv(
         let us = t.format("%-m/%-d/%Y, %-I:%M:%S%.3f %p").to_string();
         let device = "{\r\n  \"deviceId\": \"\",\r\n  \"operatingSystem\": \"Windows10\",\r\n  \"browser\": \"Edge 131.0.0\"\r\n}";
         let loc = format!("{{\r\n  \"city\": \"\",\r\n  \"countryOrRegion\": \"{country}\"\r\n}}");
-        let reason = if *code == 0 {
-            ""
-        } else {
-            "Invalid username or password or Invalid on-premise username or password."
-        };
-        let status =
-            format!("{{\r\n  \"errorCode\": {code},\r\n  \"failureReason\": \"{reason}\"\r\n}}");
+        let reason =
+            if *code == 0 { "" } else { "Invalid username or password or Invalid on-premise username or password." };
+        let status = format!("{{\r\n  \"errorCode\": {code},\r\n  \"failureReason\": \"{reason}\"\r\n}}");
         let cells = [
             q("5f0c0e6a-1b2c-4d3e-8f90-a1b2c3d4e5f6"),
             q("Azure AD"),
@@ -969,11 +851,7 @@ fn write_la_csv(
             q(country),
             q(app),
             q(app_id),
-            q(if *interactive {
-                "Browser"
-            } else {
-                "Mobile Apps and Desktop clients"
-            }),
+            q(if *interactive { "Browser" } else { "Mobile Apps and Desktop clients" }),
             q("notApplied"),
             q(&us),
             q(device),

@@ -160,17 +160,9 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
             return Some(Format::ExchangeTracking);
         }
     }
-    let lines: Vec<&str> = trimmed
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(50)
-        .collect();
+    let lines: Vec<&str> = trimmed.lines().filter(|l| !l.trim().is_empty()).take(50).collect();
     // The last line of the sniffed bytes may be cut off.
-    let whole = if head.len() >= SNIFF_BYTES && lines.len() > 1 {
-        &lines[..lines.len() - 1]
-    } else {
-        &lines[..]
-    };
+    let whole = if head.len() >= SNIFF_BYTES && lines.len() > 1 { &lines[..lines.len() - 1] } else { &lines[..] };
     if whole.iter().any(|l| postfix::sniff(l)) {
         return Some(Format::Postfix);
     }
@@ -268,24 +260,15 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             let mut stack = vec![p.clone()];
             let mut found = Vec::new();
             while let Some(dir) = stack.pop() {
-                let entries = std::fs::read_dir(&dir).map_err(|e| IngestError::Read {
-                    path: dir.clone(),
-                    source: e,
-                })?;
+                let entries =
+                    std::fs::read_dir(&dir).map_err(|e| IngestError::Read { path: dir.clone(), source: e })?;
                 for e in entries {
-                    let e = e.map_err(|e| IngestError::Read {
-                        path: dir.clone(),
-                        source: e,
-                    })?;
+                    let e = e.map_err(|e| IngestError::Read { path: dir.clone(), source: e })?;
                     let path = e.path();
                     if e.file_name().to_string_lossy().starts_with('.') {
                         continue;
                     }
-                    if path.is_dir() {
-                        stack.push(path)
-                    } else {
-                        found.push(path)
-                    }
+                    if path.is_dir() { stack.push(path) } else { found.push(path) }
                 }
             }
             found.sort();
@@ -298,10 +281,7 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 }
 
 fn hash_file(path: &Path) -> Result<(String, u64, Vec<u8>), IngestError> {
-    let read = |e| IngestError::Read {
-        path: path.into(),
-        source: e,
-    };
+    let read = |e| IngestError::Read { path: path.into(), source: e };
     let mut f = File::open(path).map_err(read)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -362,8 +342,7 @@ fn ingest_file(
         return Err(IngestError::NotThisFormat {
             path: path.into(),
             format: "any",
-            reason: "the file is UTF-16; save it as UTF-8 (PowerShell: Export-Csv -Encoding utf8)"
-                .into(),
+            reason: "the file is UTF-16; save it as UTF-8 (PowerShell: Export-Csv -Encoding utf8)".into(),
         }
         .into());
     }
@@ -380,10 +359,9 @@ fn ingest_file(
     }
     let format = match opts.format {
         Some(f) => f,
-        None => sniff(&head).ok_or_else(|| IngestError::UnknownFormat {
-            path: path.into(),
-            tried: Format::all_names(),
-        })?,
+        None => {
+            sniff(&head).ok_or_else(|| IngestError::UnknownFormat { path: path.into(), tried: Format::all_names() })?
+        }
     };
     if let Some(wanted) = opts.source.filter(|s| *s != format.source()) {
         return Err(IngestError::WrongSource {
@@ -405,25 +383,14 @@ fn ingest_file(
         });
     }
     let stem = sha[..16].to_string();
-    let prov = Provenance {
-        format: format.name(),
-        file: Arc::from(file.as_str()),
-    };
-    let reader = File::open(path).map_err(|e| IngestError::Read {
-        path: path.into(),
-        source: e,
-    })?;
+    let prov = Provenance { format: format.name(), file: Arc::from(file.as_str()) };
+    let reader = File::open(path).map_err(|e| IngestError::Read { path: path.into(), source: e })?;
     let progress = crate::progress::bar(opts.progress, bytes, path);
     let mut input = BufReader::with_capacity(1 << 20, progress.wrap_read(reader));
-    let syslog = postfix::SyslogTime {
-        tz: ctx.timezone,
-        year: opts.year,
-        now_us: ctx.window.now_us,
-    };
+    let syslog = postfix::SyslogTime { tz: ctx.timezone, year: opts.year, now_us: ctx.window.now_us };
     let (counts, parts, rejects) = match format.source() {
         Source::Signin => {
-            let mut sink =
-                Sink::<SigninBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
+            let mut sink = Sink::<SigninBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
             match format {
                 Format::LogAnalyticsCsv => signin_csv::read(&mut input, &mut sink)?,
                 _ => signin_json::read(&mut input, &mut sink)?,
@@ -431,8 +398,7 @@ fn ingest_file(
             sink.finish()?
         }
         Source::Email => {
-            let mut sink =
-                Sink::<EmailBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
+            let mut sink = Sink::<EmailBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
             match format {
                 Format::ExoTraceJson => exchange_online::read_json(&mut input, &mut sink)?,
                 Format::ExchangeTracking => exchange_server::read(&mut input, &mut sink)?,
@@ -442,8 +408,7 @@ fn ingest_file(
             sink.finish()?
         }
         Source::Web => {
-            let mut sink =
-                Sink::<WebBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
+            let mut sink = Sink::<WebBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
             match format {
                 Format::Combined => combined::read(&mut input, &mut sink)?,
                 _ => squid::read(&mut input, &mut sink)?,
@@ -518,10 +483,7 @@ pub fn recover(store: &Store, ledger: &Ledger) -> Result<usize, StoreError> {
 
 /// Opens a reader with BOM and everything, for tests and tools.
 pub fn open(path: &Path) -> Result<Box<dyn BufRead>, IngestError> {
-    let f = File::open(path).map_err(|e| IngestError::Read {
-        path: path.into(),
-        source: e,
-    })?;
+    let f = File::open(path).map_err(|e| IngestError::Read { path: path.into(), source: e })?;
     Ok(Box::new(BufReader::new(f)))
 }
 
@@ -532,46 +494,28 @@ mod tests {
     #[test]
     fn sniffing_tells_every_format_apart() {
         let cases: [(&str, Format); 10] = [
-            (
-                "[{\"createdDateTime\":\"2026-11-20T08:00:00Z\",\"userPrincipalName\":\"a@b\"}]",
-                Format::GraphJson,
-            ),
+            ("[{\"createdDateTime\":\"2026-11-20T08:00:00Z\",\"userPrincipalName\":\"a@b\"}]", Format::GraphJson),
             (
                 "{\"time\":\"x\",\"category\":\"SignInLogs\",\"properties\":{\"createdDateTime\":\"x\",\"userPrincipalName\":\"a\"}}\n",
                 Format::AzureDiagnostic,
             ),
-            (
-                "\u{feff}TenantId,TimeGenerated [UTC],ResultType,UserPrincipalName\r\n",
-                Format::LogAnalyticsCsv,
-            ),
+            ("\u{feff}TenantId,TimeGenerated [UTC],ResultType,UserPrincipalName\r\n", Format::LogAnalyticsCsv),
             (
                 "#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace\r\n\"Received\",\"SenderAddress\",\"RecipientAddress\"\r\n",
                 Format::ExoTraceCsv,
             ),
-            (
-                "origin_timestamp_utc,sender_address,recipient_status\n",
-                Format::ExoReportCsv,
-            ),
-            (
-                "[{\"Received\":\"2026-11-20T08:00:00\",\"SenderAddress\":\"a@b\"}]",
-                Format::ExoTraceJson,
-            ),
+            ("origin_timestamp_utc,sender_address,recipient_status\n", Format::ExoReportCsv),
+            ("[{\"Received\":\"2026-11-20T08:00:00\",\"SenderAddress\":\"a@b\"}]", Format::ExoTraceJson),
             (
                 "#Software: Microsoft Exchange Server\r\n#Fields: date-time,client-ip,event-id,recipient-address\r\n",
                 Format::ExchangeTracking,
             ),
-            (
-                "Nov 20 10:00:01 mail postfix/qmgr[1236]: 4F9D5C0A1B: removed\n",
-                Format::Postfix,
-            ),
+            ("Nov 20 10:00:01 mail postfix/qmgr[1236]: 4F9D5C0A1B: removed\n", Format::Postfix),
             (
                 "1763625330.123     99 10.1.2.3 TCP_MISS/200 1433 GET http://a/ - HIER_DIRECT/1.2.3.4 text/html\n",
                 Format::Squid,
             ),
-            (
-                "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"-\"\n",
-                Format::Combined,
-            ),
+            ("1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"-\"\n", Format::Combined),
         ];
         for (head, want) in cases {
             assert_eq!(sniff(head.as_bytes()), Some(want), "{head}");

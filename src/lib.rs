@@ -52,45 +52,32 @@ pub fn run(cli: Cli) -> Result<u8> {
             let config = Config::find(cli.config.as_deref())?;
             let source = match args.source.as_deref() {
                 None => None,
-                Some(s) => Some(Source::parse(s).ok_or_else(|| {
-                    Error::Usage(format!("--source {s:?} is not one of signin, email, web"))
-                })?),
+                Some(s) => Some(
+                    Source::parse(s)
+                        .ok_or_else(|| Error::Usage(format!("--source {s:?} is not one of signin, email, web")))?,
+                ),
             };
             let format = match args.format.as_deref() {
                 None => None,
                 Some(f) => Some(ingest::Format::parse(f).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--format {f:?} is not one of {}",
-                        ingest::Format::all_names()
-                    ))
+                    Error::Usage(format!("--format {f:?} is not one of {}", ingest::Format::all_names()))
                 })?),
             };
-            let opts = ingest::IngestOptions {
-                source,
-                format,
-                year: args.year,
-                progress: !args.json,
-            };
+            let opts = ingest::IngestOptions { source, format, year: args.year, progress: !args.json };
             let stats = ingest_paths(&config, &clock, &args.paths, &opts, cli.operator.as_deref())?;
             if args.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&stats).map_err(|e| Error::Bug(e.to_string()))?
-                );
+                println!("{}", serde_json::to_string_pretty(&stats).map_err(|e| Error::Bug(e.to_string()))?);
             } else {
                 print!("{}", render_ingest(&stats));
             }
-            Ok(if stats.failed() > 0 {
-                EXIT_ERROR
-            } else {
-                EXIT_OK
-            })
+            Ok(if stats.failed() > 0 { EXIT_ERROR } else { EXIT_OK })
         }
         Command::Generate(args) => {
             let start = match args.start.as_deref() {
-                Some(s) => Some(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(
-                    |_| Error::Usage(format!("--start {s:?} is not a date YYYY-MM-DD")),
-                )?),
+                Some(s) => Some(
+                    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                        .map_err(|_| Error::Usage(format!("--start {s:?} is not a date YYYY-MM-DD")))?,
+                ),
                 None => None,
             };
             let spec = generate::Spec {
@@ -109,11 +96,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let config = Config::find(cli.config.as_deref())?;
             let receipt = purge(&config, &clock, args.dry_run, cli.operator.as_deref())?;
             if args.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&receipt)
-                        .map_err(|e| Error::Bug(e.to_string()))?
-                );
+                println!("{}", serde_json::to_string_pretty(&receipt).map_err(|e| Error::Bug(e.to_string()))?);
             } else {
                 print!("{}", render_receipt(&receipt));
             }
@@ -126,7 +109,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let v = log.verify()?;
             match v.broken {
                 None => {
-                    println!("{}: {} lines, chain intact", log.path().display(), v.lines);
+                    println!("{}: {} lines, chain intact; head {}", log.path().display(), v.lines, v.head);
                     Ok(EXIT_OK)
                 }
                 Some((line, why)) => {
@@ -143,12 +126,7 @@ fn date_flag(name: &str, v: &str) -> Result<NaiveDate> {
         .map_err(|_| Error::Usage(format!("--{name} {v:?} is not a date YYYY-MM-DD")))
 }
 
-fn hold(
-    cmd: HoldCommand,
-    config: Option<&Path>,
-    clock: &Clock,
-    operator: Option<&str>,
-) -> Result<u8> {
+fn hold(cmd: HoldCommand, config: Option<&Path>, clock: &Clock, operator: Option<&str>) -> Result<u8> {
     let config = Config::find(config)?;
     let now = clock.now();
     let tz = config.timezone;
@@ -186,9 +164,10 @@ fn hold(
         HoldCommand::Add(a) => {
             let mut sources = Vec::new();
             for s in &a.sources {
-                sources.push(Source::parse(s.trim()).ok_or_else(|| {
-                    Error::Usage(format!("--sources has {s:?}; use signin, email, web"))
-                })?);
+                sources.push(
+                    Source::parse(s.trim())
+                        .ok_or_else(|| Error::Usage(format!("--sources has {s:?}; use signin, email, web")))?,
+                );
             }
             let req = store::hold::HoldRequest {
                 case: a.case.clone(),
@@ -206,16 +185,8 @@ fn hold(
             let mut holds = store::hold::Holds::load(&config.holds_path())?;
             let new = holds.add(req, now, tz, config.max_hold_days)?;
             holds.save()?;
-            let h = holds
-                .active_case(&a.case, now, tz)
-                .cloned()
-                .ok_or_else(|| Error::Bug("hold vanished".into()))?;
-            let mut e = audit_log::entry(
-                now,
-                if new { "hold add" } else { "hold extend" },
-                &who,
-                "retention",
-            );
+            let h = holds.active_case(&a.case, now, tz).cloned().ok_or_else(|| Error::Bug("hold vanished".into()))?;
+            let mut e = audit_log::entry(now, if new { "hold add" } else { "hold extend" }, &who, "retention");
             e.scope = serde_json::json!({
                 "case": h.case, "sources": h.sources, "from": h.from, "to": h.to, "until": h.until,
                 "message_ids": h.message_ids.len(), "approved_by": h.approved_by,
@@ -253,11 +224,7 @@ pub fn purge(
     let now = clock.now();
     let store = Store::new(&config.store_dir);
     store.create()?;
-    let _lock = StoreLock::acquire(
-        store.root(),
-        if dry_run { "purge --dry-run" } else { "purge" },
-        now,
-    )?;
+    let _lock = StoreLock::acquire(store.root(), if dry_run { "purge --dry-run" } else { "purge" }, now)?;
     let ledger = Ledger::load(&store.ledger_path())?;
     if !dry_run {
         ingest::recover(&store, &ledger)?;
@@ -278,10 +245,8 @@ pub fn purge(
         &audit_log::operator(operator),
         "retention",
     );
-    e.scope =
-        serde_json::json!({ "retention_days": config.retention_days, "cutoff": receipt.cutoff });
-    e.rows_read = receipt.rows_removed.values().sum::<u64>()
-        + receipt.rows_moved_to_holds.values().sum::<u64>();
+    e.scope = serde_json::json!({ "retention_days": config.retention_days, "cutoff": receipt.cutoff });
+    e.rows_read = receipt.rows_removed.values().sum::<u64>() + receipt.rows_moved_to_holds.values().sum::<u64>();
     e.details = serde_json::to_value(&receipt).unwrap_or_default();
     config.audit_log().append(e)?;
     Ok(receipt)
@@ -298,27 +263,13 @@ pub fn render_receipt(r: &store::retention::PurgeReceipt) -> String {
         r.time,
         r.retention_days,
         r.cutoff,
-        if r.dry_run {
-            " (dry run: nothing changed)"
-        } else {
-            ""
-        }
+        if r.dry_run { " (dry run: nothing changed)" } else { "" }
     );
     for p in &r.partitions_deleted {
-        let _ = writeln!(
-            out,
-            "  {verb} {} {}: {} rows (whole day)",
-            p.source.name(),
-            p.date,
-            p.rows
-        );
+        let _ = writeln!(out, "  {verb} {} {}: {} rows (whole day)", p.source.name(), p.date, p.rows);
     }
     for f in &r.files_rewritten {
-        let _ = writeln!(
-            out,
-            "  {} expired rows from {f}",
-            if r.dry_run { "would cut" } else { "cut" }
-        );
+        let _ = writeln!(out, "  {} expired rows from {f}", if r.dry_run { "would cut" } else { "cut" });
     }
     for (source, n) in &r.rows_removed {
         let _ = writeln!(out, "  {source}: {n} rows {verb}");
@@ -327,22 +278,13 @@ pub fn render_receipt(r: &store::retention::PurgeReceipt) -> String {
         let _ = writeln!(
             out,
             "  case {case}: {n} rows {} the hold area",
-            if r.dry_run {
-                "would move to"
-            } else {
-                "kept in"
-            }
+            if r.dry_run { "would move to" } else { "kept in" }
         );
     }
     for case in &r.holds_ended {
         let _ = writeln!(out, "  case {case}: hold ended, its rows {verb}");
     }
-    let _ = writeln!(
-        out,
-        "  {} files, {} bytes freed",
-        r.files_removed.len(),
-        r.bytes_freed
-    );
+    let _ = writeln!(out, "  {} files, {} bytes freed", r.files_removed.len(), r.bytes_freed);
     out
 }
 
@@ -380,10 +322,7 @@ pub fn ingest_paths(
     // CTL-9: reading logs into the store is a look at personal data.
     let mut e = audit_log::entry(now, "ingest", &audit_log::operator(operator), "retention");
     let totals = stats.totals();
-    e.rows_read = totals
-        .values()
-        .map(|t| t.stored + t.expired + t.rejected_total())
-        .sum();
+    e.rows_read = totals.values().map(|t| t.stored + t.expired + t.rejected_total()).sum();
     e.scope = serde_json::json!({ "files": stats.files.len(), "sources": totals.keys().collect::<Vec<_>>() });
     e.details = serde_json::json!({
         "stored": totals.iter().map(|(s, t)| (s.name(), t.stored)).collect::<std::collections::BTreeMap<_, _>>(),
@@ -434,11 +373,7 @@ pub fn render_ingest(stats: &ingest::IngestStats) -> String {
         }
     }
     if stats.failed() > 0 {
-        let _ = writeln!(
-            out,
-            "{} file(s) could not be read; the others are stored",
-            stats.failed()
-        );
+        let _ = writeln!(out, "{} file(s) could not be read; the others are stored", stats.failed());
     }
     out
 }

@@ -109,9 +109,7 @@ pub const REFERER: &str = "referer";
 pub const USER_AGENT: &str = "user_agent";
 
 /// The three kinds of log the store holds; each is a table and a folder of the store.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// Microsoft Entra ID (Azure AD) sign-ins.
@@ -233,11 +231,7 @@ mod tests {
         for source in Source::ALL {
             let schema = source.schema();
             for col in [EVENT_TIME, SOURCE_FORMAT, SOURCE_FILE, SOURCE_LINE] {
-                assert!(
-                    schema.field_with_name(col).is_ok(),
-                    "{} lacks {col}",
-                    source.name()
-                );
+                assert!(schema.field_with_name(col).is_ok(), "{} lacks {col}", source.name());
             }
             // The Hive partition column lives in the folder name only; a file column of the
             // same name would clash in DuckDB and polars.

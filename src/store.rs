@@ -50,13 +50,9 @@ pub fn day_of_micros(micros: i64) -> i32 {
 pub fn date_of_day(day: i32) -> NaiveDate {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     if day >= 0 {
-        epoch
-            .checked_add_days(Days::new(day as u64))
-            .unwrap_or(NaiveDate::MAX)
+        epoch.checked_add_days(Days::new(day as u64)).unwrap_or(NaiveDate::MAX)
     } else {
-        epoch
-            .checked_sub_days(Days::new(day.unsigned_abs() as u64))
-            .unwrap_or(NaiveDate::MIN)
+        epoch.checked_sub_days(Days::new(day.unsigned_abs() as u64)).unwrap_or(NaiveDate::MIN)
     }
 }
 
@@ -83,16 +79,12 @@ impl Store {
 
     /// The Hive partition folder of one source and day.
     pub fn partition_dir(&self, source: Source, day: i32) -> PathBuf {
-        self.table_dir(source)
-            .join(format!("date={}", date_of_day(day)))
+        self.table_dir(source).join(format!("date={}", date_of_day(day)))
     }
 
     /// The folder of rejected rows of one source and day.
     pub fn rejected_dir(&self, source: Source, day: i32) -> PathBuf {
-        self.root
-            .join(REJECTED_DIR)
-            .join(source.name())
-            .join(format!("date={}", date_of_day(day)))
+        self.root.join(REJECTED_DIR).join(source.name()).join(format!("date={}", date_of_day(day)))
     }
 
     /// The folder for files in the making.
@@ -146,9 +138,7 @@ impl Store {
 /// The 16-hex-digit file-hash prefix in a part or rejected-file name, if it has one.
 pub fn hash_of_name(path: &Path) -> Option<&str> {
     let name = path.file_name()?.to_str()?;
-    let rest = name
-        .strip_prefix("part-")
-        .or_else(|| name.strip_prefix("rejected-"))?;
+    let rest = name.strip_prefix("part-").or_else(|| name.strip_prefix("rejected-"))?;
     let hash = rest.get(..16)?;
     hash.bytes().all(|b| b.is_ascii_hexdigit()).then_some(hash)
 }
@@ -189,9 +179,7 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
 
 /// Makes a finished file visible: syncs its folder after the rename.
 pub fn publish(tmp: &Path, dest: &Path) -> Result<(), StoreError> {
-    let dir = dest
-        .parent()
-        .ok_or_else(|| StoreError::io("publish", dest)(std::io::ErrorKind::InvalidInput.into()))?;
+    let dir = dest.parent().ok_or_else(|| StoreError::io("publish", dest)(std::io::ErrorKind::InvalidInput.into()))?;
     std::fs::create_dir_all(dir).map_err(StoreError::io("create", dir))?;
     std::fs::rename(tmp, dest).map_err(StoreError::io("rename into", dest))?;
     if let Ok(d) = std::fs::File::open(dir) {
@@ -207,9 +195,7 @@ mod tests {
     #[test]
     fn days_and_dates_agree() {
         assert_eq!(date_of_day(0).to_string(), "1970-01-01");
-        let t = DateTime::parse_from_rfc3339("2026-11-22T23:59:59.999999Z")
-            .unwrap()
-            .with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-11-22T23:59:59.999999Z").unwrap().with_timezone(&Utc);
         assert_eq!(date_of_day(day_of(t)).to_string(), "2026-11-22");
         assert_eq!(date_of_day(day_of_micros(-1)).to_string(), "1969-12-31");
     }
@@ -217,15 +203,10 @@ mod tests {
     #[test]
     fn hash_prefix_is_read_from_part_names() {
         assert_eq!(
-            hash_of_name(Path::new(
-                "/s/web/date=2026-01-01/part-0123456789abcdef-0000.parquet"
-            )),
+            hash_of_name(Path::new("/s/web/date=2026-01-01/part-0123456789abcdef-0000.parquet")),
             Some("0123456789abcdef")
         );
-        assert_eq!(
-            hash_of_name(Path::new("rejected-0123456789abcdef.jsonl")),
-            Some("0123456789abcdef")
-        );
+        assert_eq!(hash_of_name(Path::new("rejected-0123456789abcdef.jsonl")), Some("0123456789abcdef"));
         assert_eq!(hash_of_name(Path::new("other.parquet")), None);
     }
 }

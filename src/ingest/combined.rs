@@ -48,30 +48,18 @@ pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
     let client = word(&mut s).ok_or("empty line")?;
     let _ident = word(&mut s).ok_or("no ident field")?;
     let user = word(&mut s).ok_or("no user field")?;
-    let t = s
-        .trim_start_matches(' ')
-        .strip_prefix('[')
-        .ok_or("no [time] field")?;
+    let t = s.trim_start_matches(' ').strip_prefix('[').ok_or("no [time] field")?;
     let end = t.find(']').ok_or("no [time] field")?;
-    let event_time = DateTime::parse_from_str(&t[..end], "%d/%b/%Y:%H:%M:%S %z")
-        .map_err(|_| "unparseable time")?
-        .timestamp_micros();
+    let event_time =
+        DateTime::parse_from_str(&t[..end], "%d/%b/%Y:%H:%M:%S %z").map_err(|_| "unparseable time")?.timestamp_micros();
     s = &t[end + 1..];
     let request = quoted(&mut s).ok_or("no quoted request")?;
     let status = word(&mut s).ok_or("no status")?;
     let http_status: i32 = status.parse().map_err(|_| "status is not a number")?;
     let bytes = word(&mut s).ok_or("no size")?;
-    let bytes = if bytes == "-" {
-        Some(0)
-    } else {
-        Some(bytes.parse::<i64>().map_err(|_| "size is not a number")?)
-    };
+    let bytes = if bytes == "-" { Some(0) } else { Some(bytes.parse::<i64>().map_err(|_| "size is not a number")?) };
     let referer = quoted(&mut s);
-    let user_agent = if referer.is_some() {
-        quoted(&mut s)
-    } else {
-        None
-    };
+    let user_agent = if referer.is_some() { quoted(&mut s) } else { None };
     let mut parts = request.splitn(3, ' ');
     let (method, target) = match (parts.next(), parts.next()) {
         (Some(m), Some(t)) => (Some(m), Some(t)),
@@ -117,23 +105,11 @@ mod tests {
     #[test]
     fn combined_lines_parse_with_escapes_and_dashes() {
         let r = parse_line(r#"83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /presentations/kibana.png?x=1 HTTP/1.1" 200 203023 "http://semicomplete.com/" "Mozilla/5.0 \"quoted\"""#).unwrap();
-        assert_eq!(
-            r.event_time,
-            DateTime::parse_from_rfc3339("2015-05-17T10:05:03Z")
-                .unwrap()
-                .timestamp_micros()
-        );
-        assert_eq!(
-            (r.method, r.path, r.host),
-            (Some("GET"), Some("/presentations/kibana.png?x=1"), None)
-        );
+        assert_eq!(r.event_time, DateTime::parse_from_rfc3339("2015-05-17T10:05:03Z").unwrap().timestamp_micros());
+        assert_eq!((r.method, r.path, r.host), (Some("GET"), Some("/presentations/kibana.png?x=1"), None));
         assert_eq!(r.user_agent, Some(r#"Mozilla/5.0 \"quoted\""#));
-        let c = parse_line(r#"2001:db8::1 - jan [20/Nov/2026:09:15:00 +0100] "-" 408 - "-" "-""#)
-            .unwrap();
-        assert_eq!(
-            (c.method, c.url, c.bytes, c.user, c.referer),
-            (None, None, Some(0), Some("jan"), None)
-        );
+        let c = parse_line(r#"2001:db8::1 - jan [20/Nov/2026:09:15:00 +0100] "-" 408 - "-" "-""#).unwrap();
+        assert_eq!((c.method, c.url, c.bytes, c.user, c.referer), (None, None, Some(0), Some("jan"), None));
         assert_eq!(parse_line("garbage").unwrap_err(), "no ident field");
     }
 }

@@ -17,19 +17,12 @@ pub struct Columns {
 impl Columns {
     /// A header from its cell texts.
     pub fn new(names: impl IntoIterator<Item = String>) -> Self {
-        Columns {
-            names: names
-                .into_iter()
-                .map(|n| n.trim_start_matches('\u{feff}').trim().to_string())
-                .collect(),
-        }
+        Columns { names: names.into_iter().map(|n| n.trim_start_matches('\u{feff}').trim().to_string()).collect() }
     }
 
     /// The index of the first of `candidates` present (case-insensitive).
     pub fn find(&self, candidates: &[&str]) -> Option<usize> {
-        candidates
-            .iter()
-            .find_map(|c| self.names.iter().position(|n| n.eq_ignore_ascii_case(c)))
+        candidates.iter().find_map(|c| self.names.iter().position(|n| n.eq_ignore_ascii_case(c)))
     }
 
     /// How many columns.
@@ -58,9 +51,7 @@ pub fn read_header(input: &mut dyn BufRead, delim: u8) -> std::io::Result<(Optio
         }
         consumed += 1;
         let text = String::from_utf8_lossy(&line);
-        let text = text
-            .trim_start_matches('\u{feff}')
-            .trim_end_matches(['\r', '\n']);
+        let text = text.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
         if let Some(fields) = text.strip_prefix("#Fields:") {
             return Ok((Some(split_header(fields.trim(), delim)), consumed));
         }
@@ -72,10 +63,7 @@ pub fn read_header(input: &mut dyn BufRead, delim: u8) -> std::io::Result<(Optio
 }
 
 fn split_header(text: &str, delim: u8) -> Columns {
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .delimiter(delim)
-        .from_reader(text.as_bytes());
+    let mut r = csv::ReaderBuilder::new().has_headers(false).delimiter(delim).from_reader(text.as_bytes());
     let mut rec = csv::StringRecord::new();
     let _ = r.read_record(&mut rec);
     Columns::new(rec.iter().map(str::to_string))
@@ -91,26 +79,15 @@ pub fn read_csv<B: Batcher>(
 ) -> Result<(), Error> {
     let path = sink.provenance().file.to_string();
     let format = sink.provenance().format;
-    let io_err = |e: std::io::Error| {
-        Error::from(IngestError::Read {
-            path: path.clone().into(),
-            source: e,
-        })
-    };
+    let io_err = |e: std::io::Error| Error::from(IngestError::Read { path: path.clone().into(), source: e });
     let (cols, offset) = read_header(input, delim).map_err(io_err)?;
     let Some(cols) = cols else {
-        return Err(IngestError::NotThisFormat {
-            path: path.into(),
-            format,
-            reason: "the file has no header".into(),
-        }
-        .into());
+        return Err(
+            IngestError::NotThisFormat { path: path.into(), format, reason: "the file has no header".into() }.into()
+        );
     };
-    let mut row_fn = setup(&cols).map_err(|reason| IngestError::NotThisFormat {
-        path: path.clone().into(),
-        format,
-        reason,
-    })?;
+    let mut row_fn =
+        setup(&cols).map_err(|reason| IngestError::NotThisFormat { path: path.clone().into(), format, reason })?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -125,9 +102,7 @@ pub fn read_csv<B: Batcher>(
             Ok(true) => {}
             Err(e) => match e.kind() {
                 csv::ErrorKind::Io(_) => {
-                    let csv::ErrorKind::Io(io) = e.into_kind() else {
-                        unreachable!()
-                    };
+                    let csv::ErrorKind::Io(io) = e.into_kind() else { unreachable!() };
                     return Err(io_err(io));
                 }
                 _ => {
@@ -138,26 +113,16 @@ pub fn read_csv<B: Batcher>(
         }
         let line = raw.position().map(|p| p.line()).unwrap_or(line - offset) + offset;
         let raw_text = || {
-            let cells: Vec<String> = raw
-                .iter()
-                .map(|c| String::from_utf8_lossy(c).into_owned())
-                .collect();
+            let cells: Vec<String> = raw.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
             cells.join(std::str::from_utf8(&[delim]).unwrap_or(","))
         };
-        if raw.len() == 1
-            && raw
-                .get(0)
-                .is_some_and(|c| c.iter().all(u8::is_ascii_whitespace))
-        {
+        if raw.len() == 1 && raw.get(0).is_some_and(|c| c.iter().all(u8::is_ascii_whitespace)) {
             sink.skip();
             continue;
         }
         if raw.len() != cols.len() {
-            let reason = if raw.len() < cols.len() {
-                "fewer fields than the header"
-            } else {
-                "more fields than the header"
-            };
+            let reason =
+                if raw.len() < cols.len() { "fewer fields than the header" } else { "more fields than the header" };
             sink.reject(line, reason, raw_text().as_bytes(), None)?;
             continue;
         }

@@ -28,18 +28,13 @@ pub fn is_report_header(cols: &Columns) -> bool {
 
 /// True when a JSON object is a message trace record.
 pub fn is_trace_json(v: &Value) -> bool {
-    v.get("Received").is_some()
-        && (v.get("SenderAddress").is_some() || v.get("MessageTraceId").is_some())
+    v.get("Received").is_some() && (v.get("SenderAddress").is_some() || v.get("MessageTraceId").is_some())
 }
 
 /// Maps a record whose fields `get` looks up by name to its rows.
 fn to_records(get: &dyn Fn(&str) -> Option<String>) -> Result<Vec<EmailRecord>, Rejection> {
     let report = get("origin_timestamp_utc").is_some() || get("sender_address").is_some();
-    let time_key = if report {
-        "origin_timestamp_utc"
-    } else {
-        "Received"
-    };
+    let time_key = if report { "origin_timestamp_utc" } else { "Received" };
     let Some(t) = get(time_key) else {
         return Err(("missing Received time", None));
     };
@@ -50,25 +45,12 @@ fn to_records(get: &dyn Fn(&str) -> Option<String>) -> Result<Vec<EmailRecord>, 
     let base = EmailRecord {
         event_time,
         message_id: get(if report { "message_id" } else { "MessageId" }),
-        trace_id: get(if report {
-            "network_message_id"
-        } else {
-            "MessageTraceId"
-        }),
-        sender: get(if report {
-            "sender_address"
-        } else {
-            "SenderAddress"
-        })
-        .and_then(|s| normalise_address(&s)),
+        trace_id: get(if report { "network_message_id" } else { "MessageTraceId" }),
+        sender: get(if report { "sender_address" } else { "SenderAddress" }).and_then(|s| normalise_address(&s)),
         subject: get(if report { "message_subject" } else { "Subject" }),
         size_bytes: num(if report { "total_bytes" } else { "Size" }),
         direction: get("directionality"),
-        client_ip: get(if report {
-            "original_client_ip"
-        } else {
-            "FromIP"
-        }),
+        client_ip: get(if report { "original_client_ip" } else { "FromIP" }),
         server_ip: if report { None } else { get("ToIP") },
         ..Default::default()
     };
@@ -80,11 +62,7 @@ fn to_records(get: &dyn Fn(&str) -> Option<String>) -> Result<Vec<EmailRecord>, 
         let mut out = Vec::new();
         for item in list.split(';').filter(|s| !s.trim().is_empty()) {
             let (addr, events) = item.split_once("##").unwrap_or((item, ""));
-            let last = events
-                .rsplit(',')
-                .next()
-                .map(str::trim)
-                .filter(|s| !s.is_empty());
+            let last = events.rsplit(',').next().map(str::trim).filter(|s| !s.is_empty());
             out.push(EmailRecord {
                 recipient: normalise_address(addr),
                 status: last.map(str::to_string),
@@ -101,12 +79,7 @@ fn to_records(get: &dyn Fn(&str) -> Option<String>) -> Result<Vec<EmailRecord>, 
         return Err(("missing RecipientAddress", Some(event_time)));
     };
     let status = get("Status");
-    Ok(vec![EmailRecord {
-        recipient: Some(recipient),
-        event: status.clone(),
-        status,
-        ..base
-    }])
+    Ok(vec![EmailRecord { recipient: Some(recipient), event: status.clone(), status, ..base }])
 }
 
 /// Reads either CSV form.
@@ -118,11 +91,7 @@ pub fn read_csv_file(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> 
         let cols = cols.clone();
         Ok(Box::new(move |row: &csv::StringRecord| {
             let get = |k: &str| {
-                cols.find(&[k])
-                    .and_then(|i| row.get(i))
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
+                cols.find(&[k]).and_then(|i| row.get(i)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
             };
             to_records(&get)
         }))
@@ -136,12 +105,7 @@ pub fn read_json(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Resu
     let mut checked = false;
     let result = json_records::split(input, &mut |rec| -> Result<(), Error> {
         if rec.truncated {
-            return Ok(sink.reject(
-                rec.line,
-                "truncated record at end of file",
-                rec.bytes,
-                None,
-            )?);
+            return Ok(sink.reject(rec.line, "truncated record at end of file", rec.bytes, None)?);
         }
         let Ok(v) = serde_json::from_slice::<Value>(rec.bytes) else {
             return Ok(sink.reject(rec.line, "not valid JSON", rec.bytes, None)?);
@@ -174,11 +138,7 @@ pub fn read_json(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Resu
     });
     match result {
         Ok(()) => Ok(()),
-        Err(SplitError::Read(e)) => Err(IngestError::Read {
-            path: path.into(),
-            source: e,
-        }
-        .into()),
+        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }.into()),
         Err(SplitError::Sink(e)) => Err(e),
     }
 }
@@ -192,19 +152,11 @@ mod tests {
         let fields = [
             ("origin_timestamp_utc", "2026-11-20T08:15:30.1234567Z"),
             ("sender_address", "Leerkracht@School.be"),
-            (
-                "recipient_status",
-                "a@gmail.com##Receive, Deliver;b@school.be##Receive, Fail",
-            ),
+            ("recipient_status", "a@gmail.com##Receive, Deliver;b@school.be##Receive, Fail"),
             ("total_bytes", "2,048"),
             ("directionality", "Originating"),
         ];
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        };
+        let get = |k: &str| fields.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
         let rows = to_records(&get).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].recipient.as_deref(), Some("a@gmail.com"));

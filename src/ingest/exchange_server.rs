@@ -21,18 +21,11 @@ pub fn is_header(cols: &Columns) -> bool {
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Result<(), Error> {
     read_csv(input, sink, b',', |cols| {
         if !is_header(cols) {
-            return Err(
-                "the header has no date-time, event-id and recipient-address columns".into(),
-            );
+            return Err("the header has no date-time, event-id and recipient-address columns".into());
         }
         let cols = cols.clone();
         Ok(Box::new(move |row: &csv::StringRecord| {
-            let get = |k: &str| {
-                cols.find(&[k])
-                    .and_then(|i| row.get(i))
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-            };
+            let get = |k: &str| cols.find(&[k]).and_then(|i| row.get(i)).map(str::trim).filter(|s| !s.is_empty());
             let Some(t) = get("date-time") else {
                 return Err(("missing date-time", None));
             };
@@ -40,10 +33,8 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Result<()
                 return Err(("unparseable date-time", None));
             };
             let custom = get("custom-data").unwrap_or("");
-            let recipient_type = custom
-                .split(';')
-                .find_map(|kv| kv.strip_prefix("S:RecipientType="))
-                .map(|t| t.to_ascii_lowercase());
+            let recipient_type =
+                custom.split(';').find_map(|kv| kv.strip_prefix("S:RecipientType=")).map(|t| t.to_ascii_lowercase());
             let base = EmailRecord {
                 event_time,
                 message_id: get("message-id").map(str::to_string),
@@ -54,19 +45,13 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Result<()
                 subject: get("message-subject").map(str::to_string),
                 size_bytes: get("total-bytes").and_then(|n| n.parse().ok()),
                 direction: get("directionality").map(str::to_string),
-                client_ip: get("original-client-ip")
-                    .or(get("client-ip"))
-                    .map(str::to_string),
+                client_ip: get("original-client-ip").or(get("client-ip")).map(str::to_string),
                 server_ip: get("server-ip").map(str::to_string),
                 client_host: get("client-hostname").map(str::to_string),
                 ..Default::default()
             };
-            let recipients: Vec<&str> = get("recipient-address")
-                .map(|r| r.split(';').collect())
-                .unwrap_or_default();
-            let statuses: Vec<&str> = get("recipient-status")
-                .map(|r| r.split(';').collect())
-                .unwrap_or_default();
+            let recipients: Vec<&str> = get("recipient-address").map(|r| r.split(';').collect()).unwrap_or_default();
+            let statuses: Vec<&str> = get("recipient-status").map(|r| r.split(';').collect()).unwrap_or_default();
             if recipients.is_empty() {
                 return Ok(vec![base]);
             }
@@ -76,10 +61,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Result<()
                 .enumerate()
                 .map(|(i, r)| EmailRecord {
                     recipient: normalise_address(r),
-                    status: statuses
-                        .get(i)
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty()),
+                    status: statuses.get(i).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
                     // The custom-data type applies to the event; only trust it for one recipient.
                     recipient_type: if single { recipient_type.clone() } else { None },
                     ..base.clone()

@@ -85,12 +85,7 @@ pub fn split<E>(
                     if in_record {
                         in_record = false;
                         depth = rec_depth;
-                        each(JsonRecord {
-                            line: rec_line,
-                            bytes: &rec,
-                            truncated: false,
-                        })
-                        .map_err(SplitError::Sink)?;
+                        each(JsonRecord { line: rec_line, bytes: &rec, truncated: false }).map_err(SplitError::Sink)?;
                         rec.clear();
                     }
                 }
@@ -101,12 +96,7 @@ pub fn split<E>(
                 line += 1;
                 in_record = false;
                 depth = 0;
-                each(JsonRecord {
-                    line: rec_line,
-                    bytes: &rec,
-                    truncated: false,
-                })
-                .map_err(SplitError::Sink)?;
+                each(JsonRecord { line: rec_line, bytes: &rec, truncated: false }).map_err(SplitError::Sink)?;
                 rec.clear();
                 continue;
             }
@@ -160,12 +150,7 @@ pub fn split<E>(
                         if mode == Mode::Objects && rec_depth == 0 && !rec.contains(&b'\n') {
                             one_per_line = true;
                         }
-                        each(JsonRecord {
-                            line: rec_line,
-                            bytes: &rec,
-                            truncated: false,
-                        })
-                        .map_err(SplitError::Sink)?;
+                        each(JsonRecord { line: rec_line, bytes: &rec, truncated: false }).map_err(SplitError::Sink)?;
                         rec.clear();
                     }
                     if page_depth.is_some_and(|d| depth < d) {
@@ -187,12 +172,7 @@ pub fn split<E>(
     }
     flush_stray(&mut stray, stray_line, each)?;
     if in_record {
-        each(JsonRecord {
-            line: rec_line,
-            bytes: &rec,
-            truncated: true,
-        })
-        .map_err(SplitError::Sink)?;
+        each(JsonRecord { line: rec_line, bytes: &rec, truncated: true }).map_err(SplitError::Sink)?;
     }
     Ok(())
 }
@@ -203,12 +183,7 @@ fn flush_stray<E>(
     each: &mut dyn FnMut(JsonRecord<'_>) -> Result<(), E>,
 ) -> Result<(), SplitError<E>> {
     if !stray.is_empty() {
-        each(JsonRecord {
-            line,
-            bytes: stray,
-            truncated: false,
-        })
-        .map_err(SplitError::Sink)?;
+        each(JsonRecord { line, bytes: stray, truncated: false }).map_err(SplitError::Sink)?;
         stray.clear();
     }
     Ok(())
@@ -230,11 +205,7 @@ mod tests {
     fn records(text: &str) -> Vec<(u64, String, bool)> {
         let mut out = Vec::new();
         split::<()>(&mut text.as_bytes(), &mut |r| {
-            out.push((
-                r.line,
-                String::from_utf8_lossy(r.bytes).into_owned(),
-                r.truncated,
-            ));
+            out.push((r.line, String::from_utf8_lossy(r.bytes).into_owned(), r.truncated));
             Ok(())
         })
         .map_err(|_| ())
@@ -247,29 +218,14 @@ mod tests {
         let arr = "[\n {\"a\": 1},\n {\"a\": [2, {\"b\": \"}\"}]}\n]";
         assert_eq!(
             records(arr),
-            vec![
-                (2, "{\"a\": 1}".into(), false),
-                (3, "{\"a\": [2, {\"b\": \"}\"}]}".into(), false)
-            ]
+            vec![(2, "{\"a\": 1}".into(), false), (3, "{\"a\": [2, {\"b\": \"}\"}]}".into(), false)]
         );
 
         let page = "{\"@odata.context\": \"x\",\n \"value\": [\n  {\"id\": \"1\"},\n  {\"id\": \"2\"}\n ],\n \"@odata.nextLink\": \"y\"}";
-        assert_eq!(
-            records(page),
-            vec![
-                (3, "{\"id\": \"1\"}".into(), false),
-                (4, "{\"id\": \"2\"}".into(), false)
-            ]
-        );
+        assert_eq!(records(page), vec![(3, "{\"id\": \"1\"}".into(), false), (4, "{\"id\": \"2\"}".into(), false)]);
 
         let nd = "\u{feff}{\"x\": \"a\\\"b\"}\r\n{\"x\": 2}\r\n";
-        assert_eq!(
-            records(nd),
-            vec![
-                (1, "{\"x\": \"a\\\"b\"}".into(), false),
-                (2, "{\"x\": 2}".into(), false)
-            ]
-        );
+        assert_eq!(records(nd), vec![(1, "{\"x\": \"a\\\"b\"}".into(), false), (2, "{\"x\": 2}".into(), false)]);
 
         let one = "{\"value\": 1, \"id\": \"x\"}";
         assert_eq!(records(one), vec![(1, one.into(), false)]);
@@ -279,19 +235,10 @@ mod tests {
     fn truncated_and_stray_text_are_handed_over() {
         let lines = "{\"a\": 1}\n{\"a\": \"cut\n{\"a\": {\"b\": 2}\n{\"a\": 3}\n";
         let got = records(lines);
-        assert_eq!(
-            got.iter().map(|r| r.0).collect::<Vec<_>>(),
-            vec![1, 2, 3, 4]
-        );
+        assert_eq!(got.iter().map(|r| r.0).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
         assert_eq!(got[3].1, "{\"a\": 3}");
         let cut = "[{\"a\": 1}, {\"a\": ";
-        assert_eq!(
-            records(cut),
-            vec![
-                (1, "{\"a\": 1}".into(), false),
-                (1, "{\"a\": ".into(), true)
-            ]
-        );
+        assert_eq!(records(cut), vec![(1, "{\"a\": 1}".into(), false), (1, "{\"a\": ".into(), true)]);
         let stray = "{\"a\": 1}\ngarbage\n{\"a\": 2}";
         let got = records(stray);
         assert_eq!(got.len(), 3);

@@ -14,12 +14,7 @@ pub fn for_each_line(
     let mut line_no = 0u64;
     loop {
         buf.clear();
-        let n = input
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| IngestError::Read {
-                path: path.into(),
-                source: e,
-            })?;
+        let n = input.read_until(b'\n', &mut buf).map_err(|e| IngestError::Read { path: path.into(), source: e })?;
         if n == 0 {
             return Ok(());
         }

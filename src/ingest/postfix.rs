@@ -37,27 +37,20 @@ static LINE: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
-static QUEUED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?P<qid>[0-9A-Za-z]{5,}): (?P<rest>.*)$").expect("static regex")
-});
+static QUEUED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?P<qid>[0-9A-Za-z]{5,}): (?P<rest>.*)$").expect("static regex"));
 static CLIENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^client=(?P<host>[^\[\s,]+)\[(?P<ip>[^\]]*)\](?:.*?sasl_username=(?P<sasl>[^,\s]+))?",
-    )
-    .expect("static regex")
+    Regex::new(r"^client=(?P<host>[^\[\s,]+)\[(?P<ip>[^\]]*)\](?:.*?sasl_username=(?P<sasl>[^,\s]+))?")
+        .expect("static regex")
 });
-static ADDR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[\s,;])(?P<key>from|to|orig_to)=<(?P<addr>[^>]*)>").expect("static regex")
-});
-static KV: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[\s,])(?P<key>size|nrcpt|status)=(?P<val>[^,\s]+)").expect("static regex")
-});
-static SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"header Subject: (?P<subj>.*?) from \S+\[[^\]]*\];").expect("static regex")
-});
-static REJECT_FROM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"reject: \S+ from (?P<host>[^\[\s]+)\[(?P<ip>[^\]]*)\]").expect("static regex")
-});
+static ADDR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[\s,;])(?P<key>from|to|orig_to)=<(?P<addr>[^>]*)>").expect("static regex"));
+static KV: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[\s,])(?P<key>size|nrcpt|status)=(?P<val>[^,\s]+)").expect("static regex"));
+static SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"header Subject: (?P<subj>.*?) from \S+\[[^\]]*\];").expect("static regex"));
+static REJECT_FROM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"reject: \S+ from (?P<host>[^\[\s]+)\[(?P<ip>[^\]]*)\]").expect("static regex"));
 
 #[derive(Default, Clone)]
 struct Queued {
@@ -73,15 +66,12 @@ struct Queued {
 
 /// True when a line looks like a Postfix syslog line.
 pub fn sniff(line: &str) -> bool {
-    LINE.captures(line)
-        .is_some_and(|c| c["prog"].starts_with("postfix"))
+    LINE.captures(line).is_some_and(|c| c["prog"].starts_with("postfix"))
 }
 
 fn stamp(text: &str, opts: &SyslogTime) -> Option<i64> {
     if text.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-        return DateTime::parse_from_rfc3339(text)
-            .ok()
-            .map(|t| t.timestamp_micros());
+        return DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_micros());
     }
     let month = match &text[..3] {
         "Jan" => 1,
@@ -101,28 +91,19 @@ fn stamp(text: &str, opts: &SyslogTime) -> Option<i64> {
     let day: u32 = text[4..6].trim().parse().ok()?;
     let time = NaiveTime::parse_from_str(&text[7..], "%H:%M:%S").ok()?;
     let at = |year: i32| {
-        NaiveDate::from_ymd_opt(year, month, day)
-            .and_then(|d| local_to_utc(NaiveDateTime::new(d, time), opts.tz))
+        NaiveDate::from_ymd_opt(year, month, day).and_then(|d| local_to_utc(NaiveDateTime::new(d, time), opts.tz))
     };
     if let Some(y) = opts.year {
         return at(y);
     }
-    let this_year = DateTime::from_timestamp_micros(opts.now_us)?
-        .with_timezone(&opts.tz)
-        .year();
+    let this_year = DateTime::from_timestamp_micros(opts.now_us)?.with_timezone(&opts.tz).year();
     let limit = opts.now_us + 86_400_000_000;
     // Feb 29 exists only in some years: walk back until it does and is not in the future.
-    (0..8)
-        .map(|back| this_year - back)
-        .find_map(|y| at(y).filter(|t| *t <= limit))
+    (0..8).map(|back| this_year - back).find_map(|y| at(y).filter(|t| *t <= limit))
 }
 
 /// Reads a Postfix mail log.
-pub fn read(
-    input: &mut dyn BufRead,
-    sink: &mut Sink<EmailBatcher>,
-    opts: SyslogTime,
-) -> Result<(), Error> {
+pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>, opts: SyslogTime) -> Result<(), Error> {
     let path = sink.provenance().file.to_string();
     let mut queue: HashMap<String, Queued> = HashMap::new();
     let mut buf = Vec::new();
@@ -131,10 +112,7 @@ pub fn read(
         buf.clear();
         let n = input
             .read_until(b'\n', &mut buf)
-            .map_err(|e| IngestError::Read {
-                path: path.clone().into(),
-                source: e,
-            })?;
+            .map_err(|e| IngestError::Read { path: path.clone().into(), source: e })?;
         if n == 0 {
             break;
         }
@@ -223,10 +201,7 @@ pub fn read(
                 }
             }
             sink.skip();
-        } else if rest.starts_with("to=<")
-            || rest.starts_with("reject:")
-            || rest.starts_with("milter-reject:")
-        {
+        } else if rest.starts_with("to=<") || rest.starts_with("reject:") || rest.starts_with("milter-reject:") {
             let reject = !rest.starts_with("to=<");
             let mut rec = EmailRecord {
                 event_time: t,
@@ -251,9 +226,7 @@ pub fn read(
             let status = if reject {
                 Some("reject".to_string())
             } else {
-                KV.captures_iter(rest)
-                    .find(|c| &c["key"] == "status")
-                    .map(|c| c["val"].to_string())
+                KV.captures_iter(rest).find(|c| &c["key"] == "status").map(|c| c["val"].to_string())
             };
             rec.event = status.clone();
             rec.status = status;
@@ -273,9 +246,7 @@ mod tests {
         SyslogTime {
             tz: "Europe/Brussels".parse().unwrap(),
             year,
-            now_us: DateTime::parse_from_rfc3339(now)
-                .unwrap()
-                .timestamp_micros(),
+            now_us: DateTime::parse_from_rfc3339(now).unwrap().timestamp_micros(),
         }
     }
 
@@ -286,31 +257,18 @@ mod tests {
     #[test]
     fn syslog_year_is_inferred_so_nothing_lies_in_the_future() {
         let jan = opts("2027-01-03T12:00:00Z", None);
-        assert_eq!(
-            iso(stamp("Dec 31 23:30:00", &jan).unwrap()),
-            "2026-12-31T22:30:00+00:00"
-        );
-        assert_eq!(
-            iso(stamp("Jan  2 10:00:00", &jan).unwrap()),
-            "2027-01-02T09:00:00+00:00"
-        );
+        assert_eq!(iso(stamp("Dec 31 23:30:00", &jan).unwrap()), "2026-12-31T22:30:00+00:00");
+        assert_eq!(iso(stamp("Jan  2 10:00:00", &jan).unwrap()), "2027-01-02T09:00:00+00:00");
         assert_eq!(
             iso(stamp("Dec 31 23:30:00", &opts("2027-01-03T12:00:00Z", Some(2020))).unwrap()),
             "2020-12-31T22:30:00+00:00"
         );
-        assert_eq!(
-            iso(stamp("2026-11-20T10:00:00.5+01:00", &jan).unwrap()),
-            "2026-11-20T09:00:00.500+00:00"
-        );
+        assert_eq!(iso(stamp("2026-11-20T10:00:00.5+01:00", &jan).unwrap()), "2026-11-20T09:00:00.500+00:00");
     }
 
     #[test]
     fn sniff_knows_postfix_lines() {
-        assert!(sniff(
-            "Nov 20 10:00:01 mail postfix/qmgr[1236]: 4F9D5C0A1B: removed"
-        ));
-        assert!(!sniff(
-            "Nov 20 10:00:01 mail dovecot[12]: imap-login: Login"
-        ));
+        assert!(sniff("Nov 20 10:00:01 mail postfix/qmgr[1236]: 4F9D5C0A1B: removed"));
+        assert!(!sniff("Nov 20 10:00:01 mail dovecot[12]: imap-login: Login"));
     }
 }

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -50,8 +49,7 @@ fn batch(source: Source, columns: Vec<ArrayRef>) -> RecordBatch {
     let schema = source.schema();
     // The builders are written against the schema in this same file; a mismatch is a bug
     // caught by the unit tests below, never by input.
-    RecordBatch::try_new(schema, columns)
-        .expect("record builders match their schema (this is a bug)")
+    RecordBatch::try_new(schema, columns).expect("record builders match their schema (this is a bug)")
 }
 
 /// Provenance columns, appended to every source's builder.
@@ -139,17 +137,7 @@ impl Batcher for SigninBatcher {
     fn push(&mut self, r: &SigninRecord, prov: &Provenance, line: u64) {
         self.rows += 1;
         self.event_time.append_value(r.event_time);
-        let [
-            user,
-            ip,
-            reason,
-            app,
-            client_app,
-            ca,
-            country,
-            category,
-            request_id,
-        ] = &mut self.text;
+        let [user, ip, reason, app, client_app, ca, country, category, request_id] = &mut self.text;
         user.append_option(r.user.as_deref());
         ip.append_option(r.ip.as_deref());
         self.success.append_option(r.success);
@@ -171,17 +159,7 @@ impl Batcher for SigninBatcher {
 
     fn finish(&mut self) -> RecordBatch {
         self.rows = 0;
-        let [
-            user,
-            ip,
-            reason,
-            app,
-            client_app,
-            ca,
-            country,
-            category,
-            request_id,
-        ] = &mut self.text;
+        let [user, ip, reason, app, client_app, ca, country, category, request_id] = &mut self.text;
         let mut cols: Vec<ArrayRef> = vec![
             Arc::new(self.event_time.finish()),
             Arc::new(user.finish()),
@@ -412,26 +390,14 @@ impl Batcher for WebBatcher {
 
 /// Lower-cases an address and strips the angle brackets some logs put around it.
 pub fn normalise_address(raw: &str) -> Option<String> {
-    let a = raw
-        .trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>')
-        .trim();
-    if a.is_empty() || a == "-" {
-        None
-    } else {
-        Some(a.to_lowercase())
-    }
+    let a = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    if a.is_empty() || a == "-" { None } else { Some(a.to_lowercase()) }
 }
 
 /// `None` for the empty string and the `-` logs write for "unknown".
 pub fn non_empty(raw: &str) -> Option<&str> {
     let t = raw.trim();
-    if t.is_empty() || t == "-" {
-        None
-    } else {
-        Some(t)
-    }
+    if t.is_empty() || t == "-" { None } else { Some(t) }
 }
 
 #[cfg(test)]
@@ -439,66 +405,34 @@ mod tests {
     use super::*;
 
     fn prov() -> Provenance {
-        Provenance {
-            format: "test",
-            file: Arc::from("/tmp/x.log"),
-        }
+        Provenance { format: "test", file: Arc::from("/tmp/x.log") }
     }
 
     #[test]
     fn builders_produce_batches_of_their_schema() {
         let mut s = SigninBatcher::with_capacity(4);
-        s.push(
-            &SigninRecord {
-                event_time: 1,
-                user: Some("a@b".into()),
-                ..Default::default()
-            },
-            &prov(),
-            3,
-        );
+        s.push(&SigninRecord { event_time: 1, user: Some("a@b".into()), ..Default::default() }, &prov(), 3);
         let b = s.finish();
         assert_eq!(b.num_rows(), 1);
         assert_eq!(b.schema(), Source::Signin.schema());
         assert!(s.is_empty());
 
         let mut e = EmailBatcher::with_capacity(4);
-        e.push(
-            &EmailRecord {
-                event_time: 1,
-                size_bytes: Some(5),
-                ..Default::default()
-            },
-            &prov(),
-            1,
-        );
+        e.push(&EmailRecord { event_time: 1, size_bytes: Some(5), ..Default::default() }, &prov(), 1);
         e.push(&EmailRecord::default(), &prov(), 2);
         assert_eq!(e.finish().num_rows(), 2);
 
         let mut w = WebBatcher::with_capacity(4);
-        w.push(
-            &WebRecord {
-                host: Some("WWW.Example.COM"),
-                ..Default::default()
-            },
-            &prov(),
-            1,
-        );
+        w.push(&WebRecord { host: Some("WWW.Example.COM"), ..Default::default() }, &prov(), 1);
         let b = w.finish();
         let host = b.column_by_name(crate::schema::HOST).unwrap();
-        let host = host
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::StringArray>()
-            .unwrap();
+        let host = host.as_any().downcast_ref::<datafusion::arrow::array::StringArray>().unwrap();
         assert_eq!(host.value(0), "www.example.com");
     }
 
     #[test]
     fn addresses_are_normalised() {
-        assert_eq!(
-            normalise_address(" <Jan.Peeters@School.BE> "),
-            Some("jan.peeters@school.be".into())
-        );
+        assert_eq!(normalise_address(" <Jan.Peeters@School.BE> "), Some("jan.peeters@school.be".into()));
         assert_eq!(normalise_address("<>"), None);
         assert_eq!(normalise_address("-"), None);
     }

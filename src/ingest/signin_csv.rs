@@ -22,12 +22,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
         if !is_header(cols) {
             return Err("the header has no UserPrincipalName and ResultType columns".into());
         }
-        let time = cols.find(&[
-            "CreatedDateTime [UTC]",
-            "CreatedDateTime",
-            "TimeGenerated [UTC]",
-            "TimeGenerated",
-        ]);
+        let time = cols.find(&["CreatedDateTime [UTC]", "CreatedDateTime", "TimeGenerated [UTC]", "TimeGenerated"]);
         let Some(time) = time else {
             return Err("the header has no CreatedDateTime or TimeGenerated column".into());
         };
@@ -41,19 +36,11 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
         let ca = cols.find(&["ConditionalAccessStatus"]);
         let inter = cols.find(&["IsInteractive"]);
         let loc = cols.find(&["Location"]);
-        let details = cols.find(&[
-            "LocationDetails_dynamic",
-            "LocationDetails",
-            "LocationDetails_string",
-        ]);
+        let details = cols.find(&["LocationDetails_dynamic", "LocationDetails", "LocationDetails_string"]);
         let category = cols.find(&["Category", "Type"]);
         let id = cols.find(&["Id"]);
         Ok(Box::new(move |row: &csv::StringRecord| {
-            let get = |i: Option<usize>| {
-                i.and_then(|i| row.get(i))
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-            };
+            let get = |i: Option<usize>| i.and_then(|i| row.get(i)).map(str::trim).filter(|s| !s.is_empty());
             let Some(t) = get(Some(time)) else {
                 return Err(("missing CreatedDateTime", None));
             };
@@ -65,26 +52,15 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
             };
             let error_code = match get(result) {
                 None => None,
-                Some(r) => Some(
-                    r.parse::<i64>()
-                        .map_err(|_| ("ResultType is not a number", Some(event_time)))?,
-                ),
+                Some(r) => Some(r.parse::<i64>().map_err(|_| ("ResultType is not a number", Some(event_time)))?),
             };
             let status: Option<Value> = get(status).and_then(|s| serde_json::from_str(s).ok());
             let details: Option<Value> = get(details).and_then(|s| serde_json::from_str(s).ok());
             let failure_reason = get(reason).map(str::to_string).or_else(|| {
-                status
-                    .as_ref()
-                    .and_then(|s| s.get("failureReason"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
+                status.as_ref().and_then(|s| s.get("failureReason")).and_then(Value::as_str).map(str::to_string)
             });
             let country = get(loc).map(str::to_string).or_else(|| {
-                details
-                    .as_ref()
-                    .and_then(|d| d.get("countryOrRegion"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
+                details.as_ref().and_then(|d| d.get("countryOrRegion")).and_then(Value::as_str).map(str::to_string)
             });
             Ok(vec![SigninRecord {
                 event_time,
@@ -101,9 +77,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
                     "false" => Some(false),
                     _ => None,
                 }),
-                source_country: country
-                    .filter(|c| !c.is_empty())
-                    .map(|c| c.to_ascii_uppercase()),
+                source_country: country.filter(|c| !c.is_empty()).map(|c| c.to_ascii_uppercase()),
                 log_category: get(category).map(str::to_string),
                 request_id: get(id).map(str::to_string),
             }])

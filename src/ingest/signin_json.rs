@@ -18,12 +18,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
     let mut checked = false;
     let result = json_records::split(input, &mut |rec| -> Result<(), Error> {
         if rec.truncated {
-            return Ok(sink.reject(
-                rec.line,
-                "truncated record at end of file",
-                rec.bytes,
-                None,
-            )?);
+            return Ok(sink.reject(rec.line, "truncated record at end of file", rec.bytes, None)?);
         }
         let value: Value = match serde_json::from_slice(rec.bytes) {
             Ok(v) => v,
@@ -35,9 +30,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
                 return Err(IngestError::NotThisFormat {
                     path: path.clone().into(),
                     format,
-                    reason:
-                        "the first record has no createdDateTime, userPrincipalName or properties"
-                            .into(),
+                    reason: "the first record has no createdDateTime, userPrincipalName or properties".into(),
                 }
                 .into());
             }
@@ -50,11 +43,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
     });
     match result {
         Ok(()) => Ok(()),
-        Err(SplitError::Read(e)) => Err(IngestError::Read {
-            path: path.into(),
-            source: e,
-        }
-        .into()),
+        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }.into()),
         Err(SplitError::Sink(e)) => Err(e),
     }
 }
@@ -67,8 +56,7 @@ pub fn looks_like_signin(v: &Value) -> bool {
 
 /// True when a JSON object is an Azure Monitor diagnostic record.
 pub fn is_diagnostic(v: &Value) -> bool {
-    v.get("properties").is_some_and(Value::is_object)
-        && (v.get("time").is_some() || v.get("category").is_some())
+    v.get("properties").is_some_and(Value::is_object) && (v.get("time").is_some() || v.get("category").is_some())
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -109,8 +97,7 @@ pub fn to_record(v: &Value) -> Result<SigninRecord, Rejection> {
     }
     let diag = is_diagnostic(v);
     let p = if diag { &v["properties"] } else { v };
-    let time_text =
-        text(p, "createdDateTime").or_else(|| if diag { text(v, "time") } else { None });
+    let time_text = text(p, "createdDateTime").or_else(|| if diag { text(v, "time") } else { None });
     let Some(time_text) = time_text else {
         return Err(("missing createdDateTime", None));
     };
@@ -122,27 +109,13 @@ pub fn to_record(v: &Value) -> Result<SigninRecord, Rejection> {
         return Err(("missing userPrincipalName", Some(event_time)));
     }
     let status = p.get("status").unwrap_or(&Value::Null);
-    let error_code =
-        int(status, "errorCode").or_else(|| if diag { int(v, "resultType") } else { None });
+    let error_code = int(status, "errorCode").or_else(|| if diag { int(v, "resultType") } else { None });
     let failure_reason = text(status, "failureReason")
-        .or_else(|| {
-            if diag {
-                text(v, "resultDescription")
-            } else {
-                None
-            }
-        })
+        .or_else(|| if diag { text(v, "resultDescription") } else { None })
         .filter(|r| r != "Other." || error_code != Some(0));
     let location = p.get("location").unwrap_or(&Value::Null);
-    let source_country =
-        text(location, "countryOrRegion").or_else(|| if diag { text(v, "location") } else { None });
-    let ip = text(p, "ipAddress").or_else(|| {
-        if diag {
-            text(v, "callerIpAddress")
-        } else {
-            None
-        }
-    });
+    let source_country = text(location, "countryOrRegion").or_else(|| if diag { text(v, "location") } else { None });
+    let ip = text(p, "ipAddress").or_else(|| if diag { text(v, "callerIpAddress") } else { None });
     Ok(SigninRecord {
         event_time,
         user,
@@ -189,26 +162,17 @@ mod tests {
         )
         .unwrap();
         let r = to_record(&diag).unwrap();
-        assert_eq!(
-            r.event_time,
-            parse_utc("2026-11-20T08:15:30.123456Z").unwrap()
-        );
+        assert_eq!(r.event_time, parse_utc("2026-11-20T08:15:30.123456Z").unwrap());
         assert_eq!((r.success, r.interactive), (Some(true), Some(false)));
         assert_eq!(r.ip.as_deref(), Some("81.246.0.1"));
-        assert_eq!(
-            r.log_category.as_deref(),
-            Some("NonInteractiveUserSignInLogs")
-        );
+        assert_eq!(r.log_category.as_deref(), Some("NonInteractiveUserSignInLogs"));
     }
 
     #[test]
     fn bad_records_are_rejected_with_a_reason_not_a_value() {
-        let v: Value =
-            serde_json::from_str(r#"{"userPrincipalName":"x@y","createdDateTime":"gisteren"}"#)
-                .unwrap();
+        let v: Value = serde_json::from_str(r#"{"userPrincipalName":"x@y","createdDateTime":"gisteren"}"#).unwrap();
         assert_eq!(to_record(&v).unwrap_err().0, "unparseable createdDateTime");
-        let v: Value =
-            serde_json::from_str(r#"{"createdDateTime":"2026-11-20T08:15:30Z"}"#).unwrap();
+        let v: Value = serde_json::from_str(r#"{"createdDateTime":"2026-11-20T08:15:30Z"}"#).unwrap();
         assert_eq!(to_record(&v).unwrap_err().0, "missing userPrincipalName");
     }
 }

@@ -86,13 +86,7 @@ pub struct Window {
 
 impl<B: Batcher> Sink<B> {
     /// A sink writing parts named after `stem` (the file hash prefix).
-    pub fn new(
-        store: &Store,
-        stem: String,
-        prov: Provenance,
-        window: Window,
-        batch_rows: usize,
-    ) -> Self {
+    pub fn new(store: &Store, stem: String, prov: Provenance, window: Window, batch_rows: usize) -> Self {
         Sink {
             writer: PartWriter::spawn(store, B::SOURCE, stem.clone()),
             store: store.clone(),
@@ -122,19 +116,11 @@ impl<B: Batcher> Sink<B> {
             return Ok(());
         }
         if t > self.future_us {
-            return self.reject(
-                line,
-                "event time lies in the future beyond the tolerance",
-                b"",
-                Some(t),
-            );
+            return self.reject(line, "event time lies in the future beyond the tolerance", b"", Some(t));
         }
         let day = day_of_micros(t);
         let cap = self.batch_rows;
-        let b = self
-            .days
-            .entry(day)
-            .or_insert_with(|| B::with_capacity(cap.min(8192)));
+        let b = self.days.entry(day).or_insert_with(|| B::with_capacity(cap.min(8192)));
         b.push(rec, &self.prov, line);
         self.counts.stored += 1;
         if b.len() >= self.batch_rows {
@@ -151,13 +137,7 @@ impl<B: Batcher> Sink<B> {
 
     /// Keeps a bad row: its raw text goes to the rejected-rows file of its day (or of the
     /// ingest day when it has no readable time), never to the terminal.
-    pub fn reject(
-        &mut self,
-        line: u64,
-        reason: &str,
-        raw: &[u8],
-        event_time: Option<i64>,
-    ) -> Result<(), StoreError> {
+    pub fn reject(&mut self, line: u64, reason: &str, raw: &[u8], event_time: Option<i64>) -> Result<(), StoreError> {
         *self.counts.rejected.entry(reason.to_string()).or_default() += 1;
         let day = event_time.map(day_of_micros).unwrap_or(self.ingest_day);
         let (path, out) = match self.rejects.entry(day) {
@@ -165,11 +145,7 @@ impl<B: Batcher> Sink<B> {
             std::collections::btree_map::Entry::Vacant(v) => {
                 let tmp_dir = self.store.tmp_dir();
                 std::fs::create_dir_all(&tmp_dir).map_err(StoreError::io("create", &tmp_dir))?;
-                let path = tmp_dir.join(format!(
-                    "rejected-{}-{}-{day}.jsonl.tmp",
-                    B::SOURCE.name(),
-                    self.stem
-                ));
+                let path = tmp_dir.join(format!("rejected-{}-{}-{day}.jsonl.tmp", B::SOURCE.name(), self.stem));
                 let f = File::create(&path).map_err(StoreError::io("create", &path))?;
                 v.insert((path, BufWriter::new(f)))
             }
@@ -185,8 +161,7 @@ impl<B: Batcher> Sink<B> {
         };
         let mut text = serde_json::to_string(&row).unwrap_or_default();
         text.push('\n');
-        out.write_all(text.as_bytes())
-            .map_err(StoreError::io("write", path.clone()))
+        out.write_all(text.as_bytes()).map_err(StoreError::io("write", path.clone()))
     }
 
     /// Flushes everything; returns the counts and the files to publish.
@@ -202,14 +177,9 @@ impl<B: Batcher> Sink<B> {
         let parts = self.writer.finish()?;
         let mut rejects = Vec::new();
         for (day, (tmp, out)) in self.rejects {
-            let f = out
-                .into_inner()
-                .map_err(|e| StoreError::io("flush", tmp.clone())(e.into_error()))?;
+            let f = out.into_inner().map_err(|e| StoreError::io("flush", tmp.clone())(e.into_error()))?;
             f.sync_all().map_err(StoreError::io("sync", tmp.clone()))?;
-            let dest = self
-                .store
-                .rejected_dir(B::SOURCE, day)
-                .join(format!("rejected-{}.jsonl", self.stem));
+            let dest = self.store.rejected_dir(B::SOURCE, day).join(format!("rejected-{}.jsonl", self.stem));
             rejects.push(RejectFile { tmp, dest });
         }
         Ok((self.counts, parts, rejects))

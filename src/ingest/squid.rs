@@ -50,16 +50,10 @@ pub fn split_url(url: &str) -> (Option<&str>, Option<&str>) {
     let end = after.find(['/', '?', '#']).unwrap_or(after.len());
     let authority = &after[..end];
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next()
-    } else {
-        authority.split(':').next()
-    };
+    let host =
+        if let Some(v6) = authority.strip_prefix('[') { v6.split(']').next() } else { authority.split(':').next() };
     let path = &after[end..];
-    (
-        host.filter(|h| !h.is_empty()),
-        if path.is_empty() { None } else { Some(path) },
-    )
+    (host.filter(|h| !h.is_empty()), if path.is_empty() { None } else { Some(path) })
 }
 
 /// Parses one line; `Err` carries the rejection reason.
@@ -76,17 +70,7 @@ pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
         Some(url),
         Some(ident),
         Some(hier),
-    ) = (
-        next(),
-        next(),
-        next(),
-        next(),
-        next(),
-        next(),
-        next(),
-        next(),
-        next(),
-    )
+    ) = (next(), next(), next(), next(), next(), next(), next(), next(), next())
     else {
         return Err("fewer than 9 fields");
     };
@@ -137,40 +121,27 @@ mod tests {
     fn native_lines_parse_with_connect_and_dashes() {
         let r = parse_line("1763625330.123     99 10.1.2.3 TCP_MISS/200 1433 GET http://WWW.Example.com:8080/a/b?q=1 - HIER_DIRECT/93.184.216.34 text/html").unwrap();
         assert_eq!(r.event_time, 1_763_625_330_123_000);
-        assert_eq!(
-            (r.host, r.path),
-            (Some("WWW.Example.com"), Some("/a/b?q=1"))
-        );
-        assert_eq!(
-            (r.http_status, r.bytes, r.elapsed_ms),
-            (Some(200), Some(1433), Some(99))
-        );
+        assert_eq!((r.host, r.path), (Some("WWW.Example.com"), Some("/a/b?q=1")));
+        assert_eq!((r.http_status, r.bytes, r.elapsed_ms), (Some(200), Some(1433), Some(99)));
         assert_eq!((r.user, r.cache_result), (None, Some("TCP_MISS")));
 
-        let c = parse_line("1763625330.5 12 2001:db8::7 TCP_TUNNEL/200 5120 CONNECT login.live.com:443 jan HIER_DIRECT/20.190.1.1 -").unwrap();
-        assert_eq!(
-            (c.host, c.path, c.user, c.content_type),
-            (Some("login.live.com"), None, Some("jan"), None)
-        );
+        let c = parse_line(
+            "1763625330.5 12 2001:db8::7 TCP_TUNNEL/200 5120 CONNECT login.live.com:443 jan HIER_DIRECT/20.190.1.1 -",
+        )
+        .unwrap();
+        assert_eq!((c.host, c.path, c.user, c.content_type), (Some("login.live.com"), None, Some("jan"), None));
         assert_eq!(c.event_time, 1_763_625_330_500_000);
 
+        assert_eq!(parse_line("1763625330.123 99 10.1.2.3").unwrap_err(), "fewer than 9 fields");
         assert_eq!(
-            parse_line("1763625330.123 99 10.1.2.3").unwrap_err(),
-            "fewer than 9 fields"
-        );
-        assert_eq!(
-            parse_line("yesterday 99 10.1.2.3 TCP_MISS/200 1 GET http://a/ - DIRECT/- -")
-                .unwrap_err(),
+            parse_line("yesterday 99 10.1.2.3 TCP_MISS/200 1 GET http://a/ - DIRECT/- -").unwrap_err(),
             "unparseable time"
         );
     }
 
     #[test]
     fn urls_split_into_host_and_path() {
-        assert_eq!(
-            split_url("https://user:pw@[2001:db8::1]:443/x"),
-            (Some("2001:db8::1"), Some("/x"))
-        );
+        assert_eq!(split_url("https://user:pw@[2001:db8::1]:443/x"), (Some("2001:db8::1"), Some("/x")));
         assert_eq!(split_url("http://example.com"), (Some("example.com"), None));
         assert_eq!(split_url("/index.html"), (None, Some("/index.html")));
         assert_eq!(split_url("[2001:db8::1]:443"), (Some("2001:db8::1"), None));

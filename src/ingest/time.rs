@@ -19,10 +19,7 @@ pub fn parse_utc(text: &str) -> Option<i64> {
         return Some(t.timestamp_micros());
     }
     // RFC 3339 with a space, or more than 9 fractional digits: normalise and retry.
-    if s.len() > 19
-        && s.as_bytes()[10] == b' '
-        && (s.ends_with('Z') || s[19..].contains(['+', '-']))
-    {
+    if s.len() > 19 && s.as_bytes()[10] == b' ' && (s.ends_with('Z') || s[19..].contains(['+', '-'])) {
         let t = format!("{}T{}", &s[..10], &s[11..]);
         if let Ok(t) = DateTime::parse_from_rfc3339(&t) {
             return Some(t.timestamp_micros());
@@ -47,24 +44,17 @@ pub fn parse_utc(text: &str) -> Option<i64> {
 /// `/Date(1685029562123)/`, `\/Date(...)\/`, optionally with an offset suffix (ignored:
 /// the number is already UTC milliseconds).
 fn parse_ms_date(s: &str) -> Option<i64> {
-    let inner = s
-        .trim_matches(|c| c == '\\' || c == '/')
-        .strip_prefix("Date(")?;
+    let inner = s.trim_matches(|c| c == '\\' || c == '/').strip_prefix("Date(")?;
     let end = inner.find(')')?;
     let num = &inner[..end];
-    let cut = num[1..]
-        .find(['+', '-'])
-        .map(|i| i + 1)
-        .unwrap_or(num.len());
+    let cut = num[1..].find(['+', '-']).map(|i| i + 1).unwrap_or(num.len());
     num[..cut].parse().ok()
 }
 
 /// A wall-clock time in the zone `tz` (the school's, for syslog stamps without zone),
 /// taken at the earlier instant when daylight saving makes it ambiguous.
 pub fn local_to_utc(naive: NaiveDateTime, tz: Tz) -> Option<i64> {
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.timestamp_micros())
+    tz.from_local_datetime(&naive).earliest().map(|t| t.timestamp_micros())
 }
 
 #[cfg(test)]
@@ -72,39 +62,26 @@ mod tests {
     use super::*;
 
     fn iso(us: i64) -> String {
-        DateTime::from_timestamp_micros(us)
-            .unwrap()
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        DateTime::from_timestamp_micros(us).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
     }
 
     #[test]
     fn microsoft_and_exchange_stamps_parse_to_utc() {
         let cases = [
             ("2026-11-20T08:15:30Z", "2026-11-20T08:15:30.000000Z"),
-            (
-                "2026-11-20T09:15:30.1234567+01:00",
-                "2026-11-20T08:15:30.123456Z",
-            ),
+            ("2026-11-20T09:15:30.1234567+01:00", "2026-11-20T08:15:30.123456Z"),
             ("2026-11-20T08:15:30.1234567", "2026-11-20T08:15:30.123456Z"),
             ("4/28/2021, 2:08:45.221 PM", "2021-04-28T14:08:45.221000Z"),
             ("5/25/2023 3:46:02 PM", "2023-05-25T15:46:02.000000Z"),
             ("12/1/2023 12:00:01 AM", "2023-12-01T00:00:01.000000Z"),
             ("/Date(1685029562123)/", "2023-05-25T15:46:02.123000Z"),
-            (
-                "\\/Date(1685029562123+0200)\\/",
-                "2023-05-25T15:46:02.123000Z",
-            ),
+            ("\\/Date(1685029562123+0200)\\/", "2023-05-25T15:46:02.123000Z"),
             ("2023-08-27 02:40:03.005Z", "2023-08-27T02:40:03.005000Z"),
         ];
         for (input, want) in cases {
             assert_eq!(parse_utc(input).map(iso).as_deref(), Some(want), "{input}");
         }
-        for bad in [
-            "",
-            "yesterday",
-            "13/45/2023 1:00:00 PM",
-            "2026-02-30T00:00:00Z",
-        ] {
+        for bad in ["", "yesterday", "13/45/2023 1:00:00 PM", "2026-02-30T00:00:00Z"] {
             assert_eq!(parse_utc(bad), None, "{bad}");
         }
     }
@@ -112,17 +89,9 @@ mod tests {
     #[test]
     fn school_local_time_follows_daylight_saving() {
         let tz: Tz = "Europe/Brussels".parse().unwrap();
-        let summer =
-            NaiveDateTime::parse_from_str("2026-07-01 10:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
-        let winter =
-            NaiveDateTime::parse_from_str("2026-11-20 10:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
-        assert_eq!(
-            iso(local_to_utc(summer, tz).unwrap()),
-            "2026-07-01T08:00:00.000000Z"
-        );
-        assert_eq!(
-            iso(local_to_utc(winter, tz).unwrap()),
-            "2026-11-20T09:00:00.000000Z"
-        );
+        let summer = NaiveDateTime::parse_from_str("2026-07-01 10:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        let winter = NaiveDateTime::parse_from_str("2026-11-20 10:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        assert_eq!(iso(local_to_utc(summer, tz).unwrap()), "2026-07-01T08:00:00.000000Z");
+        assert_eq!(iso(local_to_utc(winter, tz).unwrap()), "2026-11-20T09:00:00.000000Z");
     }
 }

@@ -58,25 +58,18 @@ pub struct HoldRequest {
 /// The start of a school-local day, in UTC µs.
 pub fn day_start_us(day: NaiveDate, tz: Tz) -> i64 {
     let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.timestamp_micros())
-        .unwrap_or(i64::MIN)
+    tz.from_local_datetime(&naive).earliest().map(|t| t.timestamp_micros()).unwrap_or(i64::MIN)
 }
 
 impl Hold {
     /// True while the hold keeps rows: not released, and `now` before the end of `until`.
     pub fn active(&self, now: DateTime<Utc>, tz: Tz) -> bool {
-        self.released_at.is_none()
-            && now.timestamp_micros() < day_start_us(self.until + Duration::days(1), tz)
+        self.released_at.is_none() && now.timestamp_micros() < day_start_us(self.until + Duration::days(1), tz)
     }
 
     /// The event-time range it covers, UTC µs, half-open.
     pub fn range_us(&self, tz: Tz) -> (i64, i64) {
-        (
-            day_start_us(self.from, tz),
-            day_start_us(self.to + Duration::days(1), tz),
-        )
+        (day_start_us(self.from, tz), day_start_us(self.to + Duration::days(1), tz))
     }
 }
 
@@ -97,18 +90,12 @@ impl Holds {
     pub fn load(path: &Path) -> Result<Holds, Error> {
         let holds = match std::fs::read_to_string(path) {
             Ok(t) => serde_json::from_str(&t).map_err(|e| {
-                Error::Config(crate::error::ConfigError::Parse {
-                    path: path.into(),
-                    message: e.to_string(),
-                })
+                Error::Config(crate::error::ConfigError::Parse { path: path.into(), message: e.to_string() })
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(StoreError::io("read", path)(e).into()),
         };
-        Ok(Holds {
-            path: path.into(),
-            holds,
-        })
+        Ok(Holds { path: path.into(), holds })
     }
 
     /// Writes the registry atomically.
@@ -124,40 +111,24 @@ impl Holds {
 
     /// The active hold of a case, if any.
     pub fn active_case(&self, case: &str, now: DateTime<Utc>, tz: Tz) -> Option<&Hold> {
-        self.holds
-            .iter()
-            .find(|h| h.case == case && h.active(now, tz))
+        self.holds.iter().find(|h| h.case == case && h.active(now, tz))
     }
 
     /// Places a hold, or extends the active hold of the same case (same subject and
     /// scope). Returns whether it was new.
-    pub fn add(
-        &mut self,
-        req: HoldRequest,
-        now: DateTime<Utc>,
-        tz: Tz,
-        max_days: u32,
-    ) -> Result<bool, Error> {
+    pub fn add(&mut self, req: HoldRequest, now: DateTime<Utc>, tz: Tz, max_days: u32) -> Result<bool, Error> {
         let case = req.case.trim();
         if case.is_empty()
-            || !case
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || !case.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             || case.starts_with('.')
         {
-            return Err(invalid(format!(
-                "case id {case:?} may hold only letters, digits, '.', '-' and '_'"
-            )));
+            return Err(invalid(format!("case id {case:?} may hold only letters, digits, '.', '-' and '_'")));
         }
         if req.reason.trim().is_empty() {
-            return Err(invalid(format!(
-                "hold for case {case} has no reason; a hold needs a concrete case (RET-2)"
-            )));
+            return Err(invalid(format!("hold for case {case} has no reason; a hold needs a concrete case (RET-2)")));
         }
         if req.approved_by.trim().is_empty() {
-            return Err(invalid(format!(
-                "hold for case {case} has no approver (RET-2)"
-            )));
+            return Err(invalid(format!("hold for case {case} has no approver (RET-2)")));
         }
         match (&req.subject, req.message_ids.is_empty()) {
             (None, true) => {
@@ -183,22 +154,13 @@ impl Holds {
             return Err(invalid(format!("hold for case {case} names no sources")));
         }
         if req.from > req.to {
-            return Err(invalid(format!(
-                "hold for case {case}: --from {} is after --to {}",
-                req.from, req.to
-            )));
+            return Err(invalid(format!("hold for case {case}: --from {} is after --to {}", req.from, req.to)));
         }
         let today = now.with_timezone(&tz).date_naive();
         if req.until < today {
-            return Err(invalid(format!(
-                "hold for case {case} would end on {}, which has passed",
-                req.until
-            )));
+            return Err(invalid(format!("hold for case {case} would end on {}, which has passed", req.until)));
         }
-        let existing = self
-            .holds
-            .iter_mut()
-            .find(|h| h.case == case && h.active(now, tz));
+        let existing = self.holds.iter_mut().find(|h| h.case == case && h.active(now, tz));
         let start = existing
             .as_ref()
             .and_then(|h| DateTime::parse_from_rfc3339(&h.created_at).ok())
@@ -206,14 +168,9 @@ impl Holds {
             .unwrap_or(today);
         let days = (req.until - start).num_days() + 1;
         if days > i64::from(max_days) {
-            return Err(invalid(format!(
-                "hold for case {case} runs {days} days; the maximum is {max_days} (RET-2)"
-            )));
+            return Err(invalid(format!("hold for case {case} runs {days} days; the maximum is {max_days} (RET-2)")));
         }
-        let subject = req
-            .subject
-            .as_deref()
-            .and_then(crate::ingest::record::normalise_address);
+        let subject = req.subject.as_deref().and_then(crate::ingest::record::normalise_address);
         if let Some(h) = existing {
             if h.subject != subject
                 || h.sources != req.sources
@@ -277,55 +234,26 @@ mod tests {
     }
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z")
-            .unwrap()
-            .to_utc()
+        DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z").unwrap().to_utc()
     }
 
     #[test]
     fn holds_are_bounded_and_need_reason_and_approver() {
         let tz = chrono_tz::Europe::Brussels;
-        let mut h = Holds {
-            path: "/x".into(),
-            holds: vec![],
-        };
-        let err = h
-            .add(req("2027-03-01"), now(), tz, 90)
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            err,
-            "hold for case 2026-014 runs 100 days; the maximum is 90 (RET-2)"
-        );
+        let mut h = Holds { path: "/x".into(), holds: vec![] };
+        let err = h.add(req("2027-03-01"), now(), tz, 90).unwrap_err().to_string();
+        assert_eq!(err, "hold for case 2026-014 runs 100 days; the maximum is 90 (RET-2)");
         let mut r = req("2026-12-01");
         r.reason = " ".into();
-        assert!(
-            h.add(r, now(), tz, 90)
-                .unwrap_err()
-                .to_string()
-                .contains("no reason")
-        );
+        assert!(h.add(r, now(), tz, 90).unwrap_err().to_string().contains("no reason"));
         let mut r = req("2026-12-01");
         r.approved_by = String::new();
-        assert!(
-            h.add(r, now(), tz, 90)
-                .unwrap_err()
-                .to_string()
-                .contains("no approver")
-        );
+        assert!(h.add(r, now(), tz, 90).unwrap_err().to_string().contains("no approver"));
         let mut r = req("2026-12-01");
         r.subject = Some("a@x, b@y".into());
-        assert!(
-            h.add(r, now(), tz, 90)
-                .unwrap_err()
-                .to_string()
-                .contains("one person")
-        );
+        assert!(h.add(r, now(), tz, 90).unwrap_err().to_string().contains("one person"));
         assert!(h.add(req("2026-12-01"), now(), tz, 90).unwrap());
-        assert_eq!(
-            h.holds[0].subject.as_deref(),
-            Some("jan.peeters@school.example")
-        );
+        assert_eq!(h.holds[0].subject.as_deref(), Some("jan.peeters@school.example"));
         // Extending keeps one hold.
         assert!(!h.add(req("2026-12-20"), now(), tz, 90).unwrap());
         assert_eq!(h.holds.len(), 1);
@@ -337,17 +265,10 @@ mod tests {
     #[test]
     fn a_hold_ends_at_the_end_of_its_last_local_day() {
         let tz = chrono_tz::Europe::Brussels;
-        let mut h = Holds {
-            path: "/x".into(),
-            holds: vec![],
-        };
+        let mut h = Holds { path: "/x".into(), holds: vec![] };
         h.add(req("2026-11-30"), now(), tz, 90).unwrap();
-        let before = DateTime::parse_from_rfc3339("2026-11-30T22:59:59Z")
-            .unwrap()
-            .to_utc();
-        let after = DateTime::parse_from_rfc3339("2026-11-30T23:00:00Z")
-            .unwrap()
-            .to_utc();
+        let before = DateTime::parse_from_rfc3339("2026-11-30T22:59:59Z").unwrap().to_utc();
+        let after = DateTime::parse_from_rfc3339("2026-11-30T23:00:00Z").unwrap().to_utc();
         assert!(h.holds[0].active(before, tz));
         assert!(!h.holds[0].active(after, tz));
     }

@@ -62,11 +62,7 @@ impl Ledger {
                             let _ = e;
                         }
                         Err(e) => {
-                            return Err(StoreError::Ledger {
-                                path: path.into(),
-                                line: i + 1,
-                                message: e.to_string(),
-                            });
+                            return Err(StoreError::Ledger { path: path.into(), line: i + 1, message: e.to_string() });
                         }
                     }
                 }
@@ -74,10 +70,7 @@ impl Ledger {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(StoreError::io("read", path)(e)),
         }
-        Ok(Ledger {
-            path: path.into(),
-            hashes,
-        })
+        Ok(Ledger { path: path.into(), hashes })
     }
 
     /// True when a file with this hash is already stored.
@@ -107,8 +100,7 @@ impl Ledger {
         if needs_newline(&self.path) {
             line.insert(0, '\n');
         }
-        f.write_all(line.as_bytes())
-            .map_err(StoreError::io("append to", &self.path))?;
+        f.write_all(line.as_bytes()).map_err(StoreError::io("append to", &self.path))?;
         f.sync_all().map_err(StoreError::io("sync", &self.path))?;
         self.hashes.insert(entry.sha256.clone());
         Ok(())
@@ -156,12 +148,7 @@ mod tests {
         let mut l = Ledger::load(&path).unwrap();
         l.append(&entry("aa")).unwrap();
         // A crash in the middle of the next append.
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap()
-            .write_all(b"{\"sha256\":\"bb\",\"by")
-            .unwrap();
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"sha256\":\"bb\",\"by").unwrap();
         let mut l = Ledger::load(&path).unwrap();
         assert!(l.contains("aa") && !l.contains("bb"));
         l.append(&entry("cc")).unwrap();

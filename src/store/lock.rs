@@ -17,11 +17,7 @@ pub struct StoreLock {
 
 impl StoreLock {
     /// Takes the lock of the store at `root` for `command`, or says who holds it.
-    pub fn acquire(
-        root: &std::path::Path,
-        command: &str,
-        now: DateTime<Utc>,
-    ) -> Result<StoreLock, StoreError> {
+    pub fn acquire(root: &std::path::Path, command: &str, now: DateTime<Utc>) -> Result<StoreLock, StoreError> {
         std::fs::create_dir_all(root).map_err(StoreError::io("create", root))?;
         let path = root.join(".lock");
         let mut file = OpenOptions::new()
@@ -37,15 +33,9 @@ impl StoreLock {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
-                let holder = if holder.is_empty() {
-                    "another logwacht process".to_string()
-                } else {
-                    holder.to_string()
-                };
-                return Err(StoreError::Busy {
-                    store: root.to_path_buf(),
-                    holder,
-                });
+                let holder =
+                    if holder.is_empty() { "another logwacht process".to_string() } else { holder.to_string() };
+                return Err(StoreError::Busy { store: root.to_path_buf(), holder });
             }
             Err(TryLockError::Error(e)) => return Err(StoreError::io("lock", &path)(e)),
         }
@@ -55,10 +45,8 @@ impl StoreLock {
             now.to_rfc3339_opts(SecondsFormat::Secs, true)
         );
         file.set_len(0).map_err(StoreError::io("write", &path))?;
-        file.seek(SeekFrom::Start(0))
-            .map_err(StoreError::io("write", &path))?;
-        file.write_all(note.as_bytes())
-            .map_err(StoreError::io("write", &path))?;
+        file.seek(SeekFrom::Start(0)).map_err(StoreError::io("write", &path))?;
+        file.write_all(note.as_bytes()).map_err(StoreError::io("write", &path))?;
         Ok(StoreLock { file, path })
     }
 }
@@ -78,17 +66,12 @@ mod tests {
     #[test]
     fn second_writer_is_told_who_holds_the_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let now = DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z").unwrap().with_timezone(&Utc);
         let held = StoreLock::acquire(dir.path(), "purge", now).unwrap();
         let err = StoreLock::acquire(dir.path(), "ingest", now).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, StoreError::Busy { .. }));
-        assert!(
-            msg.contains("logwacht purge") && msg.contains("2026-11-22T03:00:00Z"),
-            "{msg}"
-        );
+        assert!(msg.contains("logwacht purge") && msg.contains("2026-11-22T03:00:00Z"), "{msg}");
         drop(held);
         StoreLock::acquire(dir.path(), "ingest", now).unwrap();
     }

@@ -86,60 +86,33 @@ pub struct PurgeReceipt {
 }
 
 fn rel(store: &Store, p: &Path) -> String {
-    p.strip_prefix(store.root())
-        .unwrap_or(p)
-        .display()
-        .to_string()
+    p.strip_prefix(store.root()).unwrap_or(p).display().to_string()
 }
 
 fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, StoreError> {
-    let pq = |source| StoreError::Parquet {
-        path: path.into(),
-        source,
-    };
+    let pq = |source| StoreError::Parquet { path: path.into(), source };
     let f = File::open(path).map_err(StoreError::io("read", path))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .map_err(pq)?
-        .with_batch_size(65536)
-        .build()
-        .map_err(pq)?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f).map_err(pq)?.with_batch_size(65536).build().map_err(pq)?;
     let mut out = Vec::new();
     for b in reader {
-        out.push(b.map_err(|e| StoreError::Arrow {
-            source_name: "purge",
-            source: e,
-        })?);
+        out.push(b.map_err(|e| StoreError::Arrow { source_name: "purge", source: e })?);
     }
     Ok(out)
 }
 
 fn num_rows(path: &Path) -> Result<u64, StoreError> {
     let f = File::open(path).map_err(StoreError::io("read", path))?;
-    let r = SerializedFileReader::new(f).map_err(|source| StoreError::Parquet {
-        path: path.into(),
-        source,
-    })?;
+    let r = SerializedFileReader::new(f).map_err(|source| StoreError::Parquet { path: path.into(), source })?;
     Ok(r.metadata().file_metadata().num_rows().max(0) as u64)
 }
 
 /// Writes batches to `dest` through a temp file and a rename.
-fn write_parquet(
-    store: &Store,
-    source: Source,
-    batches: &[RecordBatch],
-    dest: &Path,
-) -> Result<(), StoreError> {
+fn write_parquet(store: &Store, source: Source, batches: &[RecordBatch], dest: &Path) -> Result<(), StoreError> {
     let tmp_dir = store.tmp_dir();
     std::fs::create_dir_all(&tmp_dir).map_err(StoreError::io("create", &tmp_dir))?;
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = tmp_dir.join(format!("purge-{}-{name}.tmp", source.name()));
-    let pq = |source| StoreError::Parquet {
-        path: tmp.clone(),
-        source,
-    };
+    let pq = |source| StoreError::Parquet { path: tmp.clone(), source };
     let f = File::create(&tmp).map_err(StoreError::io("create", &tmp))?;
     let mut w = ArrowWriter::try_new(f, source.schema(), Some(writer_properties())).map_err(pq)?;
     for b in batches {
@@ -151,21 +124,16 @@ fn write_parquet(
 }
 
 fn mask_time(batch: &RecordBatch, keep: impl Fn(i64) -> bool) -> BooleanArray {
-    let col = batch
-        .column_by_name(schema::EVENT_TIME)
-        .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>());
+    let col =
+        batch.column_by_name(schema::EVENT_TIME).and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>());
     match col {
-        Some(t) => (0..t.len())
-            .map(|i| Some(t.is_valid(i) && keep(t.value(i))))
-            .collect(),
+        Some(t) => (0..t.len()).map(|i| Some(t.is_valid(i) && keep(t.value(i)))).collect(),
         None => BooleanArray::from(vec![true; batch.num_rows()]),
     }
 }
 
 fn text_col<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
-    batch
-        .column_by_name(name)
-        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+    batch.column_by_name(name).and_then(|c| c.as_any().downcast_ref::<StringArray>())
 }
 
 /// Rows of `batch` that `hold` covers.
@@ -174,20 +142,11 @@ fn held_mask(batch: &RecordBatch, source: Source, hold: &Hold, tz: Tz) -> Boolea
     let in_time = mask_time(batch, |t| t >= from && t < to);
     let cols: Vec<&StringArray> = if hold.subject.is_some() {
         match source {
-            Source::Signin | Source::Web => [schema::USER]
-                .iter()
-                .filter_map(|c| text_col(batch, c))
-                .collect(),
-            Source::Email => [schema::SENDER, schema::RECIPIENT]
-                .iter()
-                .filter_map(|c| text_col(batch, c))
-                .collect(),
+            Source::Signin | Source::Web => [schema::USER].iter().filter_map(|c| text_col(batch, c)).collect(),
+            Source::Email => [schema::SENDER, schema::RECIPIENT].iter().filter_map(|c| text_col(batch, c)).collect(),
         }
     } else {
-        [schema::MESSAGE_ID]
-            .iter()
-            .filter_map(|c| text_col(batch, c))
-            .collect()
+        [schema::MESSAGE_ID].iter().filter_map(|c| text_col(batch, c)).collect()
     };
     (0..batch.num_rows())
         .map(|i| {
@@ -233,11 +192,7 @@ pub fn purge(plan: &PurgePlan<'_>) -> Result<PurgeReceipt, StoreError> {
         cutoff: cutoff.to_rfc3339_opts(SecondsFormat::Micros, true),
         ..Default::default()
     };
-    let active: Vec<&Hold> = plan
-        .holds
-        .iter()
-        .filter(|h| h.active(plan.now, plan.tz))
-        .collect();
+    let active: Vec<&Hold> = plan.holds.iter().filter(|h| h.active(plan.now, plan.tz)).collect();
 
     for source in Source::ALL {
         for (day, dir) in list_partitions(&store.table_dir(source))? {
@@ -251,29 +206,17 @@ pub fn purge(plan: &PurgePlan<'_>) -> Result<PurgeReceipt, StoreError> {
                     continue;
                 }
                 let needs_rows = !active.is_empty() || !whole;
-                let batches = if needs_rows {
-                    read_batches(&file)?
-                } else {
-                    Vec::new()
-                };
+                let batches = if needs_rows { read_batches(&file)? } else { Vec::new() };
                 // RET-2/3: copy what an active hold covers, before anything goes.
                 for hold in active.iter().filter(|h| h.sources.contains(&source)) {
                     let mut held = Vec::new();
                     for b in &batches {
                         let expired = mask_time(b, |t| t < cutoff_us);
                         let covered = held_mask(b, source, hold, plan.tz);
-                        let both =
-                            datafusion::arrow::compute::and(&expired, &covered).map_err(|e| {
-                                StoreError::Arrow {
-                                    source_name: source.name(),
-                                    source: e,
-                                }
-                            })?;
-                        let kept =
-                            filter_record_batch(b, &both).map_err(|e| StoreError::Arrow {
-                                source_name: source.name(),
-                                source: e,
-                            })?;
+                        let both = datafusion::arrow::compute::and(&expired, &covered)
+                            .map_err(|e| StoreError::Arrow { source_name: source.name(), source: e })?;
+                        let kept = filter_record_batch(b, &both)
+                            .map_err(|e| StoreError::Arrow { source_name: source.name(), source: e })?;
                         if kept.num_rows() > 0 {
                             held.push(kept);
                         }
@@ -297,18 +240,11 @@ pub fn purge(plan: &PurgePlan<'_>) -> Result<PurgeReceipt, StoreError> {
                 }
                 let (sha, bytes) = file_sha256(&file)?;
                 if whole {
-                    let rows = if needs_rows {
-                        batches.iter().map(|b| b.num_rows() as u64).sum()
-                    } else {
-                        num_rows(&file)?
-                    };
+                    let rows =
+                        if needs_rows { batches.iter().map(|b| b.num_rows() as u64).sum() } else { num_rows(&file)? };
                     day_rows += rows;
                     *r.rows_removed.entry(source.name().into()).or_default() += rows;
-                    r.files_removed.push(FileGone {
-                        path: rel(store, &file),
-                        sha256: sha,
-                        bytes,
-                    });
+                    r.files_removed.push(FileGone { path: rel(store, &file), sha256: sha, bytes });
                     r.bytes_freed += bytes;
                     if !plan.dry_run {
                         std::fs::remove_file(&file).map_err(StoreError::io("remove", &file))?;
@@ -321,10 +257,8 @@ pub fn purge(plan: &PurgePlan<'_>) -> Result<PurgeReceipt, StoreError> {
                     for b in &batches {
                         let keep = mask_time(b, |t| t >= cutoff_us);
                         gone += (b.num_rows() - keep.true_count()) as u64;
-                        let k = filter_record_batch(b, &keep).map_err(|e| StoreError::Arrow {
-                            source_name: source.name(),
-                            source: e,
-                        })?;
+                        let k = filter_record_batch(b, &keep)
+                            .map_err(|e| StoreError::Arrow { source_name: source.name(), source: e })?;
                         if k.num_rows() > 0 {
                             kept.push(k);
                         }
@@ -337,11 +271,7 @@ pub fn purge(plan: &PurgePlan<'_>) -> Result<PurgeReceipt, StoreError> {
                     if !plan.dry_run {
                         if kept.is_empty() {
                             std::fs::remove_file(&file).map_err(StoreError::io("remove", &file))?;
-                            r.files_removed.push(FileGone {
-                                path: rel(store, &file),
-                                sha256: sha,
-                                bytes,
-                            });
+                            r.files_removed.push(FileGone { path: rel(store, &file), sha256: sha, bytes });
                             r.bytes_freed += bytes;
                         } else {
                             write_parquet(store, source, &kept, &file)?;
@@ -353,11 +283,7 @@ pub fn purge(plan: &PurgePlan<'_>) -> Result<PurgeReceipt, StoreError> {
                 }
             }
             if whole {
-                r.partitions_deleted.push(PartitionGone {
-                    source,
-                    date: date_of_day(day).to_string(),
-                    rows: day_rows,
-                });
+                r.partitions_deleted.push(PartitionGone { source, date: date_of_day(day).to_string(), rows: day_rows });
                 if !plan.dry_run {
                     let _ = std::fs::remove_dir(&dir);
                 }
@@ -368,10 +294,7 @@ pub fn purge(plan: &PurgePlan<'_>) -> Result<PurgeReceipt, StoreError> {
     // Hold areas whose hold was released or ended.
     let holds_dir = store.root().join(HOLDS_DIR);
     for case_dir in list_files(&holds_dir)? {
-        let case = case_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let case = case_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if active.iter().any(|h| h.case == case) {
             continue;
         }
@@ -382,11 +305,7 @@ pub fn purge(plan: &PurgePlan<'_>) -> Result<PurgeReceipt, StoreError> {
             if f.extension().is_some_and(|e| e == "parquet") {
                 *r.rows_removed.entry("held".into()).or_default() += num_rows(f).unwrap_or(0);
             }
-            r.files_removed.push(FileGone {
-                path: rel(store, f),
-                sha256: sha,
-                bytes,
-            });
+            r.files_removed.push(FileGone { path: rel(store, f), sha256: sha, bytes });
             r.bytes_freed += bytes;
         }
         r.holds_ended.push(case);
@@ -438,22 +357,15 @@ fn purge_rejected(
         }
         if keep.is_empty() {
             std::fs::remove_file(&file).map_err(StoreError::io("remove", &file))?;
-            r.files_removed.push(FileGone {
-                path: rel(store, &file),
-                sha256: sha,
-                bytes,
-            });
+            r.files_removed.push(FileGone { path: rel(store, &file), sha256: sha, bytes });
             r.bytes_freed += bytes;
             if let Some(dir) = file.parent() {
                 let _ = std::fs::remove_dir(dir);
             }
         } else {
-            let tmp = store.tmp_dir().join(format!(
-                "purge-{}.tmp",
-                file.file_name().unwrap_or_default().to_string_lossy()
-            ));
-            std::fs::create_dir_all(store.tmp_dir())
-                .map_err(StoreError::io("create", store.tmp_dir()))?;
+            let tmp =
+                store.tmp_dir().join(format!("purge-{}.tmp", file.file_name().unwrap_or_default().to_string_lossy()));
+            std::fs::create_dir_all(store.tmp_dir()).map_err(StoreError::io("create", store.tmp_dir()))?;
             std::fs::write(&tmp, keep.join("\n") + "\n").map_err(StoreError::io("write", &tmp))?;
             publish(&tmp, &file)?;
             r.files_rewritten.push(rel(store, &file));
@@ -470,11 +382,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
-        if p.is_dir() {
-            walk(&p, out)
-        } else {
-            out.push(p)
-        }
+        if p.is_dir() { walk(&p, out) } else { out.push(p) }
     }
 }
 
@@ -482,9 +390,5 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn held_rows(store: &Store, case: &str) -> u64 {
     let mut files = Vec::new();
     walk(&store.root().join(HOLDS_DIR).join(case), &mut files);
-    files
-        .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "parquet"))
-        .map(|f| num_rows(f).unwrap_or(0))
-        .sum()
+    files.iter().filter(|f| f.extension().is_some_and(|e| e == "parquet")).map(|f| num_rows(f).unwrap_or(0)).sum()
 }

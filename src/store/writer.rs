@@ -61,19 +61,12 @@ impl PartWriter {
             .name(format!("write-{}", source.name()))
             .spawn(move || write_loop(rx, &store, source, &stem))
             .ok();
-        PartWriter {
-            tx: Some(tx),
-            handle,
-        }
+        PartWriter { tx: Some(tx), handle }
     }
 
     /// Hands a batch of day `day` to the writer.
     pub fn send(&mut self, day: i32, batch: RecordBatch) -> Result<(), StoreError> {
-        let sent = self
-            .tx
-            .as_ref()
-            .map(|tx| tx.send((day, batch)).is_ok())
-            .unwrap_or(false);
+        let sent = self.tx.as_ref().map(|tx| tx.send((day, batch)).is_ok()).unwrap_or(false);
         if sent {
             return Ok(());
         }
@@ -81,9 +74,9 @@ impl PartWriter {
         self.tx = None;
         match self.join() {
             Err(e) => Err(e),
-            Ok(_) => Err(StoreError::io("write", "writer thread")(
-                std::io::Error::other("stopped early (this is a bug)"),
-            )),
+            Ok(_) => {
+                Err(StoreError::io("write", "writer thread")(std::io::Error::other("stopped early (this is a bug)")))
+            }
         }
     }
 
@@ -96,13 +89,9 @@ impl PartWriter {
     fn join(&mut self) -> Result<Vec<WrittenPart>, StoreError> {
         match self.handle.take() {
             Some(h) => h.join().unwrap_or_else(|_| {
-                Err(StoreError::io("write", "writer thread")(
-                    std::io::Error::other("panicked (this is a bug)"),
-                ))
+                Err(StoreError::io("write", "writer thread")(std::io::Error::other("panicked (this is a bug)")))
             }),
-            None => Err(StoreError::io("start", "writer thread")(
-                std::io::Error::other("could not be started"),
-            )),
+            None => Err(StoreError::io("start", "writer thread")(std::io::Error::other("could not be started"))),
         }
     }
 }
@@ -129,48 +118,22 @@ fn write_loop(
             std::collections::btree_map::Entry::Vacant(v) => {
                 let tmp = tmp_dir.join(format!("{}-{}-{day}.parquet.tmp", source.name(), stem));
                 let file = File::create(&tmp).map_err(StoreError::io("create", &tmp))?;
-                let writer = ArrowWriter::try_new(
-                    BufWriter::with_capacity(1 << 20, file),
-                    source.schema(),
-                    Some(props.clone()),
-                )
-                .map_err(|source| StoreError::Parquet {
-                    path: tmp.clone(),
-                    source,
-                })?;
-                v.insert(Open {
-                    writer,
-                    tmp,
-                    rows: 0,
-                })
+                let writer =
+                    ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), source.schema(), Some(props.clone()))
+                        .map_err(|source| StoreError::Parquet { path: tmp.clone(), source })?;
+                v.insert(Open { writer, tmp, rows: 0 })
             }
         };
         part.rows += batch.num_rows() as u64;
-        part.writer.write(&batch).map_err(|s| StoreError::Parquet {
-            path: part.tmp.clone(),
-            source: s,
-        })?;
+        part.writer.write(&batch).map_err(|s| StoreError::Parquet { path: part.tmp.clone(), source: s })?;
     }
     let mut done = Vec::with_capacity(open.len());
     for (day, part) in open {
-        let buf = part.writer.into_inner().map_err(|s| StoreError::Parquet {
-            path: part.tmp.clone(),
-            source: s,
-        })?;
-        let file = buf
-            .into_inner()
-            .map_err(|e| StoreError::io("flush", &part.tmp)(e.into_error()))?;
+        let buf = part.writer.into_inner().map_err(|s| StoreError::Parquet { path: part.tmp.clone(), source: s })?;
+        let file = buf.into_inner().map_err(|e| StoreError::io("flush", &part.tmp)(e.into_error()))?;
         file.sync_all().map_err(StoreError::io("sync", &part.tmp))?;
-        let dest = store
-            .partition_dir(source, day)
-            .join(format!("part-{stem}-0000.parquet"));
-        done.push(WrittenPart {
-            source,
-            day,
-            tmp: part.tmp,
-            dest,
-            rows: part.rows,
-        });
+        let dest = store.partition_dir(source, day).join(format!("part-{stem}-0000.parquet"));
+        done.push(WrittenPart { source, day, tmp: part.tmp, dest, rows: part.rows });
     }
     Ok(done)
 }

@@ -24,25 +24,15 @@ fn digest_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn number_before(text: &str, label: &str) -> u64 {
-    let i = text
-        .find(label)
-        .unwrap_or_else(|| panic!("no {label:?} in:\n{text}"));
-    text[..i]
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .replace(',', "")
-        .parse()
-        .unwrap()
+    let i = text.find(label).unwrap_or_else(|| panic!("no {label:?} in:\n{text}"));
+    text[..i].split_whitespace().last().unwrap().replace(',', "").parse().unwrap()
 }
 
 #[test]
 fn generate_is_deterministic_for_a_seed() {
     let ws = Workspace::new();
     let run = |seed: &str, out: &str| {
-        let r = ws.run(&[
-            "--now", NOW, "generate", "--people", "20", "--days", "3", "--seed", seed, "--out", out,
-        ]);
+        let r = ws.run(&["--now", NOW, "generate", "--people", "20", "--days", "3", "--seed", seed, "--out", out]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         digest_tree(&ws.path().join(out))
     };
@@ -59,18 +49,11 @@ fn generate_is_deterministic_for_a_seed() {
         "reference/people.csv",
         "reference/travel_exceptions.csv",
     ] {
-        assert!(
-            a.contains_key(needle),
-            "generate wrote no {needle}: {:?}",
-            a.keys().collect::<Vec<_>>()
-        );
+        assert!(a.contains_key(needle), "generate wrote no {needle}: {:?}", a.keys().collect::<Vec<_>>());
     }
     let people = String::from_utf8(a["reference/people.csv"].clone()).unwrap();
     for role in ["pupil", "staff", "counsellor", "parent", "shared-mailbox"] {
-        assert!(
-            people.contains(&format!(",{role},")),
-            "no {role} in the directory"
-        );
+        assert!(people.contains(&format!(",{role},")), "no {role} in the directory");
     }
 }
 
@@ -78,15 +61,7 @@ fn generate_is_deterministic_for_a_seed() {
 fn the_demo_stores_every_generated_row() {
     let ws = Workspace::new();
     let dir = ws.path().join("demo");
-    let r = ws.run(&[
-        "--now",
-        NOW,
-        "demo",
-        "--people",
-        "20",
-        "--dir",
-        dir.to_str().unwrap(),
-    ]);
+    let r = ws.run(&["--now", NOW, "demo", "--people", "20", "--dir", dir.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = &r.stdout;
     assert!(out.contains("nightly ingests: 35 ("), "{out}");
@@ -94,31 +69,18 @@ fn the_demo_stores_every_generated_row() {
     let removed = |table: &str| -> u64 {
         let line = out.lines().find(|l| l.starts_with("purge")).unwrap();
         let list = line.split("rows removed: ").nth(1).unwrap();
-        list.split(", ")
-            .find_map(|kv| kv.strip_prefix(&format!("{table} ")))
-            .map(|n| n.parse().unwrap())
-            .unwrap_or(0)
+        list.split(", ").find_map(|kv| kv.strip_prefix(&format!("{table} "))).map(|n| n.parse().unwrap()).unwrap_or(0)
     };
-    let generated = [
-        ("sign-ins", "signin"),
-        ("mail rows", "email"),
-        ("web requests", "web"),
-    ];
+    let generated = [("sign-ins", "signin"), ("mail rows", "email"), ("web requests", "web")];
     for (label, table) in generated {
         let made = number_before(out, label);
         assert!(made > 0, "{label}");
-        let line = out
-            .lines()
-            .find(|l| l.trim_start().starts_with(table))
-            .unwrap();
+        let line = out.lines().find(|l| l.trim_start().starts_with(table)).unwrap();
         let stored: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
         assert_eq!(stored, made, "{table}: {line}");
         assert!(line.contains(" 0 rejected"), "{line}");
         // The purge after the last night took the first week.
         assert!(removed(table) > 0, "{table}");
-        assert_eq!(
-            crate::util::count_rows(&dir.join("store"), table, "") as u64,
-            made - removed(table)
-        );
+        assert_eq!(crate::util::count_rows(&dir.join("store"), table, "") as u64, made - removed(table));
     }
 }

@@ -15,17 +15,8 @@ fn file_outcome<'a>(out: &'a serde_json::Value, suffix: &str) -> &'a serde_json:
 fn counts(out: &serde_json::Value, suffix: &str) -> (u64, u64, u64) {
     let f = file_outcome(out, suffix);
     let c = &f["counts"];
-    let rejected: u64 = c["rejected"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    (
-        c["stored"].as_u64().unwrap(),
-        rejected,
-        c["expired"].as_u64().unwrap(),
-    )
+    let rejected: u64 = c["rejected"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    (c["stored"].as_u64().unwrap(), rejected, c["expired"].as_u64().unwrap())
 }
 
 #[test]
@@ -78,39 +69,12 @@ fn every_fixture_format_is_read_with_exact_counts() {
     assert_eq!(count_rows(&ws.store(), "email", ""), 15);
     assert_eq!(count_rows(&ws.store(), "web", ""), 9);
     // Partitioned by the UTC day of the event.
-    assert_eq!(
-        count_rows(&ws.store(), "signin", "WHERE date = '2026-11-21'"),
-        5
-    );
-    assert_eq!(
-        count_rows(
-            &ws.store(),
-            "web",
-            "WHERE date = '2026-11-20' AND host = 'games.example.com'"
-        ),
-        1
-    );
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE date = '2026-11-21'"), 5);
+    assert_eq!(count_rows(&ws.store(), "web", "WHERE date = '2026-11-20' AND host = 'games.example.com'"), 1);
     // Addresses are lower-cased, the source country kept apart.
-    assert_eq!(
-        count_rows(
-            &ws.store(),
-            "signin",
-            "WHERE \"user\" = 'jan.peeters@school.example'"
-        ),
-        5
-    );
-    assert_eq!(
-        count_rows(
-            &ws.store(),
-            "signin",
-            "WHERE source_country = 'US' AND success"
-        ),
-        5
-    );
-    assert_eq!(
-        count_rows(&ws.store(), "email", "WHERE recipient_type = 'bcc'"),
-        1
-    );
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE \"user\" = 'jan.peeters@school.example'"), 5);
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE source_country = 'US' AND success"), 5);
+    assert_eq!(count_rows(&ws.store(), "email", "WHERE recipient_type = 'bcc'"), 1);
     assert_eq!(
         count_rows(
             &ws.store(),
@@ -121,11 +85,7 @@ fn every_fixture_format_is_read_with_exact_counts() {
     );
     // Every row says where it came from (CTL-5).
     assert_eq!(
-        count_rows(
-            &ws.store(),
-            "web",
-            "WHERE source_line IS NULL OR source_file NOT LIKE '%fixtures/web/%'"
-        ),
+        count_rows(&ws.store(), "web", "WHERE source_line IS NULL OR source_file NOT LIKE '%fixtures/web/%'"),
         0
     );
 }
@@ -133,39 +93,15 @@ fn every_fixture_format_is_read_with_exact_counts() {
 #[test]
 fn timestamps_with_offsets_and_seven_digits_land_in_utc() {
     let ws = Workspace::new();
-    let run = ws.ingest(
-        NOW,
-        &[
-            fixture("signin/diagnostic.json"),
-            fixture("signin/loganalytics.csv"),
-        ],
-    );
+    let run = ws.ingest(NOW, &[fixture("signin/diagnostic.json"), fixture("signin/loganalytics.csv")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     // 2026-11-20T09:15:30.1234567+01:00 is 08:15:30.123456 UTC.
-    assert_eq!(
-        count_rows(
-            &ws.store(),
-            "signin",
-            "WHERE event_time = TIMESTAMP '2026-11-20T08:15:30.123456Z'"
-        ),
-        1
-    );
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE event_time = TIMESTAMP '2026-11-20T08:15:30.123456Z'"), 1);
     // 11/20/2026, 2:08:45.221 PM (UTC) from the Log Analytics CSV.
-    assert_eq!(
-        count_rows(
-            &ws.store(),
-            "signin",
-            "WHERE event_time = TIMESTAMP '2026-11-20T14:08:45.221Z'"
-        ),
-        1
-    );
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE event_time = TIMESTAMP '2026-11-20T14:08:45.221Z'"), 1);
     // 11/21/2026, 12:00:01.000 AM is just after midnight: the 21st.
     assert_eq!(
-        count_rows(
-            &ws.store(),
-            "signin",
-            "WHERE date = '2026-11-21' AND source_format = 'loganalytics-csv'"
-        ),
+        count_rows(&ws.store(), "signin", "WHERE date = '2026-11-21' AND source_format = 'loganalytics-csv'"),
         1
     );
 }
@@ -200,37 +136,22 @@ fn events_in_the_future_are_rejected_with_a_reason() {
     let run = ws.ingest("2026-11-19T00:00:00Z", &[fixture("web/combined.log")]);
     let out = run.json();
     let f = file_outcome(&out, "web/combined.log");
-    assert_eq!(
-        f["counts"]["rejected"]["event time lies in the future beyond the tolerance"],
-        4
-    );
+    assert_eq!(f["counts"]["rejected"]["event time lies in the future beyond the tolerance"], 4);
 }
 
 #[test]
 fn rejected_rows_keep_file_line_reason_and_raw_text() {
     let ws = Workspace::new();
     ws.ingest(NOW, &[fixture("web/access.log")]);
-    let rejected: Vec<_> = ws
-        .all_files()
-        .into_iter()
-        .filter(|p| p.to_string_lossy().contains("_rejected"))
-        .collect();
+    let rejected: Vec<_> = ws.all_files().into_iter().filter(|p| p.to_string_lossy().contains("_rejected")).collect();
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     let text = std::fs::read_to_string(&rejected[0]).unwrap();
-    let rows: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["line"], 6);
     assert_eq!(rows[0]["reason"], "fewer than 9 fields");
     assert_eq!(rows[0]["raw"], "garbage line without fields");
-    assert!(
-        rows[0]["file"]
-            .as_str()
-            .unwrap()
-            .ends_with("fixtures/web/access.log")
-    );
+    assert!(rows[0]["file"].as_str().unwrap().ends_with("fixtures/web/access.log"));
 }
 
 #[test]
@@ -270,22 +191,9 @@ fn a_bad_file_is_a_clear_error_and_the_others_still_go_in() {
     let unknown = file_outcome(&out, "bad/unknown.txt");
     assert_eq!(unknown["status"], "error");
     let msg = unknown["error"].as_str().unwrap();
-    assert!(
-        msg.contains("unknown log format") && msg.contains("squid") && msg.contains("graph-json"),
-        "{msg}"
-    );
-    assert!(
-        file_outcome(&out, "bad/not_signins.json")["error"]
-            .as_str()
-            .unwrap()
-            .contains("unknown log format")
-    );
-    assert!(
-        file_outcome(&out, "bad/utf16.csv")["error"]
-            .as_str()
-            .unwrap()
-            .contains("UTF-16")
-    );
+    assert!(msg.contains("unknown log format") && msg.contains("squid") && msg.contains("graph-json"), "{msg}");
+    assert!(file_outcome(&out, "bad/not_signins.json")["error"].as_str().unwrap().contains("unknown log format"));
+    assert!(file_outcome(&out, "bad/utf16.csv")["error"].as_str().unwrap().contains("UTF-16"));
     assert_eq!(file_outcome(&out, "web/access.log")["status"], "stored");
     assert_eq!(count_rows(&ws.store(), "web", ""), 5);
     // An empty log (a quiet day's rotation) is no error.
@@ -298,20 +206,10 @@ fn a_bad_file_is_a_clear_error_and_the_others_still_go_in() {
 #[test]
 fn a_forced_format_that_does_not_fit_is_refused_without_storing() {
     let ws = Workspace::new();
-    let run = ws.run(&[
-        "ingest",
-        "--now",
-        NOW,
-        "--format",
-        "graph-json",
-        fixture("bad/not_signins.json").to_str().unwrap(),
-    ]);
+    let run =
+        ws.run(&["ingest", "--now", NOW, "--format", "graph-json", fixture("bad/not_signins.json").to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stdout.contains("not a graph-json file"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("not a graph-json file"), "{}", run.stdout);
     let run = ws.run(&[
         "ingest",
         "--now",
@@ -322,27 +220,11 @@ fn a_forced_format_that_does_not_fit_is_refused_without_storing() {
     ]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.contains("UserPrincipalName"), "{}", run.stdout);
-    let run = ws.run(&[
-        "ingest",
-        "--now",
-        NOW,
-        "--source",
-        "signin",
-        fixture("web/access.log").to_str().unwrap(),
-    ]);
+    let run = ws.run(&["ingest", "--now", NOW, "--source", "signin", fixture("web/access.log").to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stdout.contains("holds web logs, not signin"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("holds web logs, not signin"), "{}", run.stdout);
     assert!(ws.parts().is_empty());
-    assert!(
-        ws.all_files()
-            .iter()
-            .all(|p| !p.to_string_lossy().contains("_tmp/")),
-        "temporary files left behind"
-    );
+    assert!(ws.all_files().iter().all(|p| !p.to_string_lossy().contains("_tmp/")), "temporary files left behind");
 }
 
 #[test]
@@ -365,11 +247,7 @@ fn a_second_writer_exits_75_naming_the_holder() {
     let _held = logwacht::store::lock::StoreLock::acquire(&ws.store(), "purge", now).unwrap();
     let run = ws.ingest(NOW, &[fixture("web/access.log")]);
     assert_eq!(run.code, 75);
-    assert!(
-        run.stderr.contains("logwacht purge") && run.stderr.contains("busy"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("logwacht purge") && run.stderr.contains("busy"), "{}", run.stderr);
 }
 
 #[test]
@@ -377,55 +255,31 @@ fn leftovers_of_a_crashed_ingest_are_removed_before_the_next_one() {
     let ws = Workspace::new();
     assert_eq!(ws.ingest(NOW, &[fixture("web/access.log")]).code, 0);
     // A crash after publishing a part but before the ledger line, and one mid-write.
-    let orphan = ws
-        .store()
-        .join("web/date=2026-11-20/part-00000000deadbeef-0000.parquet");
+    let orphan = ws.store().join("web/date=2026-11-20/part-00000000deadbeef-0000.parquet");
     let kept = ws.parts()[0].clone();
     std::fs::copy(ws.store().join(&kept), &orphan).unwrap();
-    std::fs::write(
-        ws.store()
-            .join("_tmp/web-00000000deadbeef-20412.parquet.tmp"),
-        b"PAR1",
-    )
-    .unwrap();
+    std::fs::write(ws.store().join("_tmp/web-00000000deadbeef-20412.parquet.tmp"), b"PAR1").unwrap();
     assert_eq!(count_rows(&ws.store(), "web", ""), 10);
     assert_eq!(ws.ingest(NOW, &[fixture("web/combined.log")]).code, 0);
     assert!(!orphan.exists());
-    assert!(
-        ws.all_files()
-            .iter()
-            .all(|p| !p.to_string_lossy().contains("_tmp/"))
-    );
+    assert!(ws.all_files().iter().all(|p| !p.to_string_lossy().contains("_tmp/")));
     assert_eq!(count_rows(&ws.store(), "web", ""), 9);
 }
 
 #[test]
 fn the_real_samples_ingest_with_zero_rejected_rows() {
     let ws = Workspace::new();
-    let run = ws.ingest(
-        "2015-05-21T00:00:00Z",
-        &[shared("samples/apache_combined_access.log")],
-    );
+    let run = ws.ingest("2015-05-21T00:00:00Z", &[shared("samples/apache_combined_access.log")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(
-        counts(&run.json(), "apache_combined_access.log"),
-        (10_000, 0, 0)
-    );
-    let run = ws.ingest(
-        "2023-08-28T00:00:00Z",
-        &[shared("samples/exchange2019_message_tracking.csv")],
-    );
+    assert_eq!(counts(&run.json(), "apache_combined_access.log"), (10_000, 0, 0));
+    let run = ws.ingest("2023-08-28T00:00:00Z", &[shared("samples/exchange2019_message_tracking.csv")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (stored, rejected, expired) = counts(&run.json(), "exchange2019_message_tracking.csv");
     assert_eq!((rejected, expired), (0, 0));
     assert!(stored >= 9, "{stored}");
     assert_eq!(
         count_rows(&ws.store(), "web", "WHERE date = '2015-05-17'"),
-        count_rows(
-            &ws.store(),
-            "web",
-            "WHERE event_time < TIMESTAMP '2015-05-18T00:00:00Z'"
-        )
+        count_rows(&ws.store(), "web", "WHERE event_time < TIMESTAMP '2015-05-18T00:00:00Z'")
     );
 }
 
@@ -440,24 +294,18 @@ fn ledger_rows(store: &std::path::Path) -> i64 {
 }
 
 fn total_rows(store: &std::path::Path) -> i64 {
-    ["signin", "email", "web"]
-        .iter()
-        .map(|t| count_rows(store, t, ""))
-        .sum()
+    ["signin", "email", "web"].iter().map(|t| count_rows(store, t, "")).sum()
 }
 
 #[test]
 fn an_ingest_killed_at_any_step_leaves_whole_files_and_a_consistent_ledger() {
     let ws = Workspace::new();
-    let made = ws.run(&[
-        "--now", NOW, "generate", "--people", "15", "--days", "2", "--seed", "3", "--out", "school",
-    ]);
+    let made = ws.run(&["--now", NOW, "generate", "--people", "15", "--days", "2", "--seed", "3", "--out", "school"]);
     assert_eq!(made.code, 0, "{}", made.stderr);
     let logs = ws.path().join("school/logs");
     let ingest = |fail_after: Option<u64>| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_logwacht"));
-        cmd.current_dir(ws.path())
-            .args(["ingest", "--now", NOW, logs.to_str().unwrap()]);
+        cmd.current_dir(ws.path()).args(["ingest", "--now", NOW, logs.to_str().unwrap()]);
         if let Some(n) = fail_after {
             cmd.env("LOGWACHT_FAIL_AFTER", n.to_string());
         }
@@ -472,11 +320,7 @@ fn an_ingest_killed_at_any_step_leaves_whole_files_and_a_consistent_ledger() {
     let clean = total_rows(&ws.store());
     assert!(clean > 0);
     assert_eq!(ledger_rows(&ws.store()), clean);
-    let steps = std::fs::read_to_string(ws.store().join("_ledger.jsonl"))
-        .unwrap()
-        .lines()
-        .count() as u64
-        * 3;
+    let steps = std::fs::read_to_string(ws.store().join("_ledger.jsonl")).unwrap().lines().count() as u64 * 3;
     for n in 1..=steps {
         reset();
         let crashed = ingest(Some(n));
@@ -485,15 +329,9 @@ fn an_ingest_killed_at_any_step_leaves_whole_files_and_a_consistent_ledger() {
         }
         // Readers see whole files only: every visible part reads.
         let visible = total_rows(&ws.store());
-        assert!(
-            visible >= ledger_rows(&ws.store()),
-            "step {n}: the ledger claims rows the store lacks"
-        );
+        assert!(visible >= ledger_rows(&ws.store()), "step {n}: the ledger claims rows the store lacks");
         // The next run recovers (orphans out) and finishes: no row lost or doubled.
-        assert!(
-            ingest(None).status.success(),
-            "step {n}: the next ingest failed"
-        );
+        assert!(ingest(None).status.success(), "step {n}: the next ingest failed");
         assert_eq!(total_rows(&ws.store()), clean, "step {n}");
         assert_eq!(ledger_rows(&ws.store()), clean, "step {n}");
     }

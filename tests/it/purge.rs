@@ -11,18 +11,12 @@ const PURGE_NOW: &str = "2026-12-18T09:00:00Z";
 const CUTOFF: &str = "TIMESTAMP '2026-11-20T09:00:00Z'";
 
 fn all_tables(store: &Path, filter: &str) -> i64 {
-    ["signin", "email", "web"]
-        .iter()
-        .map(|t| count_rows(store, t, filter))
-        .sum()
+    ["signin", "email", "web"].iter().map(|t| count_rows(store, t, filter)).sum()
 }
 
 fn loaded() -> Workspace {
     let ws = Workspace::new();
-    let r = ws.ingest(
-        INGEST_NOW,
-        &[fixture("signin"), fixture("email"), fixture("web")],
-    );
+    let r = ws.ingest(INGEST_NOW, &[fixture("signin"), fixture("email"), fixture("web")]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     ws
 }
@@ -32,10 +26,7 @@ fn purge_removes_exactly_the_rows_before_the_cutoff() {
     let ws = loaded();
     let before_cutoff = all_tables(&ws.store(), &format!("WHERE event_time < {CUTOFF}"));
     let in_window = all_tables(&ws.store(), &format!("WHERE event_time >= {CUTOFF}"));
-    assert!(
-        before_cutoff > 0 && in_window > 0,
-        "the fixtures must straddle the cut-off"
-    );
+    assert!(before_cutoff > 0 && in_window > 0, "the fixtures must straddle the cut-off");
 
     let dry = ws.run(&["--now", PURGE_NOW, "purge", "--dry-run", "--json"]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
@@ -53,22 +44,13 @@ fn purge_removes_exactly_the_rows_before_the_cutoff() {
     // The dry run said exactly what would go.
     assert_eq!(dry["rows_removed"], real["rows_removed"]);
     assert_eq!(dry["partitions_deleted"], real["partitions_deleted"]);
-    let removed: i64 = ["signin", "email", "web"]
-        .iter()
-        .map(|s| real["rows_removed"][s].as_i64().unwrap_or(0))
-        .sum();
+    let removed: i64 = ["signin", "email", "web"].iter().map(|s| real["rows_removed"][s].as_i64().unwrap_or(0)).sum();
     assert_eq!(removed, before_cutoff);
-    assert_eq!(
-        all_tables(&ws.store(), &format!("WHERE event_time < {CUTOFF}")),
-        0
-    );
+    assert_eq!(all_tables(&ws.store(), &format!("WHERE event_time < {CUTOFF}")), 0);
     assert_eq!(all_tables(&ws.store(), ""), in_window);
     // The receipt names removed files by hash, and no person.
     let text = real.to_string();
-    assert!(
-        real["files_rewritten"].as_array().unwrap().len() >= 3,
-        "{real:#}"
-    );
+    assert!(real["files_rewritten"].as_array().unwrap().len() >= 3, "{real:#}");
     for secret in ["peeters", "maes", "81.246", "Rapport"] {
         assert!(!text.contains(secret), "the receipt shows {secret}");
     }
@@ -81,12 +63,8 @@ fn purge_removes_exactly_the_rows_before_the_cutoff() {
 #[test]
 fn rejected_rows_expire_with_the_window() {
     let ws = loaded();
-    let rejected = |ws: &Workspace| {
-        ws.all_files()
-            .into_iter()
-            .filter(|p| p.to_string_lossy().contains("_rejected"))
-            .count()
-    };
+    let rejected =
+        |ws: &Workspace| ws.all_files().into_iter().filter(|p| p.to_string_lossy().contains("_rejected")).count();
     assert!(rejected(&ws) > 0);
     // 28 days after the ingest day, even the rows without a readable time are past.
     let r = ws.run(&["--now", "2026-12-21T00:00:00Z", "purge", "--json"]);
@@ -99,15 +77,12 @@ fn rejected_rows_expire_with_the_window() {
 #[test]
 fn a_hold_keeps_exactly_its_subject_sources_and_period_until_it_ends() {
     let ws = loaded();
-    let subject_rows = count_rows(
-        &ws.store(),
-        "web",
-        "WHERE \"user\" = 'jan.peeters@school.example'",
-    ) + count_rows(
-        &ws.store(),
-        "email",
-        "WHERE sender = 'jan.peeters@school.example' OR recipient = 'jan.peeters@school.example'",
-    );
+    let subject_rows = count_rows(&ws.store(), "web", "WHERE \"user\" = 'jan.peeters@school.example'")
+        + count_rows(
+            &ws.store(),
+            "email",
+            "WHERE sender = 'jan.peeters@school.example' OR recipient = 'jan.peeters@school.example'",
+        );
     assert!(subject_rows > 0);
     let add = ws.run(&[
         "--now",
@@ -135,16 +110,10 @@ fn a_hold_keeps_exactly_its_subject_sources_and_period_until_it_ends() {
     // Everything expired by 2026-12-25; only the held rows survive, in the hold area.
     let r = ws.run(&["--now", "2026-12-25T00:00:00Z", "purge", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(
-        r.json()["rows_moved_to_holds"]["2026-014"].as_i64(),
-        Some(subject_rows)
-    );
+    assert_eq!(r.json()["rows_moved_to_holds"]["2026-014"].as_i64(), Some(subject_rows));
     assert_eq!(all_tables(&ws.store(), ""), 0);
     let held = ws.store().join("_holds").join("2026-014");
-    assert_eq!(
-        count_rows(&held, "web", "") + count_rows(&held, "email", ""),
-        subject_rows
-    );
+    assert_eq!(count_rows(&held, "web", "") + count_rows(&held, "email", ""), subject_rows);
     assert_eq!(
         count_rows(
             &held,
@@ -153,48 +122,20 @@ fn a_hold_keeps_exactly_its_subject_sources_and_period_until_it_ends() {
         ),
         0
     );
-    assert!(
-        !held.join("signin").exists(),
-        "a source outside the hold was kept"
-    );
+    assert!(!held.join("signin").exists(), "a source outside the hold was kept");
     let list = ws.run(&["--now", "2026-12-25T00:00:00Z", "hold", "list"]);
-    assert!(
-        list.stdout.contains("2026-014") && list.stdout.contains("active"),
-        "{}",
-        list.stdout
-    );
+    assert!(list.stdout.contains("2026-014") && list.stdout.contains("active"), "{}", list.stdout);
     // Released: the next purge lets the rows go.
-    assert_eq!(
-        ws.run(&[
-            "--now",
-            "2026-12-26T00:00:00Z",
-            "hold",
-            "release",
-            "--case",
-            "2026-014"
-        ])
-        .code,
-        0
-    );
-    let r = ws
-        .run(&["--now", "2026-12-26T00:00:00Z", "purge", "--json"])
-        .json();
+    assert_eq!(ws.run(&["--now", "2026-12-26T00:00:00Z", "hold", "release", "--case", "2026-014"]).code, 0);
+    let r = ws.run(&["--now", "2026-12-26T00:00:00Z", "purge", "--json"]).json();
     assert_eq!(r["holds_ended"], serde_json::json!(["2026-014"]));
     assert!(!held.exists());
     // Adding, releasing and purging are in the audit trail, and the chain holds.
     let trail = std::fs::read_to_string(ws.path().join("audit.log")).unwrap();
-    for cmd in [
-        "\"hold add\"",
-        "\"hold release\"",
-        "\"purge\"",
-        "\"ingest\"",
-    ] {
+    for cmd in ["\"hold add\"", "\"hold release\"", "\"purge\"", "\"ingest\""] {
         assert!(trail.contains(cmd), "audit.log lacks {cmd}");
     }
-    assert!(
-        !trail.contains("jan.peeters"),
-        "the audit trail names the subject"
-    );
+    assert!(!trail.contains("jan.peeters"), "the audit trail names the subject");
     assert_eq!(ws.run(&["verify-log"]).code, 0);
 }
 
@@ -226,30 +167,16 @@ fn holds_are_refused_without_reason_approver_or_within_the_limit() {
     let r = with(&["--reason", "x", "--until", "2026-12-10"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no approver"), "{}", r.stderr);
-    let r = with(&[
-        "--reason",
-        "x",
-        "--approved-by",
-        "d",
-        "--until",
-        "2027-06-01",
-    ]);
+    let r = with(&["--reason", "x", "--approved-by", "d", "--until", "2027-06-01"]);
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("runs 183 days; the maximum is 90 (RET-2)"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("runs 183 days; the maximum is 90 (RET-2)"), "{}", r.stderr);
     assert!(!ws.path().join("reference/holds.json").exists());
 }
 
 #[test]
 fn purge_refuses_politely_while_the_store_is_locked() {
     let ws = loaded();
-    let now = chrono::DateTime::parse_from_rfc3339(INGEST_NOW)
-        .unwrap()
-        .to_utc();
+    let now = chrono::DateTime::parse_from_rfc3339(INGEST_NOW).unwrap().to_utc();
     let _held = logwacht::store::lock::StoreLock::acquire(&ws.store(), "ingest", now).unwrap();
     let r = ws.run(&["--now", PURGE_NOW, "purge"]);
     assert_eq!(r.code, 75);
@@ -265,16 +192,8 @@ fn a_tampered_audit_trail_is_caught_at_its_first_broken_line() {
     let good = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = good.lines().collect();
     assert_eq!(lines.len(), 3);
-    std::fs::write(
-        &path,
-        format!(
-            "{}\n{}\n{}\n",
-            lines[0],
-            lines[1].replace("retention", "misuse"),
-            lines[2]
-        ),
-    )
-    .unwrap();
+    std::fs::write(&path, format!("{}\n{}\n{}\n", lines[0], lines[1].replace("retention", "misuse"), lines[2]))
+        .unwrap();
     let r = ws.run(&["verify-log"]);
     assert_eq!(r.code, 2);
     assert!(r.stdout.contains("line 3 is broken"), "{}", r.stdout);
@@ -295,28 +214,13 @@ struct Crashable {
 fn crashable() -> Crashable {
     let ws = Workspace::new();
     let demo = ws.path().join("demo");
-    let r = ws.run(&[
-        "--now",
-        INGEST_NOW,
-        "demo",
-        "--people",
-        "20",
-        "--dir",
-        demo.to_str().unwrap(),
-    ]);
+    let r = ws.run(&["--now", INGEST_NOW, "demo", "--people", "20", "--dir", demo.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // The demo purged already; move the clock 3 days on so there is work again.
     let now = "2026-11-25T02:00:00Z".to_string();
     let cutoff = "TIMESTAMP '2026-10-28T02:00:00Z'".to_string();
     let people = std::fs::read_to_string(demo.join("reference/people.csv")).unwrap();
-    let subject = people
-        .lines()
-        .find(|l| l.contains(",staff,"))
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_string();
+    let subject = people.lines().find(|l| l.contains(",staff,")).unwrap().split(',').next().unwrap().to_string();
     let cfg = demo.join("logwacht.toml");
     let hold = Command::new(env!("CARGO_BIN_EXE_logwacht"))
         .args([
@@ -345,32 +249,16 @@ fn crashable() -> Crashable {
         ])
         .output()
         .unwrap();
-    assert!(
-        hold.status.success(),
-        "{}",
-        String::from_utf8_lossy(&hold.stderr)
-    );
+    assert!(hold.status.success(), "{}", String::from_utf8_lossy(&hold.stderr));
     let store = demo.join("store");
     let in_window = all_tables(&store, &format!("WHERE event_time >= {cutoff}"));
     let pristine = ws.path().join("pristine");
     copy_dir(&demo, &pristine);
-    Crashable {
-        ws,
-        pristine,
-        now,
-        cutoff,
-        in_window,
-        subject,
-    }
+    Crashable { ws, pristine, now, cutoff, in_window, subject }
 }
 
 fn copy_dir(from: &Path, to: &Path) {
-    let st = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap();
+    let st = Command::new("cp").arg("-a").arg(from).arg(to).status().unwrap();
     assert!(st.success());
 }
 
@@ -384,16 +272,8 @@ impl Crashable {
 
     fn purge(&self, dir: &Path, fail_after: Option<u64>) -> std::process::Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_logwacht"));
-        cmd.args([
-            "--config",
-            dir.join("logwacht.toml").to_str().unwrap(),
-            "--now",
-            &self.now,
-            "purge",
-            "--json",
-        ]);
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
+        cmd.args(["--config", dir.join("logwacht.toml").to_str().unwrap(), "--now", &self.now, "purge", "--json"]);
+        cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
         if let Some(n) = fail_after {
             cmd.env("LOGWACHT_FAIL_AFTER", n.to_string());
         }
@@ -402,11 +282,7 @@ impl Crashable {
 
     fn held(&self, dir: &Path) -> i64 {
         let held = dir.join("store/_holds/k1");
-        ["signin", "email", "web"]
-            .iter()
-            .filter(|t| held.join(t).exists())
-            .map(|t| count_rows(&held, t, ""))
-            .sum()
+        ["signin", "email", "web"].iter().filter(|t| held.join(t).exists()).map(|t| count_rows(&held, t, "")).sum()
     }
 
     /// After a crash: every file readable, the window intact, the hold area never more
@@ -418,23 +294,14 @@ impl Crashable {
             self.in_window,
             "{label}: rows in the window lost or doubled"
         );
-        assert!(
-            self.held(dir) <= expected_held,
-            "{label}: held rows doubled"
-        );
+        assert!(self.held(dir) <= expected_held, "{label}: held rows doubled");
         let done = self.purge(dir, None).wait_with_output().unwrap();
         assert!(done.status.success(), "{label}: the next purge failed");
-        assert_eq!(
-            all_tables(&store, &format!("WHERE event_time < {}", self.cutoff)),
-            0,
-            "{label}: expired rows left"
-        );
+        assert_eq!(all_tables(&store, &format!("WHERE event_time < {}", self.cutoff)), 0, "{label}: expired rows left");
         assert_eq!(all_tables(&store, ""), self.in_window, "{label}");
         assert_eq!(self.held(dir), expected_held, "{label}: hold area");
         assert!(
-            !std::fs::read_dir(store.join("_tmp"))
-                .map(|mut d| d.next().is_some())
-                .unwrap_or(false),
+            !std::fs::read_dir(store.join("_tmp")).map(|mut d| d.next().is_some()).unwrap_or(false),
             "{label}: temp files left"
         );
     }
@@ -450,12 +317,9 @@ fn a_purge_killed_at_any_step_loses_nothing_and_the_next_run_finishes() {
     let receipt: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let expected_held = c.held(&clean);
     assert!(expected_held > 0, "the hold on {} kept nothing", c.subject);
-    assert_eq!(
-        receipt["rows_moved_to_holds"]["k1"].as_i64(),
-        Some(expected_held)
-    );
-    let steps = receipt["files_removed"].as_array().unwrap().len()
-        + receipt["files_rewritten"].as_array().unwrap().len();
+    assert_eq!(receipt["rows_moved_to_holds"]["k1"].as_i64(), Some(expected_held));
+    let steps =
+        receipt["files_removed"].as_array().unwrap().len() + receipt["files_rewritten"].as_array().unwrap().len();
     assert!(steps > 10, "{steps}");
     // Failure injected after each step (held copies come first, so count a few more).
     for n in 1..=(steps as u64 + 8) {
@@ -486,10 +350,6 @@ fn a_purge_sigkilled_at_random_moments_loses_nothing() {
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
-        c.check(
-            &dir,
-            expected_held,
-            &format!("SIGKILL #{i} after {delay:?}"),
-        );
+        c.check(&dir, expected_held, &format!("SIGKILL #{i} after {delay:?}"));
     }
 }

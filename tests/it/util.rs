@@ -40,12 +40,8 @@ impl Run {
 
     /// The stdout as JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\n{}",
-                self.stdout, self.stderr
-            )
-        })
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
     }
 }
 
@@ -80,8 +76,7 @@ impl Workspace {
 
     /// `ingest --json --now NOW paths...`
     pub fn ingest(&self, now: &str, paths: &[PathBuf]) -> Run {
-        let mut args: Vec<String> =
-            vec!["ingest".into(), "--json".into(), "--now".into(), now.into()];
+        let mut args: Vec<String> = vec!["ingest".into(), "--json".into(), "--now".into(), now.into()];
         args.extend(paths.iter().map(|p| p.display().to_string()));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         self.run(&refs)
@@ -115,11 +110,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     };
     for e in entries {
         let p = e.unwrap().path();
-        if p.is_dir() {
-            walk(&p, out)
-        } else {
-            out.push(p)
-        }
+        if p.is_dir() { walk(&p, out) } else { out.push(p) }
     }
 }
 
@@ -133,29 +124,15 @@ pub fn count_rows(store: &Path, table: &str, filter: &str) -> i64 {
     }
     // The schema is given, so an emptied table (every partition purged) still reads as 0.
     let schema = logwacht::schema::Source::parse(table).unwrap().schema();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
         let ctx = SessionContext::new();
         let opts = ParquetReadOptions::default()
             .schema(&schema)
-            .table_partition_cols(vec![(
-                "date".into(),
-                datafusion::arrow::datatypes::DataType::Utf8,
-            )]);
-        ctx.register_parquet(table, &format!("{}/", store.join(table).display()), opts)
-            .await
-            .unwrap();
+            .table_partition_cols(vec![("date".into(), datafusion::arrow::datatypes::DataType::Utf8)]);
+        ctx.register_parquet(table, &format!("{}/", store.join(table).display()), opts).await.unwrap();
         let sql = format!("SELECT count(*) AS n FROM {table} {filter}");
         let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
-        batches[0]
-            .column(0)
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .unwrap()
-            .value(0)
+        batches[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0)
     })
 }

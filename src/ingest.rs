@@ -280,26 +280,41 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Ok(out)
 }
 
-fn hash_file(path: &Path) -> Result<(String, u64, Vec<u8>), IngestError> {
+/// The first bytes (for sniffing), the size, and the SHA-256 of the first MiB.
+fn probe_file(path: &Path) -> Result<(Vec<u8>, u64, String), IngestError> {
+    let read = |e| IngestError::Read { path: path.into(), source: e };
+    let f = File::open(path).map_err(read)?;
+    let bytes = f.metadata().map_err(read)?.len();
+    let mut first = Vec::with_capacity(HEAD_KEY_BYTES);
+    f.take(HEAD_KEY_BYTES as u64).read_to_end(&mut first).map_err(read)?;
+    let head = first[..first.len().min(SNIFF_BYTES)].to_vec();
+    Ok((head, bytes, hex::encode(Sha256::digest(&first))))
+}
+
+/// How much of a file the cheap re-ingest key hashes.
+const HEAD_KEY_BYTES: usize = 1 << 20;
+
+/// SHA-256 of a whole file.
+fn hash_file(path: &Path) -> Result<String, IngestError> {
     let read = |e| IngestError::Read { path: path.into(), source: e };
     let mut f = File::open(path).map_err(read)?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut head = Vec::new();
-    let mut total = 0u64;
-    loop {
-        let n = f.read(&mut buf).map_err(read)?;
-        if n == 0 {
-            break;
-        }
-        if head.len() < SNIFF_BYTES {
-            let take = n.min(SNIFF_BYTES - head.len());
-            head.extend_from_slice(&buf[..take]);
-        }
-        hasher.update(&buf[..n]);
-        total += n as u64;
+    std::io::copy(&mut f, &mut hasher).map_err(read)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Hashes what passes through it, so the parse pass also yields the file's SHA-256.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
     }
-    Ok((hex::encode(hasher.finalize()), total, head))
 }
 
 /// Reads the files into the store. The caller holds the store lock. A file that fails as
@@ -336,7 +351,7 @@ fn ingest_file(
     path: &Path,
     opts: &IngestOptions,
 ) -> Result<FileOutcome, Error> {
-    let (sha, bytes, head) = hash_file(path)?;
+    let (head, bytes, head_sha) = probe_file(path)?;
     let file = path.display().to_string();
     if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
         return Err(IngestError::NotThisFormat {
@@ -372,7 +387,8 @@ fn ingest_file(
         }
         .into());
     }
-    if ledger.contains(&sha) {
+    // Same size and first MiB as a stored file: hash it whole to be sure before reading.
+    if ledger.may_contain(bytes, &head_sha) && ledger.contains(&hash_file(path)?) {
         return Ok(FileOutcome {
             file,
             status: "already stored",
@@ -382,11 +398,13 @@ fn ingest_file(
             error: None,
         });
     }
-    let stem = sha[..16].to_string();
+    static INGESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let stem = format!("{}-{}", std::process::id(), INGESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let prov = Provenance { format: format.name(), file: Arc::from(file.as_str()) };
     let reader = File::open(path).map_err(|e| IngestError::Read { path: path.into(), source: e })?;
     let progress = crate::progress::bar(opts.progress, bytes, path);
-    let mut input = BufReader::with_capacity(1 << 20, progress.wrap_read(reader));
+    let mut hashing = HashingReader { inner: progress.wrap_read(reader), hasher: Sha256::new() };
+    let mut input = BufReader::with_capacity(1 << 20, &mut hashing);
     let syslog = postfix::SyslogTime { tz: ctx.timezone, year: opts.year, now_us: ctx.window.now_us };
     let (counts, parts, rejects) = match format.source() {
         Source::Signin => {
@@ -417,21 +435,39 @@ fn ingest_file(
         }
     };
     progress.finish_and_clear();
+    // Whatever the parser left unread still belongs to the file's hash.
+    drop(input);
+    std::io::copy(&mut hashing.inner, &mut hashing.hasher).map_err(|e| IngestError::Read { path: path.into(), source: e })?;
+    let sha = hex::encode(std::mem::take(&mut hashing.hasher).finalize());
+    if ledger.contains(&sha) {
+        // The same bytes under another name, read in this very run.
+        return Ok(FileOutcome {
+            file,
+            status: "already stored",
+            format: Some(format.name()),
+            source: Some(format.source()),
+            counts: FileCounts::default(),
+            error: None,
+        });
+    }
+    let stem = &sha[..16];
     // Publish, then commit: a crash before the ledger line leaves parts whose hash the
     // ledger does not know, and the next lock removes them (store::recover).
     let mut published = Vec::new();
     for p in &parts {
-        publish(&p.tmp, &p.dest)?;
+        let dest = ctx.store.part_path(p.source, p.day, stem);
+        publish(&p.tmp, &dest)?;
         crate::crash::step();
-        published.push(relative(ctx.store.root(), &p.dest));
+        published.push(relative(ctx.store.root(), &dest));
     }
     for r in &rejects {
-        publish(&r.tmp, &r.dest)?;
+        publish(&r.tmp, &ctx.store.rejected_path(format.source(), r.day, stem))?;
         crate::crash::step();
     }
     let entry = LedgerEntry {
-        sha256: sha,
+        sha256: sha.clone(),
         bytes,
+        head_sha256: Some(head_sha),
         file: file.clone(),
         source: format.source().name().into(),
         format: format.name().into(),

@@ -87,6 +87,16 @@ impl Store {
         self.root.join(REJECTED_DIR).join(source.name()).join(format!("date={}", date_of_day(day)))
     }
 
+    /// The final path of the part of input file `stem` (its hash prefix) for a day.
+    pub fn part_path(&self, source: Source, day: i32, stem: &str) -> PathBuf {
+        self.partition_dir(source, day).join(format!("part-{stem}-0000.parquet"))
+    }
+
+    /// The final path of the rejected rows of input file `stem` for a day.
+    pub fn rejected_path(&self, source: Source, day: i32, stem: &str) -> PathBuf {
+        self.rejected_dir(source, day).join(format!("rejected-{stem}.jsonl"))
+    }
+
     /// The folder for files in the making.
     pub fn tmp_dir(&self) -> PathBuf {
         self.root.join(TMP_DIR)

@@ -40,10 +40,10 @@ pub type Rejection = (&'static str, Option<i64>);
 /// A rejected-rows file under `_tmp/`, waiting to be published.
 #[derive(Debug)]
 pub struct RejectFile {
+    /// Its day (event day, else ingest day).
+    pub day: i32,
     /// Where it is now.
     pub tmp: PathBuf,
-    /// Where it goes.
-    pub dest: PathBuf,
 }
 
 #[derive(Serialize)]
@@ -85,7 +85,7 @@ pub struct Window {
 }
 
 impl<B: Batcher> Sink<B> {
-    /// A sink writing parts named after `stem` (the file hash prefix).
+    /// A sink whose temporary files are named after `stem` (unique per ingest).
     pub fn new(store: &Store, stem: String, prov: Provenance, window: Window, batch_rows: usize) -> Self {
         Sink {
             writer: PartWriter::spawn(store, B::SOURCE, stem.clone()),
@@ -179,8 +179,7 @@ impl<B: Batcher> Sink<B> {
         for (day, (tmp, out)) in self.rejects {
             let f = out.into_inner().map_err(|e| StoreError::io("flush", tmp.clone())(e.into_error()))?;
             f.sync_all().map_err(StoreError::io("sync", tmp.clone()))?;
-            let dest = self.store.rejected_dir(B::SOURCE, day).join(format!("rejected-{}.jsonl", self.stem));
-            rejects.push(RejectFile { tmp, dest });
+            rejects.push(RejectFile { day, tmp });
         }
         Ok((self.counts, parts, rejects))
     }

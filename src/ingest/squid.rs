@@ -6,7 +6,7 @@ use std::io::BufRead;
 
 use crate::error::Error;
 use crate::ingest::lines::for_each_line;
-use crate::ingest::record::{WebBatcher, WebRecord, non_empty};
+use crate::ingest::record::{WebBatcher, WebRecord};
 use crate::ingest::sink::Sink;
 
 /// True when a line looks like Squid native format.
@@ -56,42 +56,60 @@ pub fn split_url(url: &str) -> (Option<&str>, Option<&str>) {
     (host.filter(|h| !h.is_empty()), if path.is_empty() { None } else { Some(path) })
 }
 
+/// `None` for Squid's `-`.
+fn dash(s: &str) -> Option<&str> {
+    if s == "-" { None } else { Some(s) }
+}
+
+/// Splits a line on runs of spaces (and tabs) into at most `N` fields, without the
+/// char-by-char walk of `split_ascii_whitespace`: this is the hot loop of the pipeline.
+fn fields<const N: usize>(line: &str) -> ([&str; N], usize) {
+    let bytes = line.as_bytes();
+    let mut out = [""; N];
+    let mut n = 0;
+    let mut i = 0;
+    while n < N {
+        while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            break;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
+            i += 1;
+        }
+        // Splitting at ASCII bytes keeps UTF-8 boundaries.
+        out[n] = &line[start..i];
+        n += 1;
+    }
+    (out, n)
+}
+
 /// Parses one line; `Err` carries the rejection reason.
 pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
-    let mut f = line.split_ascii_whitespace();
-    let mut next = || f.next();
-    let (
-        Some(t),
-        Some(elapsed),
-        Some(client),
-        Some(code),
-        Some(bytes),
-        Some(method),
-        Some(url),
-        Some(ident),
-        Some(hier),
-    ) = (next(), next(), next(), next(), next(), next(), next(), next(), next())
-    else {
+    let (f, n) = fields::<10>(line);
+    if n < 9 {
         return Err("fewer than 9 fields");
-    };
-    let content_type = next();
+    }
+    let [t, elapsed, client, code, bytes, method, url, ident, hier, content_type] = f;
     let event_time = parse_time(t).ok_or("unparseable time")?;
     let (action, status) = code.split_once('/').ok_or("result code has no /status")?;
     let (host, path) = split_url(url);
     Ok(WebRecord {
         event_time,
-        client_ip: non_empty(client),
-        user: non_empty(ident),
-        method: non_empty(method),
-        url: non_empty(url),
+        client_ip: dash(client),
+        user: dash(ident),
+        method: dash(method),
+        url: dash(url),
         host,
         path,
         http_status: status.parse().ok(),
         bytes: bytes.parse().ok(),
         elapsed_ms: elapsed.parse().ok(),
-        cache_result: non_empty(action),
-        hierarchy: non_empty(hier),
-        content_type: content_type.and_then(non_empty),
+        cache_result: dash(action),
+        hierarchy: dash(hier),
+        content_type: if n == 10 { dash(content_type) } else { None },
         referer: None,
         user_agent: None,
     })

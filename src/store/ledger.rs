@@ -16,6 +16,10 @@ pub struct LedgerEntry {
     pub sha256: String,
     /// The file's size in bytes.
     pub bytes: u64,
+    /// SHA-256 of its first MiB: with the size, a cheap key that spots a re-ingest
+    /// before the whole file is hashed.
+    #[serde(default)]
+    pub head_sha256: Option<String>,
     /// The absolute path it was read from.
     pub file: String,
     /// The store table it went to.
@@ -39,12 +43,14 @@ pub struct LedgerEntry {
 pub struct Ledger {
     path: PathBuf,
     hashes: HashSet<String>,
+    heads: HashSet<(u64, String)>,
 }
 
 impl Ledger {
     /// Reads the ledger at `path` (empty if absent).
     pub fn load(path: &Path) -> Result<Ledger, StoreError> {
         let mut hashes = HashSet::new();
+        let mut heads = HashSet::new();
         match std::fs::File::open(path) {
             Ok(f) => {
                 for (i, line) in BufReader::new(f).lines().enumerate() {
@@ -54,6 +60,9 @@ impl Ledger {
                     }
                     match serde_json::from_str::<LedgerEntry>(&line) {
                         Ok(e) => {
+                            if let Some(h) = e.head_sha256 {
+                                heads.insert((e.bytes, h));
+                            }
                             hashes.insert(e.sha256);
                         }
                         // A torn last line is an append cut off by a crash: its ingest did
@@ -70,12 +79,18 @@ impl Ledger {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(StoreError::io("read", path)(e)),
         }
-        Ok(Ledger { path: path.into(), hashes })
+        Ok(Ledger { path: path.into(), hashes, heads })
     }
 
     /// True when a file with this hash is already stored.
     pub fn contains(&self, sha256: &str) -> bool {
         self.hashes.contains(sha256)
+    }
+
+    /// True when a stored file may be this one: same size and first MiB (entries written
+    /// before the key existed always answer yes).
+    pub fn may_contain(&self, bytes: u64, head_sha256: &str) -> bool {
+        self.heads.contains(&(bytes, head_sha256.to_string())) || self.heads.len() < self.hashes.len()
     }
 
     /// True when some stored file's hash starts with this 16-digit prefix.
@@ -103,6 +118,9 @@ impl Ledger {
         f.write_all(line.as_bytes()).map_err(StoreError::io("append to", &self.path))?;
         f.sync_all().map_err(StoreError::io("sync", &self.path))?;
         self.hashes.insert(entry.sha256.clone());
+        if let Some(h) = &entry.head_sha256 {
+            self.heads.insert((entry.bytes, h.clone()));
+        }
         Ok(())
     }
 }
@@ -130,6 +148,7 @@ mod tests {
         LedgerEntry {
             sha256: sha.into(),
             bytes: 1,
+            head_sha256: None,
             file: "/x".into(),
             source: "web".into(),
             format: "squid".into(),

@@ -13,9 +13,10 @@ use datafusion::arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::error::StoreError;
-use crate::schema::Source;
+use crate::schema::{self, Source};
 use crate::store::Store;
 
 /// Rows per Parquet row group: small enough to keep memory flat, large enough for scans.
@@ -30,17 +31,22 @@ pub struct WrittenPart {
     pub day: i32,
     /// Where it is now.
     pub tmp: PathBuf,
-    /// Where it goes.
-    pub dest: PathBuf,
     /// Rows in it.
     pub rows: u64,
 }
 
 /// The Parquet settings of every file in the store: zstd, page statistics.
 pub fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+    // Dictionary encoding pays for columns that repeat (hosts, users, statuses, files);
+    // for near-unique ones it only costs a hash per value.
+    let unique = [schema::URL, schema::PATH, schema::REFERER, schema::REQUEST_ID, schema::MESSAGE_ID, schema::TRACE_ID];
+    let mut b = WriterProperties::builder();
+    for col in unique {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(col), false);
+    }
+    b
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("logwacht {}", env!("CARGO_PKG_VERSION")))
         .build()
@@ -53,7 +59,7 @@ pub struct PartWriter {
 }
 
 impl PartWriter {
-    /// Starts a writer for `source`, naming its parts `part-<stem>-0000.parquet`.
+    /// Starts a writer for `source`; `stem` makes its temporary names unique.
     pub fn spawn(store: &Store, source: Source, stem: String) -> PartWriter {
         let (tx, rx) = sync_channel(4);
         let store = store.clone();
@@ -132,8 +138,7 @@ fn write_loop(
         let buf = part.writer.into_inner().map_err(|s| StoreError::Parquet { path: part.tmp.clone(), source: s })?;
         let file = buf.into_inner().map_err(|e| StoreError::io("flush", &part.tmp)(e.into_error()))?;
         file.sync_all().map_err(StoreError::io("sync", &part.tmp))?;
-        let dest = store.partition_dir(source, day).join(format!("part-{stem}-0000.parquet"));
-        done.push(WrittenPart { source, day, tmp: part.tmp, dest, rows: part.rows });
+        done.push(WrittenPart { source, day, tmp: part.tmp, rows: part.rows });
     }
     Ok(done)
 }

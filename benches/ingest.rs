@@ -112,6 +112,7 @@ fn into_store(c: &mut Criterion) {
                         timezone: chrono_tz::Europe::Brussels,
                         batch_rows: 65536,
                         now,
+                        geoip: Some(std::sync::Arc::new(logwacht::enrich::geoip::GeoIp::builtin().unwrap())),
                     };
                     let t = Instant::now();
                     let stats = logwacht::ingest::run(

@@ -59,6 +59,10 @@ allowed_countries = ["BE", "NL", "FR", "DE", "LU"]
 travel_lead_days = 21
 # GEO-3 (000 par. 6.5): travel in July or August must be reported by this day (MM-DD).
 summer_deadline = "06-10"
+# The MaxMind-format database that places sign-in addresses: GeoLite2-Country,
+# GeoIP2-Country or -City, or another MMDB with a country code. Empty: the built-in CC0
+# geo-whois-asn-country database (fixtures/geoip/README.md).
+database = ""
 
 [mail]
 # MAIL-1 (003 art. 11.1-11.3; 001 par. 3.2-3.3): private mail providers.
@@ -181,6 +185,9 @@ pub struct GeoSection {
     /// GEO-3 deadline, MM-DD.
     #[serde(default = "default_deadline")]
     pub summer_deadline: String,
+    /// The GeoIP database; empty for the built-in one.
+    #[serde(default)]
+    pub database: String,
 }
 fn default_countries() -> Vec<String> {
     ["BE", "NL", "FR", "DE", "LU"].map(String::from).to_vec()
@@ -250,6 +257,8 @@ pub struct Config {
     pub travel_lead_days: u32,
     /// GEO-3 deadline (month, day).
     pub summer_deadline: (u32, u32),
+    /// The GeoIP database file; `None` for the built-in one.
+    pub geoip_database: Option<PathBuf>,
     /// MAIL-1 private providers, lower-case.
     pub private_domains: Vec<String>,
 }
@@ -270,6 +279,14 @@ impl Config {
     /// The hold registry (RET-2).
     pub fn holds_path(&self) -> PathBuf {
         self.reference_dir.join("holds.json")
+    }
+
+    /// Opens the configured GeoIP database (the built-in one by default).
+    pub fn geoip(&self) -> Result<crate::enrich::geoip::GeoIp, crate::enrich::geoip::GeoError> {
+        match &self.geoip_database {
+            Some(p) => crate::enrich::geoip::GeoIp::open(p),
+            None => crate::enrich::geoip::GeoIp::builtin(),
+        }
     }
 
     /// Finds and loads the configuration: `--config PATH`, else `./logwacht.toml`.
@@ -360,6 +377,7 @@ impl Config {
             allowed_countries,
             travel_lead_days: raw.geo.travel_lead_days,
             summer_deadline: deadline,
+            geoip_database: Some(raw.geo.database.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
             private_domains: lower(&raw.mail.private_domains),
         })
     }

@@ -26,6 +26,9 @@ pub enum Error {
     /// The Parquet store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The GeoIP database cannot be used.
+    #[error(transparent)]
+    Geo(#[from] crate::enrich::geoip::GeoError),
     /// Something that should not happen: a bug in logwacht.
     #[error("{0} (this is a bug)")]
     Bug(String),

@@ -250,6 +250,8 @@ pub struct IngestContext {
     pub batch_rows: usize,
     /// Now.
     pub now: DateTime<Utc>,
+    /// The GeoIP database that places sign-ins (GEO-1), if any.
+    pub geoip: Option<std::sync::Arc<crate::enrich::geoip::GeoIp>>,
 }
 
 /// Expands folders into their files (sorted, hidden files skipped).
@@ -408,7 +410,12 @@ fn ingest_file(
     let syslog = postfix::SyslogTime { tz: ctx.timezone, year: opts.year, now_us: ctx.window.now_us };
     let (counts, parts, rejects) = match format.source() {
         Source::Signin => {
-            let mut sink = Sink::<SigninBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
+            let transform = ctx.geoip.as_ref().map(|g| {
+                let mut g = g.fork();
+                Box::new(move |b: &datafusion::arrow::record_batch::RecordBatch| g.place_batch(b))
+                    as crate::store::writer::Transform
+            });
+            let mut sink = Sink::<SigninBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, transform);
             match format {
                 Format::LogAnalyticsCsv => signin_csv::read(&mut input, &mut sink)?,
                 _ => signin_json::read(&mut input, &mut sink)?,
@@ -416,7 +423,7 @@ fn ingest_file(
             sink.finish()?
         }
         Source::Email => {
-            let mut sink = Sink::<EmailBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
+            let mut sink = Sink::<EmailBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, None);
             match format {
                 Format::ExoTraceJson => exchange_online::read_json(&mut input, &mut sink)?,
                 Format::ExchangeTracking => exchange_server::read(&mut input, &mut sink)?,
@@ -426,7 +433,7 @@ fn ingest_file(
             sink.finish()?
         }
         Source::Web => {
-            let mut sink = Sink::<WebBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows);
+            let mut sink = Sink::<WebBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, None);
             match format {
                 Format::Combined => combined::read(&mut input, &mut sink)?,
                 _ => squid::read(&mut input, &mut sink)?,
@@ -437,7 +444,8 @@ fn ingest_file(
     progress.finish_and_clear();
     // Whatever the parser left unread still belongs to the file's hash.
     drop(input);
-    std::io::copy(&mut hashing.inner, &mut hashing.hasher).map_err(|e| IngestError::Read { path: path.into(), source: e })?;
+    std::io::copy(&mut hashing.inner, &mut hashing.hasher)
+        .map_err(|e| IngestError::Read { path: path.into(), source: e })?;
     let sha = hex::encode(std::mem::take(&mut hashing.hasher).finalize());
     if ledger.contains(&sha) {
         // The same bytes under another name, read in this very run.

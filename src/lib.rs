@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod crash;
 pub mod demo;
+pub mod enrich;
 pub mod error;
 pub mod generate;
 pub mod ingest;
@@ -309,12 +310,15 @@ pub fn ingest_paths(
         future_us: now_us + i64::from(config.future_tolerance_minutes) * 60_000_000,
         now_us,
     };
+    // GEO-1: sign-ins are placed as they are stored; the database opens once per run.
+    let geoip = Some(std::sync::Arc::new(config.geoip()?));
     let ctx = ingest::IngestContext {
         store: store.clone(),
         window,
         timezone: config.timezone,
         batch_rows: config.batch_rows,
         now,
+        geoip,
     };
     let stats = ingest::run(&ctx, &mut ledger, &files, opts)?;
     // Files that failed as a whole may have left temporary files.

@@ -43,6 +43,14 @@ pub const SOURCE_COUNTRY: &str = "source_country";
 pub const LOG_CATEGORY: &str = "log_category";
 /// The source's own record id (signIn `id`).
 pub const REQUEST_ID: &str = "request_id";
+/// The country logwacht's GeoIP database places the IP in (ISO-2), if placed.
+pub const GEO_COUNTRY: &str = "geo_country";
+/// `placed`, `private`, `unknown` or `invalid` (GEO-4: never silently allowed).
+pub const GEO_OUTCOME: &str = "geo_outcome";
+/// The GeoIP database file that placed the row.
+pub const GEO_DATABASE: &str = "geo_database";
+/// That database's `build_epoch` (seconds since 1970).
+pub const GEO_BUILD_EPOCH: &str = "geo_build_epoch";
 
 // Email columns.
 /// The Internet Message-ID, with its angle brackets.
@@ -178,6 +186,10 @@ static SIGNIN: LazyLock<SchemaRef> = LazyLock::new(|| {
         text(SOURCE_COUNTRY),
         text(LOG_CATEGORY),
         text(REQUEST_ID),
+        text(GEO_COUNTRY),
+        text(GEO_OUTCOME),
+        text(GEO_DATABASE),
+        Field::new(GEO_BUILD_EPOCH, DataType::Int64, true),
     ])
 });
 

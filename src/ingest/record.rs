@@ -6,6 +6,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::schema::Source;
@@ -175,6 +176,12 @@ impl Batcher for SigninBatcher {
             Arc::new(category.finish()),
             Arc::new(request_id.finish()),
         ];
+        // Placed by the GeoIP stage on the writer thread; NULL until then.
+        let rows = cols[0].len();
+        cols.push(datafusion::arrow::array::new_null_array(&DataType::Utf8, rows));
+        cols.push(datafusion::arrow::array::new_null_array(&DataType::Utf8, rows));
+        cols.push(datafusion::arrow::array::new_null_array(&DataType::Utf8, rows));
+        cols.push(datafusion::arrow::array::new_null_array(&DataType::Int64, rows));
         self.prov.finish(&mut cols);
         batch(Source::Signin, cols)
     }

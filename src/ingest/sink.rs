@@ -86,9 +86,16 @@ pub struct Window {
 
 impl<B: Batcher> Sink<B> {
     /// A sink whose temporary files are named after `stem` (unique per ingest).
-    pub fn new(store: &Store, stem: String, prov: Provenance, window: Window, batch_rows: usize) -> Self {
+    pub fn new(
+        store: &Store,
+        stem: String,
+        prov: Provenance,
+        window: Window,
+        batch_rows: usize,
+        transform: Option<crate::store::writer::Transform>,
+    ) -> Self {
         Sink {
-            writer: PartWriter::spawn(store, B::SOURCE, stem.clone()),
+            writer: PartWriter::spawn(store, B::SOURCE, stem.clone(), transform),
             store: store.clone(),
             stem,
             prov,

@@ -44,13 +44,16 @@ pub fn writer_properties() -> WriterProperties {
     for col in unique {
         b = b.set_column_dictionary_enabled(ColumnPath::from(col), false);
     }
-    b
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+    b.set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("logwacht {}", env!("CARGO_PKG_VERSION")))
         .build()
 }
+
+/// A stage applied to each batch on the writer thread before it is written (GeoIP
+/// placement of sign-ins): batches in, batches out.
+pub type Transform = Box<dyn FnMut(&RecordBatch) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> + Send>;
 
 /// A handle on the writer thread.
 pub struct PartWriter {
@@ -60,12 +63,12 @@ pub struct PartWriter {
 
 impl PartWriter {
     /// Starts a writer for `source`; `stem` makes its temporary names unique.
-    pub fn spawn(store: &Store, source: Source, stem: String) -> PartWriter {
+    pub fn spawn(store: &Store, source: Source, stem: String, transform: Option<Transform>) -> PartWriter {
         let (tx, rx) = sync_channel(4);
         let store = store.clone();
         let handle = std::thread::Builder::new()
             .name(format!("write-{}", source.name()))
-            .spawn(move || write_loop(rx, &store, source, &stem))
+            .spawn(move || write_loop(rx, &store, source, &stem, transform))
             .ok();
         PartWriter { tx: Some(tx), handle }
     }
@@ -113,12 +116,17 @@ fn write_loop(
     store: &Store,
     source: Source,
     stem: &str,
+    mut transform: Option<Transform>,
 ) -> Result<Vec<WrittenPart>, StoreError> {
     let tmp_dir = store.tmp_dir();
     std::fs::create_dir_all(&tmp_dir).map_err(StoreError::io("create", &tmp_dir))?;
     let mut open: BTreeMap<i32, Open> = BTreeMap::new();
     let props = writer_properties();
     for (day, batch) in rx {
+        let batch = match transform.as_mut() {
+            Some(t) => t(&batch).map_err(|e| StoreError::Arrow { source_name: source.name(), source: e })?,
+            None => batch,
+        };
         let part = match open.entry(day) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {

@@ -336,3 +336,44 @@ fn an_ingest_killed_at_any_step_leaves_whole_files_and_a_consistent_ledger() {
         assert_eq!(ledger_rows(&ws.store()), clean, "step {n}");
     }
 }
+
+#[test]
+fn sign_ins_are_placed_by_the_geoip_database_that_is_recorded_per_row() {
+    let ws = Workspace::new();
+    assert_eq!(ws.ingest(NOW, &[fixture("signin")]).code, 0);
+    // 3.80.12.7 is in the US in the built-in database: one such sign-in per fixture file.
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE geo_country = 'US' AND geo_outcome = 'placed'"), 5);
+    // Belgian addresses, IPv4 and IPv6, are placed in BE.
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE geo_country = 'BE'"), 10);
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "signin",
+            "WHERE geo_outcome IS NULL OR geo_database <> 'geo-whois-asn-country.mmdb' OR geo_build_epoch < 1700000000"
+        ),
+        0
+    );
+    // Microsoft's own country stays in its own column, whatever ours says.
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE source_country = 'NL' AND geo_country = 'BE'"), 1);
+}
+
+#[test]
+fn a_broken_or_wrong_geoip_database_stops_ingest_with_a_clear_error() {
+    for (db, says) in [
+        ("GeoIP2-City-Test-Broken-Double-Format.mmdb", "not a valid MaxMind DB"),
+        ("GeoLite2-ASN-Test.mmdb", "Country or City"),
+    ] {
+        let ws = Workspace::new();
+        let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap();
+        let path = shared("geoip-test").join(db);
+        std::fs::write(
+            ws.path().join("logwacht.toml"),
+            cfg.replace("database = \"\"", &format!("database = {:?}", path.display().to_string())),
+        )
+        .unwrap();
+        let run = ws.ingest(NOW, &[fixture("signin/graph_array.json")]);
+        assert_eq!(run.code, 2, "{db}");
+        assert!(run.stderr.contains(says) && run.stderr.contains(db), "{db}: {}", run.stderr);
+        assert!(ws.parts().is_empty());
+    }
+}

@@ -34,6 +34,12 @@ pub enum Command {
     /// Place, list and release case holds (RET-2, RET-3).
     #[command(subcommand)]
     Hold(HoldCommand),
+    /// List or check the audit rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Run audit rules over a window and print their findings (counts, no identities).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Check the audit trail's hash chain and name the first broken line (CTL-9).
     VerifyLog,
     /// Write a fictional school's logs in the real native formats.
@@ -163,4 +169,37 @@ pub struct HoldAddArgs {
     /// Last day the hold keeps the rows (at most retention.max_hold_days from now).
     #[arg(long)]
     pub until: String,
+}
+
+/// `logwacht rules ...`
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Every rule with its purpose, requirements, severity and mode.
+    List,
+    /// Validate a folder of rule files (default: the configured rules).
+    Check {
+        /// The folder.
+        dir: Option<PathBuf>,
+    },
+}
+
+/// `logwacht audit ...`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// The sign-in rules (GEO-1..GEO-4) over a window.
+    Signin(AuditWindowArgs),
+}
+
+/// A window of school-local days.
+#[derive(Debug, Args)]
+pub struct AuditWindowArgs {
+    /// First day (YYYY-MM-DD, school time zone).
+    #[arg(long)]
+    pub from: String,
+    /// Last day, inclusive.
+    #[arg(long)]
+    pub to: String,
+    /// Print findings as JSON (evidence pointers, no identities).
+    #[arg(long)]
+    pub json: bool,
 }

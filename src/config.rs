@@ -64,6 +64,11 @@ summer_deadline = "06-10"
 # geo-whois-asn-country database (fixtures/geoip/README.md).
 database = ""
 
+[rules]
+# A folder of rule files (*.sql with the header of the rules issue) used instead of the
+# built-in rules; copy logwacht's queries/ there and add the school's own. Empty: built in.
+dir = ""
+
 [mail]
 # MAIL-1 (003 art. 11.1-11.3; 001 par. 3.2-3.3): private mail providers.
 private_domains = ["gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.be", "live.com", "live.be", "msn.com", "yahoo.com", "yahoo.fr", "icloud.com", "me.com", "proton.me", "protonmail.com", "skynet.be", "telenet.be"]
@@ -199,6 +204,15 @@ fn default_deadline() -> String {
     "06-10".into()
 }
 
+/// `[rules]`
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSection {
+    /// The rules folder; empty for the built-in rules.
+    #[serde(default)]
+    pub dir: String,
+}
+
 /// `[mail]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -217,6 +231,8 @@ struct RawConfig {
     ingest: IngestSection,
     school: SchoolSection,
     geo: GeoSection,
+    #[serde(default)]
+    rules: RulesSection,
     mail: MailSection,
 }
 
@@ -261,6 +277,8 @@ pub struct Config {
     pub geoip_database: Option<PathBuf>,
     /// MAIL-1 private providers, lower-case.
     pub private_domains: Vec<String>,
+    /// The rules folder; `None` for the built-in rules.
+    pub rules_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -286,6 +304,14 @@ impl Config {
         match &self.geoip_database {
             Some(p) => crate::enrich::geoip::GeoIp::open(p),
             None => crate::enrich::geoip::GeoIp::builtin(),
+        }
+    }
+
+    /// The rules: the configured folder, else the built-in ones.
+    pub fn rules(&self) -> Result<Vec<crate::rules::Rule>, crate::rules::RuleError> {
+        match &self.rules_dir {
+            Some(d) => crate::rules::load_dir(d),
+            None => crate::rules::builtin(),
         }
     }
 
@@ -379,6 +405,7 @@ impl Config {
             summer_deadline: deadline,
             geoip_database: Some(raw.geo.database.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
             private_domains: lower(&raw.mail.private_domains),
+            rules_dir: Some(raw.rules.dir.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
         })
     }
 }

@@ -1,3 +1,4 @@
 //! Enrichment stages: what logwacht adds to a row from reference data (GeoIP now;
 //! blocklist categories and directory roles as the rules issue adds them).
 pub mod geoip;
+pub mod travel;

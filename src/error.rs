@@ -26,6 +26,9 @@ pub enum Error {
     /// The Parquet store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A rule file that cannot be used.
+    #[error(transparent)]
+    Rule(#[from] crate::rules::RuleError),
     /// The GeoIP database cannot be used.
     #[error(transparent)]
     Geo(#[from] crate::enrich::geoip::GeoError),

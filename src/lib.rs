@@ -20,13 +20,14 @@ pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod progress;
+pub mod rules;
 pub mod schema;
 pub mod store;
 
 use std::path::Path;
 
-use chrono::NaiveDate;
-use cli::{Cli, Command, HoldCommand};
+use chrono::{DateTime, NaiveDate};
+use cli::{AuditCommand, Cli, Command, HoldCommand, RulesCommand};
 use clock::Clock;
 use config::Config;
 use error::{EXIT_ERROR, EXIT_OK};
@@ -104,6 +105,64 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Hold(cmd) => hold(cmd, cli.config.as_deref(), &clock, cli.operator.as_deref()),
+        Command::Rules(RulesCommand::List) => {
+            let config = Config::find(cli.config.as_deref())?;
+            println!("{:<36} {:<8} {:<18} {:<8} {:<10} summary", "rule", "purpose", "requirement", "severity", "mode");
+            for r in config.rules()? {
+                println!(
+                    "{:<36} {:<8} {:<18} {:<8} {:<10} {}",
+                    r.id,
+                    r.purpose.letter(),
+                    r.requirements.join(", "),
+                    r.severity,
+                    r.mode,
+                    r.summary_en
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Rules(RulesCommand::Check { dir }) => {
+            let rules = match dir {
+                Some(d) => rules::load_dir(&d)?,
+                None => Config::find(cli.config.as_deref())?.rules()?,
+            };
+            println!("{} rules, every header valid", rules.len());
+            Ok(EXIT_OK)
+        }
+        Command::Audit(AuditCommand::Signin(args)) => {
+            let config = Config::find(cli.config.as_deref())?;
+            let (from, to) = (date_flag("from", &args.from)?, date_flag("to", &args.to)?);
+            let outcome = audit_rules(
+                &config,
+                &clock,
+                from,
+                to,
+                |r| r.id.starts_with("signin_") || r.id.starts_with("travel_"),
+                cli.operator.as_deref(),
+            )?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&outcome).map_err(|e| Error::Bug(e.to_string()))?);
+            } else {
+                for r in &outcome {
+                    let sev: Vec<String> = r.by_severity.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                    let countries: Vec<String> = r.by_country.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                    println!(
+                        "{} (purpose {}, {}): {} findings{}{}",
+                        r.id,
+                        r.purpose,
+                        r.requirements.join(", "),
+                        r.findings,
+                        if sev.is_empty() { String::new() } else { format!("; {}", sev.join(", ")) },
+                        if countries.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; countries: {}", countries.join(", "))
+                        }
+                    );
+                }
+            }
+            Ok(if outcome.iter().any(|r| r.findings > 0) { error::EXIT_FINDINGS } else { EXIT_OK })
+        }
         Command::VerifyLog => {
             let config = Config::find(cli.config.as_deref())?;
             let log = config.audit_log();
@@ -120,6 +179,105 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
         }
     }
+}
+
+/// What one rule found, without identities: counts, and per finding only evidence
+/// pointers (file and line), times, countries and reasons.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleOutcome {
+    pub id: String,
+    pub purpose: char,
+    pub requirements: Vec<String>,
+    pub findings: usize,
+    pub by_severity: std::collections::BTreeMap<String, usize>,
+    pub by_country: std::collections::BTreeMap<String, usize>,
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Columns that name or point at a person: never printed by `audit` (CTL-2).
+const IDENTITY_COLUMNS: [&str; 14] = [
+    "person",
+    "user",
+    "ip",
+    "sender",
+    "recipient",
+    "subject",
+    "url",
+    "path",
+    "host",
+    "client_ip",
+    "approved_by",
+    "note",
+    "display_name",
+    "address",
+];
+
+/// Runs the configured rules that `pick` selects over school-local days `from..=to`.
+pub fn audit_rules(
+    config: &Config,
+    clock: &Clock,
+    from: NaiveDate,
+    to: NaiveDate,
+    pick: impl Fn(&rules::Rule) -> bool,
+    operator: Option<&str>,
+) -> Result<Vec<RuleOutcome>> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let tz = config.timezone;
+    let window = rules::engine::Window {
+        from: DateTime::from_timestamp_micros(store::hold::day_start_us(from, tz)).unwrap_or_default(),
+        to: DateTime::from_timestamp_micros(store::hold::day_start_us(to + chrono::Duration::days(1), tz))
+            .unwrap_or_default(),
+    };
+    let engine = rules::engine::Engine::new(config, window)?;
+    let mut out = Vec::new();
+    for rule in config.rules()?.into_iter().filter(|r| pick(r)) {
+        let batches = engine.run(&rule)?;
+        let mut o = RuleOutcome {
+            id: rule.id.clone(),
+            purpose: rule.purpose.letter(),
+            requirements: rule.requirements.clone(),
+            findings: 0,
+            by_severity: Default::default(),
+            by_country: Default::default(),
+            rows: Vec::new(),
+        };
+        let opts = FormatOptions::default();
+        for b in &batches {
+            let schema = b.schema();
+            let fmts: Vec<_> = b
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| Error::Bug(e.to_string()))?;
+            for i in 0..b.num_rows() {
+                o.findings += 1;
+                let mut row = serde_json::Map::new();
+                for (f, fmt) in schema.fields().iter().zip(&fmts) {
+                    if IDENTITY_COLUMNS.contains(&f.name().as_str())
+                        || b.column_by_name(f.name()).is_some_and(|c| c.is_null(i))
+                    {
+                        continue;
+                    }
+                    row.insert(f.name().clone(), serde_json::Value::String(fmt.value(i).to_string()));
+                }
+                if let Some(serde_json::Value::String(s)) = row.get("finding_severity") {
+                    *o.by_severity.entry(s.clone()).or_default() += 1;
+                }
+                if let Some(serde_json::Value::String(c)) = row.get("country") {
+                    *o.by_country.entry(c.clone()).or_default() += 1;
+                }
+                o.rows.push(row);
+            }
+        }
+        out.push(o);
+    }
+    // CTL-9: running rules over personal data is recorded.
+    let mut e = audit_log::entry(clock.now(), "audit", &audit_log::operator(operator), "e");
+    e.scope = serde_json::json!({ "from": from, "to": to, "rules": out.iter().map(|r| &r.id).collect::<Vec<_>>() });
+    e.details = serde_json::json!({ "findings": out.iter().map(|r| (r.id.clone(), r.findings)).collect::<std::collections::BTreeMap<_, _>>() });
+    config.audit_log().append(e)?;
+    Ok(out)
 }
 
 fn date_flag(name: &str, v: &str) -> Result<NaiveDate> {

@@ -3,4 +3,5 @@ mod demo;
 mod ingest;
 mod purge;
 mod readers;
+mod rules;
 mod util;

@@ -1,0 +1,255 @@
+//! Audit rules: one DataFusion SQL query per file in `queries/` (or the configured rules
+//! folder), each opening with a header the loader parses and validates:
+//!
+//! ```sql
+//! -- id: signin_outside_allowed_countries
+//! -- purpose: e            (art. 7.1 a-f)
+//! -- requirement: GEO-1, GEO-4
+//! -- severity: high
+//! -- mode: automated       (automated | sample | case)
+//! -- summary.en: Sign-in from outside Belgium and its neighbours without a travel exception.
+//! -- summary.nl: Aanmelding buiten België en buurlanden zonder reisuitzondering.
+//! ```
+//! A school adds a rule by dropping a `.sql` file in the folder: no recompiling.
+pub mod engine;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// The six purposes of art. 7.1 (003): every rule declares one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+pub enum Purpose {
+    /// a. misuse: irresponsible and forbidden use (art. 5.4-5.13).
+    A,
+    /// b. compliance with the privacy rules.
+    B,
+    /// c. continuity of work.
+    C,
+    /// d. evidence and archive.
+    D,
+    /// e. system and network security.
+    E,
+    /// f. cost and capacity.
+    F,
+}
+
+impl Purpose {
+    /// Parses `a`..`f`.
+    pub fn parse(s: &str) -> Option<Purpose> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "a" => Some(Purpose::A),
+            "b" => Some(Purpose::B),
+            "c" => Some(Purpose::C),
+            "d" => Some(Purpose::D),
+            "e" => Some(Purpose::E),
+            "f" => Some(Purpose::F),
+            _ => None,
+        }
+    }
+
+    /// The letter.
+    pub fn letter(self) -> char {
+        match self {
+            Purpose::A => 'a',
+            Purpose::B => 'b',
+            Purpose::C => 'c',
+            Purpose::D => 'd',
+            Purpose::E => 'e',
+            Purpose::F => 'f',
+        }
+    }
+
+    /// The article of 003 that says what this purpose may process.
+    pub fn article(self) -> &'static str {
+        match self {
+            Purpose::A => "art. 8.1",
+            Purpose::B => "art. 8.2",
+            Purpose::C => "art. 8.3",
+            Purpose::D => "art. 8.4",
+            Purpose::E => "art. 8.5-8.6",
+            Purpose::F => "art. 8.7-8.8",
+        }
+    }
+}
+
+/// One rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    /// The id: the file stem.
+    pub id: String,
+    /// Its purpose.
+    pub purpose: Purpose,
+    /// Requirement ids of POLICY.md.
+    pub requirements: Vec<String>,
+    /// high | medium | low | info.
+    pub severity: String,
+    /// automated | sample | case.
+    pub mode: String,
+    /// English summary.
+    pub summary_en: String,
+    /// Dutch summary.
+    pub summary_nl: String,
+    /// The query.
+    #[serde(skip)]
+    pub sql: String,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// A rule file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct RuleError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+const KEYS: [&str; 7] = ["id", "purpose", "requirement", "severity", "mode", "summary.en", "summary.nl"];
+
+/// Parses a rule file's text.
+pub fn parse(path: &Path, text: &str) -> Result<Rule, RuleError> {
+    let err = |line: usize, message: String| RuleError { path: path.into(), line, message };
+    let mut found: Vec<(usize, &str, String)> = Vec::new();
+    let mut body_start = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        let Some(comment) = t.strip_prefix("--") else {
+            body_start = Some(i);
+            break;
+        };
+        let Some((key, value)) = comment.split_once(':') else { continue };
+        let key = key.trim();
+        if let Some(k) = KEYS.iter().find(|k| **k == key) {
+            if found.iter().any(|(_, f, _)| f == k) {
+                return Err(err(i + 1, format!("header key {key:?} appears twice")));
+            }
+            // A trailing "(...)" is a note for the reader.
+            let value = value.split("  (").next().unwrap_or(value).trim().to_string();
+            found.push((i + 1, k, value));
+        }
+    }
+    let get = |k: &str| found.iter().find(|(_, f, _)| *f == k);
+    for k in KEYS {
+        if get(k).is_none_or(|(_, _, v)| v.is_empty()) {
+            return Err(err(1, format!("the header lacks \"-- {k}: ...\" (keys: {})", KEYS.join(", "))));
+        }
+    }
+    let value = |k: &str| get(k).map(|(_, _, v)| v.clone()).unwrap_or_default();
+    let line_of = |k: &str| get(k).map(|(l, _, _)| *l).unwrap_or(1);
+    let id = value("id");
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if id != stem {
+        return Err(err(line_of("id"), format!("id {id:?} differs from the file name {stem:?}")));
+    }
+    if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        return Err(err(line_of("id"), format!("id {id:?} is not snake_case")));
+    }
+    let purpose = Purpose::parse(&value("purpose")).ok_or_else(|| {
+        err(line_of("purpose"), format!("purpose {:?} is not one of a, b, c, d, e, f (art. 7.1)", value("purpose")))
+    })?;
+    let severity = value("severity").to_ascii_lowercase();
+    if !["high", "medium", "low", "info"].contains(&severity.as_str()) {
+        return Err(err(line_of("severity"), format!("severity {severity:?} is not one of high, medium, low, info")));
+    }
+    let mode = value("mode").to_ascii_lowercase();
+    if !["automated", "sample", "case"].contains(&mode.as_str()) {
+        return Err(err(line_of("mode"), format!("mode {mode:?} is not one of automated, sample, case")));
+    }
+    let requirements: Vec<String> =
+        value("requirement").split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
+    let body: String = text.lines().skip(body_start.unwrap_or(usize::MAX)).collect::<Vec<_>>().join("\n");
+    if body.trim().is_empty() {
+        return Err(err(text.lines().count().max(1), "the file has a header but no query".into()));
+    }
+    Ok(Rule {
+        id,
+        purpose,
+        requirements,
+        severity,
+        mode,
+        summary_en: value("summary.en"),
+        summary_nl: value("summary.nl"),
+        sql: body,
+        path: path.into(),
+    })
+}
+
+/// The rules shipped in `queries/`, compiled in: a workspace uses them unless
+/// `[rules] dir` names a folder of its own.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("signin_outside_allowed_countries.sql", include_str!("../queries/signin_outside_allowed_countries.sql")),
+    ("travel_exception_late_request.sql", include_str!("../queries/travel_exception_late_request.sql")),
+];
+
+/// The built-in rules.
+pub fn builtin() -> Result<Vec<Rule>, RuleError> {
+    BUILTIN.iter().map(|(name, text)| parse(&Path::new("queries").join(name), text)).collect()
+}
+
+/// Loads every `.sql` file of a folder, sorted by id; the first bad file is the error.
+pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| RuleError {
+        path: dir.into(),
+        line: 0,
+        message: format!("cannot read the rules folder: {e}"),
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    paths.sort();
+    let mut rules = Vec::new();
+    for p in paths {
+        let text = std::fs::read_to_string(&p).map_err(|e| RuleError {
+            path: p.clone(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        })?;
+        rules.push(parse(&p, &text)?);
+    }
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "-- id: mail_x\n-- purpose: f            (art. 7.1 a-f)\n-- requirement: MAIL-7, MAIL-2\n-- severity: low\n-- mode: automated\n-- summary.en: Mass mail.\n-- summary.nl: Massamail.\nSELECT 1\n";
+
+    #[test]
+    fn every_file_in_queries_is_built_in_and_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let on_disk = load_dir(&dir).unwrap();
+        let built = builtin().unwrap();
+        let ids = |v: &[Rule]| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&on_disk), ids(&built), "add the new rule to rules::BUILTIN");
+    }
+
+    #[test]
+    fn a_good_header_parses() {
+        let r = parse(Path::new("queries/mail_x.sql"), GOOD).unwrap();
+        assert_eq!((r.purpose, r.severity.as_str(), r.mode.as_str()), (Purpose::F, "low", "automated"));
+        assert_eq!(r.requirements, ["MAIL-7", "MAIL-2"]);
+        assert_eq!(r.sql.trim(), "SELECT 1");
+    }
+
+    #[test]
+    fn bad_headers_are_refused_with_file_and_line() {
+        let p = Path::new("queries/mail_x.sql");
+        let e = parse(p, &GOOD.replace("purpose: f", "purpose: g")).unwrap_err();
+        assert_eq!((e.line, e.to_string().contains("\"g\" is not one of a, b, c, d, e, f")), (2, true), "{e}");
+        let e = parse(p, &GOOD.replace("-- severity: low\n", "")).unwrap_err();
+        assert!(e.to_string().contains("lacks \"-- severity"), "{e}");
+        let e = parse(Path::new("queries/other.sql"), GOOD).unwrap_err();
+        assert!(e.to_string().contains("differs from the file name"), "{e}");
+        let e = parse(p, "SELECT 1").unwrap_err();
+        assert!(e.to_string().contains("lacks"), "{e}");
+        let e = parse(p, &GOOD.replace("mode: automated", "mode: sometimes")).unwrap_err();
+        assert_eq!(e.line, 5);
+    }
+}

@@ -305,20 +305,6 @@ fn hash_file(path: &Path) -> Result<String, IngestError> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// Hashes what passes through it, so the parse pass also yields the file's SHA-256.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 /// Reads the files into the store. The caller holds the store lock. A file that fails as
 /// a whole is reported in its outcome; the other files still go in.
 pub fn run(
@@ -405,8 +391,13 @@ fn ingest_file(
     let prov = Provenance { format: format.name(), file: Arc::from(file.as_str()) };
     let reader = File::open(path).map_err(|e| IngestError::Read { path: path.into(), source: e })?;
     let progress = crate::progress::bar(opts.progress, bytes, path);
-    let mut hashing = HashingReader { inner: progress.wrap_read(reader), hasher: Sha256::new() };
-    let mut input = BufReader::with_capacity(1 << 20, &mut hashing);
+    // The file's SHA-256 is computed on a thread of its own while the parse runs: it is
+    // needed only at the commit, and the parse thread is the critical path.
+    let hashing = {
+        let path = path.to_path_buf();
+        std::thread::spawn(move || hash_file(&path))
+    };
+    let mut input = BufReader::with_capacity(1 << 20, progress.wrap_read(reader));
     let syslog = postfix::SyslogTime { tz: ctx.timezone, year: opts.year, now_us: ctx.window.now_us };
     let (counts, parts, rejects) = match format.source() {
         Source::Signin => {
@@ -442,11 +433,7 @@ fn ingest_file(
         }
     };
     progress.finish_and_clear();
-    // Whatever the parser left unread still belongs to the file's hash.
-    drop(input);
-    std::io::copy(&mut hashing.inner, &mut hashing.hasher)
-        .map_err(|e| IngestError::Read { path: path.into(), source: e })?;
-    let sha = hex::encode(std::mem::take(&mut hashing.hasher).finalize());
+    let sha = hashing.join().map_err(|_| Error::Bug("the hashing thread panicked".into()))??;
     if ledger.contains(&sha) {
         // The same bytes under another name, read in this very run.
         return Ok(FileOutcome {

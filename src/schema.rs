@@ -162,10 +162,16 @@ fn utc_micros() -> DataType {
 
 fn with_provenance(mut fields: Vec<Field>) -> SchemaRef {
     fields.insert(0, Field::new(EVENT_TIME, utc_micros(), false));
-    fields.push(Field::new(SOURCE_FORMAT, DataType::Utf8, false));
-    fields.push(Field::new(SOURCE_FILE, DataType::Utf8, false));
+    // One value per input file: dictionary-encoded in Arrow and in Parquet.
+    fields.push(Field::new(SOURCE_FORMAT, provenance_text(), false));
+    fields.push(Field::new(SOURCE_FILE, provenance_text(), false));
     fields.push(Field::new(SOURCE_LINE, DataType::Int64, false));
     Arc::new(Schema::new(fields))
+}
+
+/// The type of the per-file provenance columns: a dictionary of strings.
+pub fn provenance_text() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
 
 fn text(name: &str) -> Field {

@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, DictionaryArray, Int32Array, Int32Builder, Int64Builder, StringArray, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::Int32Type;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::schema::Source;
@@ -55,28 +57,38 @@ fn batch(source: Source, columns: Vec<ArrayRef>) -> RecordBatch {
 
 /// Provenance columns, appended to every source's builder.
 struct ProvBuilder {
-    format: StringBuilder,
-    file: StringBuilder,
+    rows: usize,
     line: Int64Builder,
+    /// The file and format of the rows so far (a batch never mixes files).
+    current: Option<Provenance>,
 }
 
 impl ProvBuilder {
     fn new(cap: usize) -> Self {
-        ProvBuilder {
-            format: StringBuilder::with_capacity(cap, cap * 8),
-            file: StringBuilder::with_capacity(cap, cap * 32),
-            line: Int64Builder::with_capacity(cap),
-        }
+        ProvBuilder { rows: 0, line: Int64Builder::with_capacity(cap), current: None }
     }
     fn push(&mut self, prov: &Provenance, line: u64) {
-        self.format.append_value(prov.format);
-        self.file.append_value(&*prov.file);
+        if self.current.is_none() {
+            self.current = Some(prov.clone());
+        }
+        self.rows += 1;
         self.line.append_value(line as i64);
     }
     fn finish(&mut self, cols: &mut Vec<ArrayRef>) {
-        cols.push(Arc::new(self.format.finish()));
-        cols.push(Arc::new(self.file.finish()));
+        // The same file for every row: one dictionary value and a key per row.
+        let (format, file) =
+            self.current.take().map(|p| (p.format.to_string(), p.file.to_string())).unwrap_or_default();
+        let keys = Int32Array::from(vec![0; self.rows]);
+        let dict = |v: String| -> ArrayRef {
+            Arc::new(
+                DictionaryArray::<Int32Type>::try_new(keys.clone(), Arc::new(StringArray::from(vec![v])))
+                    .expect("one value, keys 0 (this is a bug)"),
+            )
+        };
+        cols.push(dict(format));
+        cols.push(dict(file));
         cols.push(Arc::new(self.line.finish()));
+        self.rows = 0;
     }
 }
 

@@ -1,7 +1,7 @@
 //! Where a parser's records go: the sink checks each event time against the retention
 //! window (RET-1) and the future tolerance, groups rows by UTC day into Arrow batches for
 //! the part writer, and keeps every rejected row with its file, line, reason and raw text.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -63,7 +63,8 @@ pub struct Sink<B: Batcher> {
     store: Store,
     stem: String,
     prov: Provenance,
-    days: HashMap<i32, B>,
+    /// Builders per UTC day: a file spans few days, so a short vector beats a hash map.
+    days: Vec<(i32, B)>,
     batch_rows: usize,
     cutoff_us: i64,
     future_us: i64,
@@ -99,7 +100,7 @@ impl<B: Batcher> Sink<B> {
             store: store.clone(),
             stem,
             prov,
-            days: HashMap::new(),
+            days: Vec::new(),
             batch_rows: batch_rows.max(1),
             cutoff_us: window.cutoff_us,
             future_us: window.future_us,
@@ -126,8 +127,14 @@ impl<B: Batcher> Sink<B> {
             return self.reject(line, "event time lies in the future beyond the tolerance", b"", Some(t));
         }
         let day = day_of_micros(t);
-        let cap = self.batch_rows;
-        let b = self.days.entry(day).or_insert_with(|| B::with_capacity(cap.min(8192)));
+        let idx = match self.days.iter().position(|(d, _)| *d == day) {
+            Some(i) => i,
+            None => {
+                self.days.push((day, B::with_capacity(self.batch_rows.min(8192))));
+                self.days.len() - 1
+            }
+        };
+        let b = &mut self.days[idx].1;
         b.push(rec, &self.prov, line);
         self.counts.stored += 1;
         if b.len() >= self.batch_rows {
@@ -173,12 +180,11 @@ impl<B: Batcher> Sink<B> {
 
     /// Flushes everything; returns the counts and the files to publish.
     pub fn finish(mut self) -> Result<(FileCounts, Vec<WrittenPart>, Vec<RejectFile>), StoreError> {
-        let mut days: Vec<i32> = self.days.keys().copied().collect();
-        days.sort();
-        for day in days {
-            if let Some(b) = self.days.get_mut(&day).filter(|b| !b.is_empty()) {
+        self.days.sort_by_key(|(d, _)| *d);
+        for (day, b) in self.days.iter_mut() {
+            if !b.is_empty() {
                 let batch = b.finish();
-                self.writer.send(day, batch)?;
+                self.writer.send(*day, batch)?;
             }
         }
         let parts = self.writer.finish()?;

@@ -39,7 +39,19 @@ pub struct WrittenPart {
 pub fn writer_properties() -> WriterProperties {
     // Dictionary encoding pays for columns that repeat (hosts, users, statuses, files);
     // for near-unique ones it only costs a hash per value.
-    let unique = [schema::URL, schema::PATH, schema::REFERER, schema::REQUEST_ID, schema::MESSAGE_ID, schema::TRACE_ID];
+    let unique = [
+        schema::URL,
+        schema::PATH,
+        schema::REFERER,
+        schema::REQUEST_ID,
+        schema::MESSAGE_ID,
+        schema::TRACE_ID,
+        schema::EVENT_TIME,
+        schema::SOURCE_LINE,
+        schema::BYTES,
+        schema::SIZE_BYTES,
+        schema::ELAPSED_MS,
+    ];
     let mut b = WriterProperties::builder();
     for col in unique {
         b = b.set_column_dictionary_enabled(ColumnPath::from(col), false);

@@ -51,6 +51,8 @@ pub fn writer_properties() -> WriterProperties {
         schema::BYTES,
         schema::SIZE_BYTES,
         schema::ELAPSED_MS,
+        schema::CLIENT_IP,
+        schema::HIERARCHY,
     ];
     let mut b = WriterProperties::builder();
     for col in unique {

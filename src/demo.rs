@@ -1,8 +1,9 @@
 //! `logwacht demo`: the whole job on a generated school, in a fresh workspace folder.
 //!
 //! generate (a school of `--people`, 35 days) -> init -> the nightly ingest of each day's
-//! files (at 03:00 the next morning, as cron would) -> purge -> verify the audit trail ->
-//! summary. The stages that later issues add (audit, case) join this sequence as they land.
+//! files (at 03:00 the next morning, as cron would) -> purge -> the sign-in rules over the
+//! retained window -> verify the audit trail -> summary. The stages that later issues add
+//! (the weekly report, a case) join this sequence as they land.
 use std::path::PathBuf;
 
 use chrono::{Duration, NaiveDate, TimeZone};
@@ -26,6 +27,8 @@ pub struct DemoOutcome {
     pub nights: usize,
     /// The purge after the last night.
     pub purge: Option<crate::store::retention::PurgeReceipt>,
+    /// The sign-in rules over the retained window (GEO-1..GEO-4).
+    pub signin_audit: Vec<crate::RuleOutcome>,
     /// The audit trail's check: lines, and the first broken line if any.
     pub trail: Option<crate::audit_log::VerifyOutcome>,
 }
@@ -81,6 +84,16 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
     }
     // The nightly purge after the last ingest: the first week is past the 28-day window.
     outcome.purge = Some(crate::purge(&config, &Clock::fixed(last_night), false, Some("demo"))?);
+    // The sign-in rules over the 28 days still in the store.
+    let retained_from = last - Duration::days(i64::from(config.retention_days) - 1);
+    outcome.signin_audit = crate::audit_rules(
+        &config,
+        &Clock::fixed(last_night),
+        retained_from,
+        last,
+        |r| r.id.starts_with("signin_") || r.id.starts_with("travel_"),
+        Some("demo"),
+    )?;
     outcome.trail = Some(config.audit_log().verify()?);
     Ok(outcome)
 }
@@ -129,6 +142,18 @@ pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
             days.first().unwrap_or(&"-"),
             days.last().unwrap_or(&"-"),
             p.rows_removed.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    for r in &outcome.signin_audit {
+        let sev: Vec<String> = r.by_severity.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let countries: Vec<String> = r.by_country.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!(
+            "rule {} ({}): {} findings{}{}",
+            r.id,
+            r.requirements.join(", "),
+            r.findings,
+            if sev.is_empty() { String::new() } else { format!("; {}", sev.join(", ")) },
+            if countries.is_empty() { String::new() } else { format!("; countries {}", countries.join(", ")) }
         );
     }
     if let Some(v) = &outcome.trail {

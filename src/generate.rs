@@ -197,13 +197,26 @@ const NETS: [(&str, [u8; 2], u8); 12] = [
     ("MA", [41, 248], 14), // Maroc Telecom
 ];
 
+/// The built-in GeoIP database, to draw only addresses it places in the intended country.
+static GEO: std::sync::LazyLock<Option<std::sync::Mutex<crate::enrich::geoip::GeoIp>>> =
+    std::sync::LazyLock::new(|| crate::enrich::geoip::GeoIp::builtin().ok().map(std::sync::Mutex::new));
+
+/// A random address of an access provider in `country`, one the built-in database places
+/// there (the provider blocks above are wide; parts of them are registered elsewhere).
 fn ip_in(rng: &mut ChaCha8Rng, country: &str) -> String {
     let nets: Vec<_> = NETS.iter().filter(|n| n.0 == country).collect();
-    let (_, base, prefix) = nets[rng.random_range(0..nets.len())];
-    let span = 1u32 << (32 - u32::from(*prefix));
-    let base = u32::from_be_bytes([base[0], base[1], 0, 0]);
-    let ip = base + rng.random_range(1..span - 1);
-    std::net::Ipv4Addr::from(ip).to_string()
+    let mut last = String::new();
+    for _ in 0..64 {
+        let (_, base, prefix) = nets[rng.random_range(0..nets.len())];
+        let span = 1u32 << (32 - u32::from(*prefix));
+        let base = u32::from_be_bytes([base[0], base[1], 0, 0]);
+        last = std::net::Ipv4Addr::from(base + rng.random_range(1..span - 1)).to_string();
+        let placed = GEO.as_ref().and_then(|g| g.lock().ok().map(|mut g| g.lookup(&last)));
+        if placed.as_ref().and_then(|p| p.country()) == Some(country) {
+            break;
+        }
+    }
+    last
 }
 
 fn slug(s: &str) -> String {

@@ -20,6 +20,7 @@ SELECT
   s.success,
   CASE WHEN s.geo_outcome <> 'placed' THEN 'review' WHEN s.success THEN 'high' ELSE 'info' END AS finding_severity,
   s.geo_database,
+  s.request_id,
   s.source_file,
   s.source_line
 FROM signin s

@@ -10,6 +10,7 @@
 //! OUT/logs/web/access-D.log             the school proxy, Squid native
 //! OUT/logs/web/www-access-D.log         the school website, Apache combined
 //! OUT/reference/people.csv, travel_exceptions.csv
+//! OUT/ground_truth.json                 what was injected, for the tests
 //! ```
 //! The shape: pupils and staff on school days and hours in Europe/Brussels, quieter
 //! evenings and weekends; Belgian and neighbouring addresses, a few travellers (some with
@@ -81,6 +82,8 @@ pub struct GenerateStats {
     pub web: u64,
     /// Files written.
     pub files: usize,
+    /// What was injected.
+    pub ground_truth: GroundTruth,
 }
 
 impl GenerateStats {
@@ -354,8 +357,28 @@ const APPS: [(&str, &str); 5] = [
     ("OneDrive SyncEngine", "ab9b8c07-8f02-4f72-87fa-80105867a763"),
 ];
 
-/// A generated sign-in: when, who (index), IP, country, error code, interactive.
-type SigninEvent = (DateTime<Utc>, usize, String, &'static str, i64, bool);
+/// A generated sign-in.
+struct SigninEvent {
+    t: DateTime<Utc>,
+    person: usize,
+    ip: String,
+    country: &'static str,
+    code: i64,
+    interactive: bool,
+    /// The signIn `id`: the key of the ground truth.
+    id: String,
+    /// Injected: from abroad with no approved exception covering it (GEO-1).
+    violation: bool,
+}
+
+/// What the generator injected, for tests to compare findings with (`ground_truth.json`).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct GroundTruth {
+    /// Sign-ins `signin_outside_allowed_countries` must find: request id, time, severity.
+    pub signin_outside_allowed_countries: Vec<serde_json::Value>,
+    /// Exceptions `travel_exception_late_request` must find: line and country.
+    pub travel_exception_late_request: Vec<serde_json::Value>,
+}
 
 struct Trip {
     person: usize,
@@ -411,8 +434,17 @@ pub fn write(out: &Path, spec: &Spec, now: DateTime<Utc>) -> Result<GenerateStat
     }
     let mut w = Out::create(&out.join("reference/travel_exceptions.csv"), &mut stats)?;
     w.line("person,countries,first_day,last_day,requested_on,approved_by,note")?;
+    let mut line = 1;
     for t in &trips {
         if let Some((requested, approver)) = t.exception {
+            line += 1;
+            // GEO-2: fewer than 21 days ahead (the generator's late one asks 5 days ahead).
+            if (t.first - requested).num_days() < 21 || approver.is_none() {
+                stats
+                    .ground_truth
+                    .travel_exception_late_request
+                    .push(serde_json::json!({ "source_line": line, "country": t.country }));
+            }
             w.line(&format!(
                 "{},{},{},{},{},{},{}",
                 people[t.person].address,
@@ -432,6 +464,10 @@ pub fn write(out: &Path, spec: &Spec, now: DateTime<Utc>) -> Result<GenerateStat
         let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
         day_files(out, spec, &mut rng, &people, &trips, day, weekend, tz, &school_ip, &mut stats)?;
     }
+    let truth = out.join("ground_truth.json");
+    let text = serde_json::to_string_pretty(&stats.ground_truth).map_err(|e| Error::Bug(e.to_string()))?;
+    std::fs::write(&truth, text + "\n").map_err(StoreError::io("write", &truth))?;
+    stats.files += 1;
     Ok(stats)
 }
 
@@ -514,16 +550,43 @@ fn day_files(
             };
             let code = if rng.random_range(0..100) < 3 { 50126 } else { 0 };
             let interactive = rng.random_range(0..100) < 30;
-            signins.push((at(day, tz, s), i, ip, country, code, interactive));
+            let violation = trip.is_some_and(|t| t.exception.is_none_or(|(_, a)| a.is_none()));
+            signins.push(SigninEvent {
+                t: at(day, tz, s),
+                person: i,
+                ip,
+                country,
+                code,
+                interactive,
+                id: guid(rng),
+                violation,
+            });
         }
     }
     // Attackers: password spraying from abroad, all blocked.
     for _ in 0..rng.random_range(2..6) {
         let i = actors[rng.random_range(0..actors.len())];
         let c = ["CN", "RU", "US"][rng.random_range(0..3)];
-        signins.push((at(day, tz, rng.random_range(0..86_399)), i, ip_in(rng, c), c, 50126, true));
+        let (t, ip) = (at(day, tz, rng.random_range(0..86_399)), ip_in(rng, c));
+        signins.push(SigninEvent {
+            t,
+            person: i,
+            ip,
+            country: c,
+            code: 50126,
+            interactive: true,
+            id: guid(rng),
+            violation: true,
+        });
     }
-    signins.sort_by_key(|s| s.0);
+    signins.sort_by_key(|s| s.t);
+    for e in signins.iter().filter(|e| e.violation) {
+        stats.ground_truth.signin_outside_allowed_countries.push(serde_json::json!({
+            "request_id": e.id,
+            "event_time": e.t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "finding_severity": if e.code == 0 { "high" } else { "info" },
+        }));
+    }
     stats.signins += signins.len() as u64;
     let sunday = day.weekday() == Weekday::Sun;
     if sunday {
@@ -535,8 +598,9 @@ fn day_files(
         let mut d = Out::create(&out.join(format!("logs/signin/diagnostic-{day}.json")), stats)?;
         g.raw(b"{\"@odata.context\":\"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns\",\"value\":[")?;
         let mut first = true;
-        for (t, i, ip, country, code, interactive) in &signins {
-            let obj = graph_signin(rng, &people[*i], *t, ip, country, *code, *interactive);
+        for e in &signins {
+            let (t, i, ip, country, code, interactive) = (&e.t, &e.person, &e.ip, e.country, &e.code, &e.interactive);
+            let obj = graph_signin(rng, &people[*i], e, ip, country, *code, *interactive);
             if *interactive {
                 if !first {
                     g.raw(b",\n")?;
@@ -755,7 +819,7 @@ fn day_files(
 fn graph_signin(
     rng: &mut ChaCha8Rng,
     p: &Person,
-    t: DateTime<Utc>,
+    e: &SigninEvent,
     ip: &str,
     country: &str,
     code: i64,
@@ -764,8 +828,9 @@ fn graph_signin(
     let (app, app_id) = APPS[rng.random_range(0..APPS.len())];
     let reason =
         if code == 0 { "Other." } else { "Invalid username or password or Invalid on-premise username or password." };
+    let t = e.t;
     serde_json::json!({
-        "id": guid(rng),
+        "id": e.id,
         "createdDateTime": t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "userDisplayName": p.name,
         "userPrincipalName": p.address,
@@ -835,7 +900,8 @@ fn write_la_csv(w: &mut Out, rng: &mut ChaCha8Rng, people: &[Person], signins: &
     w.raw(header.join(",").as_bytes())?;
     w.raw(b"\r\n")?;
     let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    for (t, i, ip, country, code, interactive) in signins {
+    for e in signins {
+        let (t, i, ip, country, code, interactive) = (&e.t, &e.person, &e.ip, e.country, &e.code, &e.interactive);
         let p = &people[*i];
         let (app, app_id) = APPS[rng.random_range(0..APPS.len())];
         let us = t.format("%-m/%-d/%Y, %-I:%M:%S%.3f %p").to_string();
@@ -870,7 +936,7 @@ fn write_la_csv(w: &mut Out, rng: &mut ChaCha8Rng, people: &[Person], signins: &
             q(device),
             q(&device.replace("\r\n", "").replace("  ", "")),
             q(if *interactive { "TRUE" } else { "FALSE" }),
-            q(&guid(rng)),
+            q(&e.id),
             q(ip),
             q(&loc),
             q(&loc.replace("\r\n", "").replace("  ", "")),

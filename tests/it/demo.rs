@@ -86,3 +86,64 @@ fn the_demo_stores_every_generated_row() {
         assert_eq!(crate::util::count_rows(&dir.join("store"), table, "") as u64, made - removed(table));
     }
 }
+
+#[test]
+fn the_sign_in_rules_find_exactly_what_the_generator_injected() {
+    let ws = Workspace::new();
+    let dir = ws.path().join("demo");
+    let r = ws.run(&["--now", NOW, "demo", "--people", "40", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The demo's last night is 2026-11-22 03:00 in Brussels; it keeps 28 days.
+    let audit = ws.run(&[
+        "--config",
+        dir.join("logwacht.toml").to_str().unwrap(),
+        "--now",
+        "2026-11-22T02:00:00Z",
+        "audit",
+        "signin",
+        "--from",
+        "2026-10-25",
+        "--to",
+        "2026-11-21",
+        "--json",
+    ]);
+    assert_eq!(audit.code, 1, "{}", audit.stderr);
+    let out = audit.json();
+    let rule = |id: &str| out.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("school/ground_truth.json")).unwrap()).unwrap();
+    // Still in the store: after the purge's cut-off, before the window's end.
+    let (cutoff, end) = ("2026-10-25T02:00:00Z", "2026-11-21T23:00:00Z");
+    let mut want: Vec<(String, String)> = truth["signin_outside_allowed_countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["event_time"].as_str().unwrap() >= cutoff && t["event_time"].as_str().unwrap() < end)
+        .map(|t| (t["request_id"].as_str().unwrap().to_string(), t["finding_severity"].as_str().unwrap().to_string()))
+        .collect();
+    let mut got: Vec<(String, String)> = rule("signin_outside_allowed_countries")["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["request_id"].as_str().unwrap().to_string(), r["finding_severity"].as_str().unwrap().to_string()))
+        .collect();
+    want.sort();
+    got.sort();
+    assert!(want.iter().any(|w| w.1 == "high"), "the demo injects an uncovered traveller");
+    assert!(want.iter().any(|w| w.1 == "info"), "the demo injects blocked attackers");
+    assert_eq!(got, want, "findings differ from the ground truth");
+    let late: Vec<String> = rule("travel_exception_late_request")["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["source_line"].as_str().unwrap().to_string())
+        .collect();
+    let late_truth: Vec<String> = truth["travel_exception_late_request"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["source_line"].to_string())
+        .collect();
+    assert_eq!(late, late_truth);
+    assert!(!late.is_empty());
+}

@@ -132,5 +132,29 @@ fn into_store(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parsers, into_store);
+fn geoip(c: &mut Criterion) {
+    use rand::{Rng, SeedableRng};
+    let base = logwacht::enrich::geoip::GeoIp::builtin().unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let distinct: Vec<String> =
+        (0..10_000).map(|_| std::net::Ipv4Addr::from(rng.random::<u32>()).to_string()).collect();
+    let repeated: Vec<&String> = (0..10_000).map(|i| &distinct[i % 50]).collect();
+    let mut g = c.benchmark_group("geoip");
+    g.throughput(Throughput::Elements(distinct.len() as u64));
+    g.bench_function("lookups, all distinct", |b| {
+        b.iter(|| {
+            let mut geo = base.fork();
+            distinct.iter().filter(|ip| geo.lookup(ip).country().is_some()).count()
+        })
+    });
+    g.bench_function("lookups, 50 addresses repeated (cache)", |b| {
+        b.iter(|| {
+            let mut geo = base.fork();
+            repeated.iter().filter(|ip| geo.lookup(ip).country().is_some()).count()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parsers, into_store, geoip);
 criterion_main!(benches);

@@ -47,6 +47,10 @@ pub const REQUEST_ID: &str = "request_id";
 pub const GEO_COUNTRY: &str = "geo_country";
 /// `placed`, `private`, `unknown` or `invalid` (GEO-4: never silently allowed).
 pub const GEO_OUTCOME: &str = "geo_outcome";
+/// The city, when the GeoIP database is a City database.
+pub const GEO_CITY: &str = "geo_city";
+/// The database network that matched the IP (`81.240.0.0/14`).
+pub const GEO_NETWORK: &str = "geo_network";
 /// The GeoIP database file that placed the row.
 pub const GEO_DATABASE: &str = "geo_database";
 /// That database's `build_epoch` (seconds since 1970).
@@ -194,6 +198,8 @@ static SIGNIN: LazyLock<SchemaRef> = LazyLock::new(|| {
         text(REQUEST_ID),
         text(GEO_COUNTRY),
         text(GEO_OUTCOME),
+        text(GEO_CITY),
+        text(GEO_NETWORK),
         text(GEO_DATABASE),
         Field::new(GEO_BUILD_EPOCH, DataType::Int64, true),
     ])

@@ -87,7 +87,21 @@ struct Iso<'a> {
 }
 
 #[derive(Deserialize)]
+struct Names<'a> {
+    #[serde(borrow)]
+    en: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct City<'a> {
+    #[serde(borrow)]
+    names: Option<Names<'a>>,
+}
+
+#[derive(Deserialize)]
 struct CountryRecord<'a> {
+    #[serde(borrow)]
+    city: Option<City<'a>>,
     #[serde(borrow)]
     country: Option<Iso<'a>>,
     #[serde(borrow)]
@@ -105,7 +119,18 @@ pub struct GeoIp {
     pub database_type: String,
     /// `metadata.build_epoch` (recorded per row).
     pub build_epoch: u64,
-    cache: HashMap<String, Placement>,
+    cache: HashMap<String, Placed>,
+}
+
+/// A placement with what a City database adds and the matched network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// Country, private, unknown or invalid.
+    pub placement: Placement,
+    /// The city (English name), with a City database.
+    pub city: Option<String>,
+    /// The database network that matched, e.g. `81.240.0.0/14`.
+    pub network: Option<String>,
 }
 
 impl std::fmt::Debug for GeoIp {
@@ -180,15 +205,21 @@ impl GeoIp {
         let ips = batch.column_by_name(schema::IP).and_then(|c| c.as_any().downcast_ref::<StringArray>());
         let mut country = StringBuilder::with_capacity(n, n * 2);
         let mut outcome = StringBuilder::with_capacity(n, n * 7);
+        let mut city = StringBuilder::with_capacity(n, n);
+        let mut network = StringBuilder::with_capacity(n, n * 12);
         for i in 0..n {
-            match ips.filter(|a| a.is_valid(i)).map(|a| self.lookup(a.value(i))) {
+            match ips.filter(|a| a.is_valid(i)).map(|a| self.lookup_detail(a.value(i))) {
                 Some(p) => {
-                    country.append_option(p.country());
-                    outcome.append_value(p.outcome());
+                    country.append_option(p.placement.country());
+                    outcome.append_value(p.placement.outcome());
+                    city.append_option(p.city.as_deref());
+                    network.append_option(p.network.as_deref());
                 }
                 None => {
                     country.append_null();
                     outcome.append_value("unknown");
+                    city.append_null();
+                    network.append_null();
                 }
             }
         }
@@ -200,6 +231,8 @@ impl GeoIp {
         };
         put(&mut cols, schema::GEO_COUNTRY, Arc::new(country.finish()))?;
         put(&mut cols, schema::GEO_OUTCOME, Arc::new(outcome.finish()))?;
+        put(&mut cols, schema::GEO_CITY, Arc::new(city.finish()))?;
+        put(&mut cols, schema::GEO_NETWORK, Arc::new(network.finish()))?;
         put(&mut cols, schema::GEO_DATABASE, Arc::new(StringArray::from(vec![self.name.as_str(); n])))?;
         put(&mut cols, schema::GEO_BUILD_EPOCH, Arc::new(Int64Array::from(vec![self.build_epoch as i64; n])))?;
         RecordBatch::try_new(schema.clone(), cols)
@@ -207,6 +240,12 @@ impl GeoIp {
 
     /// Places an address as a log wrote it.
     pub fn lookup(&mut self, text: &str) -> Placement {
+        self.lookup_detail(text).placement
+    }
+
+    /// Places an address, with city and network where the database has them. Repeated
+    /// addresses come from a cache (a run sees the same school and home addresses often).
+    pub fn lookup_detail(&mut self, text: &str) -> Placed {
         if let Some(p) = self.cache.get(text) {
             return p.clone();
         }
@@ -217,20 +256,25 @@ impl GeoIp {
         p
     }
 
-    fn place(&self, text: &str) -> Placement {
-        let Some(ip) = parse_ip(text) else { return Placement::Invalid };
+    fn place(&self, text: &str) -> Placed {
+        let bare = |placement| Placed { placement, city: None, network: None };
+        let Some(ip) = parse_ip(text) else { return bare(Placement::Invalid) };
         if is_private(ip) {
-            return Placement::Private;
+            return bare(Placement::Private);
         }
-        let Ok(result) = self.reader.lookup(ip) else { return Placement::Unknown };
-        let Ok(Some(rec)) = result.decode::<CountryRecord<'_>>() else { return Placement::Unknown };
+        let Ok(result) = self.reader.lookup(ip) else { return bare(Placement::Unknown) };
+        let network = result.network().ok().map(|n| n.to_string());
+        let Ok(Some(rec)) = result.decode::<CountryRecord<'_>>() else {
+            return Placed { placement: Placement::Unknown, city: None, network };
+        };
         let code = rec
             .country_code
             .or(rec.country.and_then(|c| c.iso_code))
             .or(rec.registered_country.and_then(|c| c.iso_code));
+        let city = rec.city.and_then(|c| c.names).and_then(|n| n.en).map(str::to_string);
         match code {
-            Some(c) if c.len() == 2 => Placement::Country(c.to_ascii_uppercase()),
-            _ => Placement::Unknown,
+            Some(c) if c.len() == 2 => Placed { placement: Placement::Country(c.to_ascii_uppercase()), city, network },
+            _ => Placed { placement: Placement::Unknown, city, network },
         }
     }
 }
@@ -357,6 +401,10 @@ mod tests {
         assert_eq!(g.lookup("8.8.8.8"), Placement::Unknown);
         let mut city = GeoIp::open(&shared("GeoIP2-City-Test.mmdb")).unwrap();
         assert_eq!(city.lookup("81.2.69.160"), Placement::Country("GB".into()));
+        let d = city.lookup_detail("81.2.69.160");
+        assert_eq!((d.city.as_deref(), d.network.as_deref()), (Some("London"), Some("81.2.69.160/27")));
+        let b = GeoIp::builtin().unwrap().lookup_detail("81.246.12.34");
+        assert!(b.city.is_none() && b.network.as_deref().is_some_and(|n| n.contains('/')), "{b:?}");
         let mut lite = GeoIp::open(&shared("GeoLite2-Country-Test.mmdb")).unwrap();
         assert_eq!(lite.lookup("216.160.83.56"), Placement::Country("US".into()));
     }

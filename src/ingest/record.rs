@@ -11,6 +11,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::Int32Type;
 use datafusion::arrow::record_batch::RecordBatch;
 
+use crate::schema as schema_cols;
 use crate::schema::Source;
 
 /// Where a row came from (CTL-5 evidence): format, file and line.
@@ -190,9 +191,15 @@ impl Batcher for SigninBatcher {
         ];
         // Placed by the GeoIP stage on the writer thread; NULL until then.
         let rows = cols[0].len();
-        cols.push(datafusion::arrow::array::new_null_array(&DataType::Utf8, rows));
-        cols.push(datafusion::arrow::array::new_null_array(&DataType::Utf8, rows));
-        cols.push(datafusion::arrow::array::new_null_array(&DataType::Utf8, rows));
+        for _ in [
+            schema_cols::GEO_COUNTRY,
+            schema_cols::GEO_OUTCOME,
+            schema_cols::GEO_CITY,
+            schema_cols::GEO_NETWORK,
+            schema_cols::GEO_DATABASE,
+        ] {
+            cols.push(datafusion::arrow::array::new_null_array(&DataType::Utf8, rows));
+        }
         cols.push(datafusion::arrow::array::new_null_array(&DataType::Int64, rows));
         self.prov.finish(&mut cols);
         batch(Source::Signin, cols)

@@ -353,3 +353,66 @@ fn a_purge_sigkilled_at_random_moments_loses_nothing() {
         c.check(&dir, expected_held, &format!("SIGKILL #{i} after {delay:?}"));
     }
 }
+
+#[test]
+fn a_quarantine_hold_keeps_only_the_named_messages() {
+    // RET-3 (003 art. 8.5b): an infected message is kept apart under the hold rules.
+    let ws = loaded();
+    let id = "<1116-23956@ouders.example>";
+    let rows = count_rows(&ws.store(), "email", &format!("WHERE message_id = '{id}'"));
+    assert!(rows > 0);
+    let add = ws.run(&[
+        "--now",
+        "2026-12-01T10:00:00Z",
+        "hold",
+        "add",
+        "--case",
+        "Q-7",
+        "--message-id",
+        id,
+        "--sources",
+        "email",
+        "--from",
+        "2026-11-19",
+        "--to",
+        "2026-11-21",
+        "--reason",
+        "attachment flagged as malware",
+        "--approved-by",
+        "ict",
+        "--until",
+        "2027-01-15",
+    ]);
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let both = ws.run(&[
+        "--now",
+        "2026-12-01T10:00:00Z",
+        "hold",
+        "add",
+        "--case",
+        "Q-8",
+        "--message-id",
+        id,
+        "--subject",
+        "a@school.example",
+        "--sources",
+        "email",
+        "--from",
+        "2026-11-19",
+        "--to",
+        "2026-11-21",
+        "--reason",
+        "x",
+        "--approved-by",
+        "ict",
+        "--until",
+        "2027-01-15",
+    ]);
+    assert_eq!(both.code, 2);
+    assert!(both.stderr.contains("RET-3"), "{}", both.stderr);
+    assert_eq!(ws.run(&["--now", "2026-12-25T00:00:00Z", "purge"]).code, 0);
+    let held = ws.store().join("_holds").join("Q-7");
+    assert_eq!(count_rows(&held, "email", ""), rows);
+    assert_eq!(count_rows(&held, "email", &format!("WHERE message_id <> '{id}'")), 0);
+    assert_eq!(all_tables(&ws.store(), ""), 0);
+}

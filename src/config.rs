@@ -63,6 +63,9 @@ summer_deadline = "06-10"
 # GeoIP2-Country or -City, or another MMDB with a country code. Empty: the built-in CC0
 # geo-whois-asn-country database (fixtures/geoip/README.md).
 database = ""
+# Optional: a GeoLite2-ASN (or GeoIP2-ISP) database; each sign-in then also records its
+# autonomous system number and organisation. Empty: none.
+asn_database = ""
 
 [rules]
 # A folder of rule files (*.sql with the header of the rules issue) used instead of the
@@ -193,6 +196,9 @@ pub struct GeoSection {
     /// The GeoIP database; empty for the built-in one.
     #[serde(default)]
     pub database: String,
+    /// An optional ASN database.
+    #[serde(default)]
+    pub asn_database: String,
 }
 fn default_countries() -> Vec<String> {
     ["BE", "NL", "FR", "DE", "LU"].map(String::from).to_vec()
@@ -275,6 +281,8 @@ pub struct Config {
     pub summer_deadline: (u32, u32),
     /// The GeoIP database file; `None` for the built-in one.
     pub geoip_database: Option<PathBuf>,
+    /// The optional ASN database file.
+    pub asn_database: Option<PathBuf>,
     /// MAIL-1 private providers, lower-case.
     pub private_domains: Vec<String>,
     /// The rules folder; `None` for the built-in rules.
@@ -301,9 +309,13 @@ impl Config {
 
     /// Opens the configured GeoIP database (the built-in one by default).
     pub fn geoip(&self) -> Result<crate::enrich::geoip::GeoIp, crate::enrich::geoip::GeoError> {
-        match &self.geoip_database {
-            Some(p) => crate::enrich::geoip::GeoIp::open(p),
-            None => crate::enrich::geoip::GeoIp::builtin(),
+        let geo = match &self.geoip_database {
+            Some(p) => crate::enrich::geoip::GeoIp::open(p)?,
+            None => crate::enrich::geoip::GeoIp::builtin()?,
+        };
+        match &self.asn_database {
+            Some(p) => Ok(geo.with_asn(crate::enrich::geoip::Asn::open(p)?)),
+            None => Ok(geo),
         }
     }
 
@@ -404,6 +416,7 @@ impl Config {
             travel_lead_days: raw.geo.travel_lead_days,
             summer_deadline: deadline,
             geoip_database: Some(raw.geo.database.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
+            asn_database: Some(raw.geo.asn_database.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
             private_domains: lower(&raw.mail.private_domains),
             rules_dir: Some(raw.rules.dir.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
         })

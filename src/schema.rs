@@ -51,6 +51,10 @@ pub const GEO_OUTCOME: &str = "geo_outcome";
 pub const GEO_CITY: &str = "geo_city";
 /// The database network that matched the IP (`81.240.0.0/14`).
 pub const GEO_NETWORK: &str = "geo_network";
+/// The autonomous system number, with an ASN database.
+pub const GEO_ASN: &str = "geo_asn";
+/// The autonomous system's organisation, with an ASN database.
+pub const GEO_AS_ORG: &str = "geo_as_org";
 /// The GeoIP database file that placed the row.
 pub const GEO_DATABASE: &str = "geo_database";
 /// That database's `build_epoch` (seconds since 1970).
@@ -200,6 +204,8 @@ static SIGNIN: LazyLock<SchemaRef> = LazyLock::new(|| {
         text(GEO_OUTCOME),
         text(GEO_CITY),
         text(GEO_NETWORK),
+        Field::new(GEO_ASN, DataType::Int64, true),
+        text(GEO_AS_ORG),
         text(GEO_DATABASE),
         Field::new(GEO_BUILD_EPOCH, DataType::Int64, true),
     ])

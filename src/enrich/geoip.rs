@@ -15,7 +15,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, Int64Array, StringArray, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, Int64Array, Int64Builder, StringArray, StringBuilder};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use maxminddb::Reader;
@@ -45,6 +45,9 @@ pub enum GeoError {
         "GeoIP database {path} is of type {kind:?}; logwacht needs a Country or City database (GeoLite2-Country, GeoIP2-Country, GeoIP2-City, geo-whois-asn-country)"
     )]
     WrongType { path: String, kind: String },
+    /// The ASN setting names a database that holds no autonomous systems.
+    #[error("ASN database {path} is of type {kind:?}; [geo] asn_database needs GeoLite2-ASN or GeoIP2-ISP")]
+    WrongAsnType { path: String, kind: String },
 }
 
 /// Where an address was placed.
@@ -120,6 +123,45 @@ pub struct GeoIp {
     /// `metadata.build_epoch` (recorded per row).
     pub build_epoch: u64,
     cache: HashMap<String, Placed>,
+    asn: Option<Arc<Asn>>,
+}
+
+#[derive(Deserialize)]
+struct AsnRecord<'a> {
+    autonomous_system_number: Option<u32>,
+    #[serde(borrow)]
+    autonomous_system_organization: Option<&'a str>,
+}
+
+/// An optional ASN database (GeoLite2-ASN, GeoIP2-ISP): the network's autonomous system.
+pub struct Asn {
+    reader: Arc<Reader<Cow<'static, [u8]>>>,
+    /// File name.
+    pub name: String,
+}
+
+impl Asn {
+    /// Opens an ASN database; a database of another type is refused.
+    pub fn open(path: &Path) -> Result<Asn, GeoError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| GeoError::Read { path: shown.clone(), source })?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(shown);
+        let invalid = |e: maxminddb::MaxMindDbError| GeoError::Invalid { path: name.clone(), message: e.to_string() };
+        let reader = Reader::from_source(Cow::Owned(bytes)).map_err(invalid)?;
+        reader.verify().map_err(invalid)?;
+        let kind = reader.metadata().database_type.clone();
+        if !(kind.contains("ASN") || kind.contains("ISP")) {
+            return Err(GeoError::WrongAsnType { path: name, kind });
+        }
+        Ok(Asn { reader: Arc::new(reader), name })
+    }
+
+    /// The autonomous system number and organisation of an address, if known.
+    pub fn lookup(&self, ip: IpAddr) -> (Option<u32>, Option<String>) {
+        let rec = self.reader.lookup(ip).ok().and_then(|r| r.decode::<AsnRecord<'_>>().ok().flatten());
+        rec.map(|r| (r.autonomous_system_number, r.autonomous_system_organization.map(str::to_string)))
+            .unwrap_or((None, None))
+    }
 }
 
 /// A placement with what a City database adds and the matched network.
@@ -131,6 +173,10 @@ pub struct Placed {
     pub city: Option<String>,
     /// The database network that matched, e.g. `81.240.0.0/14`.
     pub network: Option<String>,
+    /// The autonomous system number, with an ASN database.
+    pub asn: Option<u32>,
+    /// The autonomous system's organisation, with an ASN database.
+    pub as_org: Option<String>,
 }
 
 impl std::fmt::Debug for GeoIp {
@@ -182,6 +228,7 @@ impl GeoIp {
             reader: Arc::new(reader),
             name: name.to_string(),
             cache: HashMap::new(),
+            asn: None,
         })
     }
 
@@ -193,6 +240,7 @@ impl GeoIp {
             database_type: self.database_type.clone(),
             build_epoch: self.build_epoch,
             cache: HashMap::new(),
+            asn: self.asn.clone(),
         }
     }
 
@@ -207,6 +255,8 @@ impl GeoIp {
         let mut outcome = StringBuilder::with_capacity(n, n * 7);
         let mut city = StringBuilder::with_capacity(n, n);
         let mut network = StringBuilder::with_capacity(n, n * 12);
+        let mut asn = Int64Builder::with_capacity(n);
+        let mut as_org = StringBuilder::with_capacity(n, n);
         for i in 0..n {
             match ips.filter(|a| a.is_valid(i)).map(|a| self.lookup_detail(a.value(i))) {
                 Some(p) => {
@@ -214,12 +264,16 @@ impl GeoIp {
                     outcome.append_value(p.placement.outcome());
                     city.append_option(p.city.as_deref());
                     network.append_option(p.network.as_deref());
+                    asn.append_option(p.asn.map(i64::from));
+                    as_org.append_option(p.as_org.as_deref());
                 }
                 None => {
                     country.append_null();
                     outcome.append_value("unknown");
                     city.append_null();
                     network.append_null();
+                    asn.append_null();
+                    as_org.append_null();
                 }
             }
         }
@@ -233,9 +287,18 @@ impl GeoIp {
         put(&mut cols, schema::GEO_OUTCOME, Arc::new(outcome.finish()))?;
         put(&mut cols, schema::GEO_CITY, Arc::new(city.finish()))?;
         put(&mut cols, schema::GEO_NETWORK, Arc::new(network.finish()))?;
+        put(&mut cols, schema::GEO_ASN, Arc::new(asn.finish()))?;
+        put(&mut cols, schema::GEO_AS_ORG, Arc::new(as_org.finish()))?;
         put(&mut cols, schema::GEO_DATABASE, Arc::new(StringArray::from(vec![self.name.as_str(); n])))?;
         put(&mut cols, schema::GEO_BUILD_EPOCH, Arc::new(Int64Array::from(vec![self.build_epoch as i64; n])))?;
         RecordBatch::try_new(schema.clone(), cols)
+    }
+
+    /// Adds an ASN database: every placement then carries the autonomous system too.
+    pub fn with_asn(mut self, asn: Asn) -> GeoIp {
+        self.asn = Some(Arc::new(asn));
+        self.cache.clear();
+        self
     }
 
     /// Places an address as a log wrote it.
@@ -257,7 +320,7 @@ impl GeoIp {
     }
 
     fn place(&self, text: &str) -> Placed {
-        let bare = |placement| Placed { placement, city: None, network: None };
+        let bare = |placement| Placed { placement, city: None, network: None, asn: None, as_org: None };
         let Some(ip) = parse_ip(text) else { return bare(Placement::Invalid) };
         if is_private(ip) {
             return bare(Placement::Private);
@@ -265,16 +328,19 @@ impl GeoIp {
         let Ok(result) = self.reader.lookup(ip) else { return bare(Placement::Unknown) };
         let network = result.network().ok().map(|n| n.to_string());
         let Ok(Some(rec)) = result.decode::<CountryRecord<'_>>() else {
-            return Placed { placement: Placement::Unknown, city: None, network };
+            return Placed { placement: Placement::Unknown, city: None, network, asn: None, as_org: None };
         };
+        let (asn, as_org) = self.asn.as_ref().map(|a| a.lookup(ip)).unwrap_or((None, None));
         let code = rec
             .country_code
             .or(rec.country.and_then(|c| c.iso_code))
             .or(rec.registered_country.and_then(|c| c.iso_code));
         let city = rec.city.and_then(|c| c.names).and_then(|n| n.en).map(str::to_string);
         match code {
-            Some(c) if c.len() == 2 => Placed { placement: Placement::Country(c.to_ascii_uppercase()), city, network },
-            _ => Placed { placement: Placement::Unknown, city, network },
+            Some(c) if c.len() == 2 => {
+                Placed { placement: Placement::Country(c.to_ascii_uppercase()), city, network, asn, as_org }
+            }
+            _ => Placed { placement: Placement::Unknown, city, network, asn, as_org },
         }
     }
 }
@@ -407,6 +473,19 @@ mod tests {
         assert!(b.city.is_none() && b.network.as_deref().is_some_and(|n| n.contains('/')), "{b:?}");
         let mut lite = GeoIp::open(&shared("GeoLite2-Country-Test.mmdb")).unwrap();
         assert_eq!(lite.lookup("216.160.83.56"), Placement::Country("US".into()));
+    }
+
+    #[test]
+    fn an_asn_database_adds_the_autonomous_system() {
+        let asn = Asn::open(&shared("GeoLite2-ASN-Test.mmdb")).unwrap();
+        let mut g = GeoIp::open(&shared("GeoIP2-City-Test.mmdb")).unwrap().with_asn(asn);
+        let d = g.lookup_detail("2.125.160.216");
+        assert_eq!(d.placement, Placement::Country("GB".into()));
+        let asn = Asn::open(&shared("GeoLite2-ASN-Test.mmdb")).unwrap();
+        assert_eq!(asn.lookup("1.128.0.1".parse().unwrap()), (Some(1221), Some("Telstra Pty Ltd".into())));
+        assert_eq!(asn.lookup("12.81.92.1".parse().unwrap()).0, Some(7018));
+        let err = Asn::open(&shared("GeoIP2-Country-Test.mmdb")).err().unwrap();
+        assert!(matches!(err, GeoError::WrongAsnType { .. }), "{err}");
     }
 
     #[test]

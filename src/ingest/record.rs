@@ -191,16 +191,20 @@ impl Batcher for SigninBatcher {
         ];
         // Placed by the GeoIP stage on the writer thread; NULL until then.
         let rows = cols[0].len();
-        for _ in [
+        let schema = Source::Signin.schema();
+        for name in [
             schema_cols::GEO_COUNTRY,
             schema_cols::GEO_OUTCOME,
             schema_cols::GEO_CITY,
             schema_cols::GEO_NETWORK,
+            schema_cols::GEO_ASN,
+            schema_cols::GEO_AS_ORG,
             schema_cols::GEO_DATABASE,
+            schema_cols::GEO_BUILD_EPOCH,
         ] {
-            cols.push(datafusion::arrow::array::new_null_array(&DataType::Utf8, rows));
+            let ty = schema.field_with_name(name).map(|f| f.data_type().clone()).unwrap_or(DataType::Utf8);
+            cols.push(datafusion::arrow::array::new_null_array(&ty, rows));
         }
-        cols.push(datafusion::arrow::array::new_null_array(&DataType::Int64, rows));
         self.prov.finish(&mut cols);
         batch(Source::Signin, cols)
     }

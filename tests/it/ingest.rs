@@ -358,6 +358,34 @@ fn sign_ins_are_placed_by_the_geoip_database_that_is_recorded_per_row() {
 }
 
 #[test]
+fn an_asn_database_in_the_config_adds_the_autonomous_system_columns() {
+    let ws = Workspace::new();
+    let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap();
+    let asn = shared("geoip-test").join("GeoLite2-ASN-Test.mmdb");
+    std::fs::write(
+        ws.path().join("logwacht.toml"),
+        cfg.replace("asn_database = \"\"", &format!("asn_database = {:?}", asn.display().to_string())),
+    )
+    .unwrap();
+    assert_eq!(ws.ingest(NOW, &[fixture("signin/graph_array.json")]).code, 0);
+    // The tiny test database knows none of the fixture addresses: the columns are there, NULL.
+    assert_eq!(
+        count_rows(&ws.store(), "signin", "WHERE geo_asn IS NULL AND geo_as_org IS NULL AND geo_country IS NOT NULL"),
+        2
+    );
+    // A country database given as the ASN database is refused.
+    let wrong = shared("geoip-test").join("GeoIP2-Country-Test.mmdb");
+    std::fs::write(
+        ws.path().join("logwacht.toml"),
+        cfg.replace("asn_database = \"\"", &format!("asn_database = {:?}", wrong.display().to_string())),
+    )
+    .unwrap();
+    let run = ws.ingest(NOW, &[fixture("signin/graph_page.json")]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("GeoIP2-Country-Test.mmdb") && run.stderr.contains("GeoLite2-ASN"), "{}", run.stderr);
+}
+
+#[test]
 fn a_broken_or_wrong_geoip_database_stops_ingest_with_a_clear_error() {
     for (db, says) in [
         ("GeoIP2-City-Test-Broken-Double-Format.mmdb", "not a valid MaxMind DB"),

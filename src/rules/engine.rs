@@ -8,16 +8,20 @@
 //! outside it is refused, naming the column, the purpose and the article.
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::MemTable;
+use datafusion::catalog::default_table_source::provider_as_source;
+use datafusion::catalog::{MemTable, TableProvider, view::ViewTable};
+use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::SessionContext;
+use datafusion::prelude::{col, lit};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -95,27 +99,31 @@ impl Engine {
                     urls.push(ListingTableUrl::parse(format!("{}/", dir.display())).map_err(df)?);
                 }
             }
-            let raw = format!("store_{}", source.name());
-            if urls.is_empty() {
-                ctx.register_table(&raw, Arc::new(MemTable::try_new(source.schema(), vec![vec![]]).map_err(df)?))
-                    .map_err(df)?;
+            let provider: Arc<dyn TableProvider> = if urls.is_empty() {
+                Arc::new(MemTable::try_new(source.schema(), vec![vec![]]).map_err(df)?)
             } else {
                 let opts = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
                 let cfg = ListingTableConfig::new_with_multi_paths(urls)
                     .with_listing_options(opts)
                     .with_schema(source.schema());
-                ctx.register_table(&raw, Arc::new(ListingTable::try_new(cfg).map_err(df)?)).map_err(df)?;
-            }
-            // Rows outside the window are not there for the rules.
-            let view = format!(
-                "CREATE VIEW {} AS SELECT * FROM {raw} WHERE {} >= TIMESTAMP '{}' AND {} < TIMESTAMP '{}'",
-                source.name(),
-                schema::EVENT_TIME,
-                window.from.to_rfc3339_opts(SecondsFormat::Micros, true),
-                schema::EVENT_TIME,
-                window.to.to_rfc3339_opts(SecondsFormat::Micros, true)
-            );
-            runtime.block_on(ctx.sql(&view)).map_err(df)?;
+                Arc::new(ListingTable::try_new(cfg).map_err(df)?)
+            };
+            // Only the window's rows: the table rules see is a view over the files, and no
+            // unfiltered name is registered that a rule could read instead.
+            let micros = |t: DateTime<Utc>| {
+                lit(ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into())))
+            };
+            let plan = LogicalPlanBuilder::scan(source.name(), provider_as_source(provider), None)
+                .and_then(|b| {
+                    b.filter(
+                        col(schema::EVENT_TIME)
+                            .gt_eq(micros(window.from))
+                            .and(col(schema::EVENT_TIME).lt(micros(window.to))),
+                    )
+                })
+                .and_then(|b| b.build())
+                .map_err(df)?;
+            ctx.register_table(source.name(), Arc::new(ViewTable::new(plan, None))).map_err(df)?;
         }
         let travel = crate::enrich::travel::load(&config.reference_dir.join("travel_exceptions.csv"))?;
         let batch = crate::enrich::travel::to_batch(&travel, config.timezone)?;
@@ -174,7 +182,6 @@ pub fn check_purpose(plan: &LogicalPlan, rule: &Rule) -> Result<(), Error> {
     let _ = plan.apply_with_subqueries(|node| {
         if let LogicalPlan::TableScan(scan) = node {
             let table = scan.table_name.table();
-            let table = table.strip_prefix("store_").unwrap_or(table);
             if let Some(allowed) = allowed_columns(rule.purpose, table) {
                 let mut cols: Vec<String> = scan.projected_schema.fields().iter().map(|f| f.name().clone()).collect();
                 for f in &scan.filters {

@@ -135,3 +135,52 @@ fn rules_check_names_the_file_and_line_of_a_bad_header() {
     assert!(run.stderr.contains("web_x.sql:2") && run.stderr.contains("\"z\""), "{}", run.stderr);
     assert_eq!(ws.run(&["rules", "check"]).code, 0);
 }
+
+#[test]
+fn a_rule_sees_only_the_window_and_has_no_way_around_it() {
+    let ws = geo_workspace();
+    let rules = ws.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for f in std::fs::read_dir(repo().join("queries")).unwrap() {
+        let p = f.unwrap().path();
+        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+    }
+    let header = "-- purpose: e\n-- requirement: GEO-1\n-- severity: info\n-- mode: automated\n-- summary.en: x\n-- summary.nl: x\n";
+    std::fs::write(
+        rules.join("signin_all_rows.sql"),
+        format!("-- id: signin_all_rows\n{header}SELECT event_time AS t FROM signin\n"),
+    )
+    .unwrap();
+    let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap().replacen(
+        "dir = \"\"\n\n[mail]",
+        "dir = \"rules\"\n\n[mail]",
+        1,
+    );
+    std::fs::write(ws.path().join("logwacht.toml"), &cfg).unwrap();
+    // The spring file has 12 sign-ins on 2026-03-26..30; the local day 2026-03-27 holds 7
+    // of them (cases 1-3 and 9-12 of fixtures/geo/README.md).
+    let run = ws.run(&[
+        "--now",
+        "2026-10-28T00:00:00Z",
+        "audit",
+        "signin",
+        "--from",
+        "2026-03-27",
+        "--to",
+        "2026-03-27",
+        "--json",
+    ]);
+    let out = run.json();
+    let all = out.as_array().unwrap().iter().find(|r| r["id"] == "signin_all_rows").unwrap();
+    assert_eq!(all["findings"], 7, "{all:#}");
+    // The unfiltered files are not a table of their own.
+    std::fs::write(
+        rules.join("signin_all_rows.sql"),
+        format!("-- id: signin_all_rows\n{header}SELECT event_time AS t FROM store_signin\n"),
+    )
+    .unwrap();
+    let run =
+        ws.run(&["--now", "2026-10-28T00:00:00Z", "audit", "signin", "--from", "2026-03-27", "--to", "2026-03-27"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("store_signin"), "{}", run.stderr);
+}

@@ -3,12 +3,15 @@
 //! record per line, the `signIn` object under `properties`).
 use std::io::BufRead;
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, IngestError};
 use crate::ingest::json_records::{self, SplitError};
 use crate::ingest::record::{SigninBatcher, SigninRecord, normalise_address};
-use crate::ingest::sink::Sink;
+use crate::ingest::sink::{Rejection, Sink};
 use crate::ingest::time::parse_utc;
 
 /// Reads Graph `signIn` JSON or the diagnostic export (both are told apart per record).
@@ -20,13 +23,16 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
         if rec.truncated {
             return Ok(sink.reject(rec.line, "truncated record at end of file", rec.bytes, None)?);
         }
-        let value: Value = match serde_json::from_slice(rec.bytes) {
+        let top: Top<'_> = match serde_json::from_slice(rec.bytes) {
             Ok(v) => v,
+            Err(e) if e.classify() == serde_json::error::Category::Data => {
+                return Ok(sink.reject(rec.line, "record is not a sign-in object", rec.bytes, None)?);
+            }
             Err(_) => return Ok(sink.reject(rec.line, "not valid JSON", rec.bytes, None)?),
         };
-        if !checked && value.is_object() {
+        if !checked {
             checked = true;
-            if !looks_like_signin(&value) {
+            if top.created.is_none() && top.upn.is_none() && top.properties.is_none() {
                 return Err(IngestError::NotThisFormat {
                     path: path.clone().into(),
                     format,
@@ -35,7 +41,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
                 .into());
             }
         }
-        match to_record(&value) {
+        match top.to_record() {
             Ok(r) => sink.accept(&r, rec.line)?,
             Err((reason, t)) => sink.reject(rec.line, reason, rec.bytes, t)?,
         }
@@ -46,6 +52,203 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
         Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }.into()),
         Err(SplitError::Sink(e)) => Err(e),
     }
+}
+
+/// A string as the JSON has it, borrowed unless it holds escapes.
+type Text<'a> = Option<Cow<'a, str>>;
+
+/// A value Microsoft writes as a number in one export and a string in another.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Flex<'a> {
+    Bool(bool),
+    Int(i64),
+    Str(#[serde(borrow)] Cow<'a, str>),
+}
+
+impl Flex<'_> {
+    fn int(&self) -> Option<i64> {
+        match self {
+            Flex::Int(i) => Some(*i),
+            Flex::Str(s) => s.trim().parse().ok(),
+            Flex::Bool(_) => None,
+        }
+    }
+    fn boolean(&self) -> Option<bool> {
+        match self {
+            Flex::Bool(b) => Some(*b),
+            Flex::Str(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+            Flex::Str(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// Graph's `location` object, or the diagnostic export's top-level `location` string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Location<'a> {
+    Object {
+        #[serde(rename = "countryOrRegion", borrow)]
+        country: Text<'a>,
+    },
+    Code(#[serde(borrow)] Cow<'a, str>),
+}
+
+#[derive(Deserialize)]
+struct Status<'a> {
+    #[serde(rename = "errorCode")]
+    error_code: Option<Flex<'a>>,
+    #[serde(rename = "failureReason", borrow)]
+    failure_reason: Text<'a>,
+}
+
+/// The fields of a Graph `signIn` that logwacht keeps; the rest are skipped unread.
+#[derive(Deserialize)]
+struct SignIn<'a> {
+    #[serde(rename = "createdDateTime", borrow)]
+    created: Text<'a>,
+    #[serde(rename = "userPrincipalName", borrow)]
+    upn: Text<'a>,
+    #[serde(rename = "ipAddress", borrow)]
+    ip: Text<'a>,
+    #[serde(borrow)]
+    status: Option<Status<'a>>,
+    #[serde(rename = "appDisplayName", borrow)]
+    app: Text<'a>,
+    #[serde(rename = "clientAppUsed", borrow)]
+    client_app: Text<'a>,
+    #[serde(rename = "conditionalAccessStatus", borrow)]
+    conditional_access: Text<'a>,
+    #[serde(rename = "isInteractive")]
+    interactive: Option<Flex<'a>>,
+    #[serde(borrow)]
+    location: Option<Location<'a>>,
+    #[serde(borrow)]
+    id: Text<'a>,
+}
+
+/// A record: a Graph `signIn`, or a diagnostic record with the `signIn` under `properties`.
+#[derive(Deserialize)]
+struct Top<'a> {
+    #[serde(rename = "createdDateTime", borrow)]
+    created: Text<'a>,
+    #[serde(rename = "userPrincipalName", borrow)]
+    upn: Text<'a>,
+    #[serde(rename = "ipAddress", borrow)]
+    ip: Text<'a>,
+    #[serde(borrow)]
+    status: Option<Status<'a>>,
+    #[serde(rename = "appDisplayName", borrow)]
+    app: Text<'a>,
+    #[serde(rename = "clientAppUsed", borrow)]
+    client_app: Text<'a>,
+    #[serde(rename = "conditionalAccessStatus", borrow)]
+    conditional_access: Text<'a>,
+    #[serde(rename = "isInteractive")]
+    interactive: Option<Flex<'a>>,
+    #[serde(borrow)]
+    location: Option<Location<'a>>,
+    #[serde(borrow)]
+    id: Text<'a>,
+    // The diagnostic export's own fields.
+    #[serde(borrow)]
+    time: Text<'a>,
+    #[serde(borrow)]
+    category: Text<'a>,
+    #[serde(rename = "resultType")]
+    result_type: Option<Flex<'a>>,
+    #[serde(rename = "resultDescription", borrow)]
+    result_description: Text<'a>,
+    #[serde(rename = "callerIpAddress", borrow)]
+    caller_ip: Text<'a>,
+    #[serde(borrow)]
+    properties: Option<SignIn<'a>>,
+}
+
+fn some(t: &Text<'_>) -> Option<String> {
+    t.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn country(l: &Option<Location<'_>>) -> Option<String> {
+    match l {
+        Some(Location::Object { country }) => some(country),
+        Some(Location::Code(c)) => some(&Some(c.clone())),
+        None => None,
+    }
+}
+
+impl Top<'_> {
+    /// Maps the record (Graph or diagnostic) to a sign-in row.
+    fn to_record(&self) -> Result<SigninRecord, Rejection> {
+        let diag = self.properties.is_some();
+        // In a diagnostic record the signIn is `properties`; its own fields are fallbacks.
+        let (created, upn, ip, status, app, client_app, ca, interactive, location, id) = match &self.properties {
+            Some(p) => (
+                &p.created,
+                &p.upn,
+                &p.ip,
+                &p.status,
+                &p.app,
+                &p.client_app,
+                &p.conditional_access,
+                &p.interactive,
+                &p.location,
+                &p.id,
+            ),
+            None => (
+                &self.created,
+                &self.upn,
+                &self.ip,
+                &self.status,
+                &self.app,
+                &self.client_app,
+                &self.conditional_access,
+                &self.interactive,
+                &self.location,
+                &self.id,
+            ),
+        };
+        let time_text = some(created).or_else(|| if diag { some(&self.time) } else { None });
+        let Some(time_text) = time_text else { return Err(("missing createdDateTime", None)) };
+        let Some(event_time) = parse_utc(&time_text) else { return Err(("unparseable createdDateTime", None)) };
+        let user = upn.as_deref().and_then(normalise_address);
+        if user.is_none() {
+            return Err(("missing userPrincipalName", Some(event_time)));
+        }
+        let error_code = status
+            .as_ref()
+            .and_then(|s| s.error_code.as_ref())
+            .and_then(Flex::int)
+            .or_else(|| if diag { self.result_type.as_ref().and_then(Flex::int) } else { None });
+        let failure_reason = status
+            .as_ref()
+            .and_then(|s| some(&s.failure_reason))
+            .or_else(|| if diag { some(&self.result_description) } else { None })
+            .filter(|r| r != "Other." || error_code != Some(0));
+        let source_country = country(location).or_else(|| if diag { country(&self.location) } else { None });
+        Ok(SigninRecord {
+            event_time,
+            user,
+            ip: some(ip).or_else(|| if diag { some(&self.caller_ip) } else { None }),
+            success: error_code.map(|c| c == 0),
+            error_code,
+            failure_reason,
+            app: some(app),
+            client_app: some(client_app),
+            conditional_access: some(ca),
+            interactive: interactive.as_ref().and_then(Flex::boolean),
+            source_country: source_country.map(|c| c.to_ascii_uppercase()),
+            log_category: if diag { some(&self.category) } else { None },
+            request_id: some(id),
+        })
+    }
+}
+
+/// Maps one record's JSON text to a sign-in row (used by the tests).
+pub fn to_record(bytes: &[u8]) -> Result<SigninRecord, Rejection> {
+    let top: Top<'_> = serde_json::from_slice(bytes).map_err(|_| ("not valid JSON", None))?;
+    top.to_record()
 }
 
 /// True when a JSON object is a Graph sign-in or a diagnostic record holding one.
@@ -59,109 +262,29 @@ pub fn is_diagnostic(v: &Value) -> bool {
     v.get("properties").is_some_and(Value::is_object) && (v.get("time").is_some() || v.get("category").is_some())
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
-    match v.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn int(v: &Value, key: &str) -> Option<i64> {
-    match v.get(key)? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn boolean(v: &Value, key: &str) -> Option<bool> {
-    match v.get(key)? {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-use crate::ingest::sink::Rejection;
-
-/// Maps one record (Graph or diagnostic) to a sign-in row.
-pub fn to_record(v: &Value) -> Result<SigninRecord, Rejection> {
-    if !v.is_object() {
-        return Err(("record is not a JSON object", None));
-    }
-    let diag = is_diagnostic(v);
-    let p = if diag { &v["properties"] } else { v };
-    let time_text = text(p, "createdDateTime").or_else(|| if diag { text(v, "time") } else { None });
-    let Some(time_text) = time_text else {
-        return Err(("missing createdDateTime", None));
-    };
-    let Some(event_time) = parse_utc(&time_text) else {
-        return Err(("unparseable createdDateTime", None));
-    };
-    let user = text(p, "userPrincipalName").and_then(|u| normalise_address(&u));
-    if user.is_none() {
-        return Err(("missing userPrincipalName", Some(event_time)));
-    }
-    let status = p.get("status").unwrap_or(&Value::Null);
-    let error_code = int(status, "errorCode").or_else(|| if diag { int(v, "resultType") } else { None });
-    let failure_reason = text(status, "failureReason")
-        .or_else(|| if diag { text(v, "resultDescription") } else { None })
-        .filter(|r| r != "Other." || error_code != Some(0));
-    let location = p.get("location").unwrap_or(&Value::Null);
-    let source_country = text(location, "countryOrRegion").or_else(|| if diag { text(v, "location") } else { None });
-    let ip = text(p, "ipAddress").or_else(|| if diag { text(v, "callerIpAddress") } else { None });
-    Ok(SigninRecord {
-        event_time,
-        user,
-        ip,
-        success: error_code.map(|c| c == 0),
-        error_code,
-        failure_reason,
-        app: text(p, "appDisplayName"),
-        client_app: text(p, "clientAppUsed"),
-        conditional_access: text(p, "conditionalAccessStatus"),
-        interactive: boolean(p, "isInteractive"),
-        source_country: source_country.map(|c| c.to_ascii_uppercase()),
-        log_category: if diag { text(v, "category") } else { None },
-        request_id: text(p, "id"),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn graph_and_diagnostic_records_map_alike() {
-        let graph: Value = serde_json::from_str(
-            r#"{"id":"66ea54eb-6301-4ee5-be62-ff5a759b8100","createdDateTime":"2026-11-20T08:15:30Z",
+        let graph = r#"{"id":"66ea54eb-6301-4ee5-be62-ff5a759b8100","createdDateTime":"2026-11-20T08:15:30Z",
             "userPrincipalName":"Jan.Peeters@School.be","ipAddress":"2a02:a03f::1",
             "status":{"errorCode":50126,"failureReason":"Invalid username or password."},
             "appDisplayName":"Office 365 Exchange Online","clientAppUsed":"Browser",
             "conditionalAccessStatus":"notApplied","isInteractive":true,
-            "location":{"city":"Gent","countryOrRegion":"BE"}}"#,
-        )
-        .unwrap();
-        let r = to_record(&graph).unwrap();
+            "location":{"city":"Gent","countryOrRegion":"BE"}}"#;
+        let r = to_record(graph.as_bytes()).unwrap();
         assert_eq!(r.user.as_deref(), Some("jan.peeters@school.be"));
         assert_eq!((r.success, r.error_code), (Some(false), Some(50126)));
         assert_eq!(r.source_country.as_deref(), Some("BE"));
         assert_eq!(r.log_category, None);
 
-        let diag: Value = serde_json::from_str(
-            r#"{"time":"2026-11-20T09:15:30.1234567+01:00","category":"NonInteractiveUserSignInLogs",
+        let diag = r#"{"time":"2026-11-20T09:15:30.1234567+01:00","category":"NonInteractiveUserSignInLogs",
             "resultType":"0","callerIpAddress":"81.246.0.1","location":"BE",
             "properties":{"createdDateTime":"2026-11-20T09:15:30.1234567+01:00","userPrincipalName":"a@school.be",
-            "status":{"errorCode":0},"isInteractive":false}}"#,
-        )
-        .unwrap();
-        let r = to_record(&diag).unwrap();
+            "status":{"errorCode":0},"isInteractive":false}}"#;
+        let r = to_record(diag.as_bytes()).unwrap();
         assert_eq!(r.event_time, parse_utc("2026-11-20T08:15:30.123456Z").unwrap());
         assert_eq!((r.success, r.interactive), (Some(true), Some(false)));
         assert_eq!(r.ip.as_deref(), Some("81.246.0.1"));
@@ -170,9 +293,11 @@ mod tests {
 
     #[test]
     fn bad_records_are_rejected_with_a_reason_not_a_value() {
-        let v: Value = serde_json::from_str(r#"{"userPrincipalName":"x@y","createdDateTime":"gisteren"}"#).unwrap();
-        assert_eq!(to_record(&v).unwrap_err().0, "unparseable createdDateTime");
-        let v: Value = serde_json::from_str(r#"{"createdDateTime":"2026-11-20T08:15:30Z"}"#).unwrap();
-        assert_eq!(to_record(&v).unwrap_err().0, "missing userPrincipalName");
+        let v = r#"{"userPrincipalName":"x@y","createdDateTime":"gisteren"}"#;
+        assert_eq!(to_record(v.as_bytes()).unwrap_err().0, "unparseable createdDateTime");
+        let v = r#"{"createdDateTime":"2026-11-20T08:15:30Z","userPrincipalName":"a\u0040b"}"#;
+        assert_eq!(to_record(v.as_bytes()).unwrap().user.as_deref(), Some("a@b"));
+        let v = r#"{"createdDateTime":"2026-11-20T08:15:30Z"}"#;
+        assert_eq!(to_record(v.as_bytes()).unwrap_err().0, "missing userPrincipalName");
     }
 }

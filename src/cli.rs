@@ -188,6 +188,14 @@ pub enum RulesCommand {
 pub enum AuditCommand {
     /// The sign-in rules (GEO-1..GEO-4) over a window.
     Signin(AuditWindowArgs),
+    /// Every automated rule, or the one named with --rule, over a window.
+    Run {
+        #[command(flatten)]
+        window: AuditWindowArgs,
+        /// Run only this rule (its id).
+        #[arg(long)]
+        rule: Option<String>,
+    },
 }
 
 /// A window of school-local days.

@@ -129,17 +129,24 @@ pub fn run(cli: Cli) -> Result<u8> {
             println!("{} rules, every header valid", rules.len());
             Ok(EXIT_OK)
         }
-        Command::Audit(AuditCommand::Signin(args)) => {
+        Command::Audit(cmd) => {
             let config = Config::find(cli.config.as_deref())?;
+            let (args, only, signin_only) = match &cmd {
+                AuditCommand::Signin(a) => (a, None, true),
+                AuditCommand::Run { window, rule } => (window, rule.clone(), false),
+            };
             let (from, to) = (date_flag("from", &args.from)?, date_flag("to", &args.to)?);
-            let outcome = audit_rules(
-                &config,
-                &clock,
-                from,
-                to,
-                |r| r.id.starts_with("signin_") || r.id.starts_with("travel_"),
-                cli.operator.as_deref(),
-            )?;
+            let pick = |r: &rules::Rule| match (&only, signin_only) {
+                (_, true) => r.id.starts_with("signin_") || r.id.starts_with("travel_"),
+                (Some(id), _) => &r.id == id,
+                (None, _) => r.mode == "automated",
+            };
+            let outcome = audit_rules(&config, &clock, from, to, pick, cli.operator.as_deref())?;
+            if let Some(id) = &only
+                && outcome.is_empty()
+            {
+                return Err(Error::Usage(format!("no rule {id:?}; `logwacht rules list` shows them")));
+            }
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&outcome).map_err(|e| Error::Bug(e.to_string()))?);
             } else {

@@ -18,8 +18,9 @@ use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::functions::string::expr_fn::lower;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder, when};
 use datafusion::prelude::SessionContext;
 use datafusion::prelude::{col, lit};
 
@@ -70,6 +71,44 @@ pub fn allowed_columns(purpose: Purpose, table: &str) -> Option<&'static [&'stat
     }
 }
 
+/// Labels that mark mail as personal (CTL-7: 003 art. 6.8), compared lower-cased.
+pub const PERSONAL_LABELS: [&str; 4] = ["persoonlijk", "personal", "private", "privé"];
+
+/// The columns of the `email` table that carry content.
+pub const CONTENT_COLUMNS: [&str; 2] = [schema::SUBJECT, schema::ATTACHMENT_NAMES];
+
+/// The `email` table as every rule sees it: mail labelled personal (CTL-7) and all mail
+/// of counsellors (CTL-8) with its content columns NULL, whatever the purpose. It is part
+/// of the table, so no rule can get around it; the counsellors are literals, so the view
+/// reads nothing but the mail files.
+fn protected_email(counsellors: &[String]) -> Vec<Expr> {
+    let labels: Vec<Expr> = PERSONAL_LABELS.iter().map(|l| lit(*l)).collect();
+    let mut protected = lower(col(schema::SENSITIVITY)).in_list(labels, false);
+    if !counsellors.is_empty() {
+        let list: Vec<Expr> = counsellors.iter().map(|c| lit(c.as_str())).collect();
+        protected = protected
+            .or(col(schema::SENDER).in_list(list.clone(), false))
+            .or(col(schema::RECIPIENT).in_list(list, false));
+    }
+    Source::Email
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let c = col(f.name());
+            if CONTENT_COLUMNS.contains(&f.name().as_str()) {
+                // NULL when protected; NULL conditions (no label, no address) are not protected.
+                when(protected.clone(), lit(ScalarValue::Utf8(None)))
+                    .otherwise(c)
+                    .map(|e| e.alias(f.name()))
+                    .unwrap_or_else(|_| lit(ScalarValue::Utf8(None)).alias(f.name()))
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// A session over one workspace and window.
 pub struct Engine {
     ctx: SessionContext,
@@ -92,6 +131,10 @@ impl Engine {
         let store = Store::new(&config.store_dir);
         let (first, last) =
             (day_of_micros(window.from.timestamp_micros()), day_of_micros(window.to.timestamp_micros() - 1));
+        // CTL-8: counsellors' mail is never inspected for content.
+        let people = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?;
+        let counsellors: Vec<String> =
+            people.iter().filter(|p| p.role == "counsellor").map(|p| p.address.clone()).collect();
         for source in Source::ALL {
             let mut urls = Vec::new();
             for (day, dir) in list_partitions(&store.table_dir(source))? {
@@ -113,7 +156,7 @@ impl Engine {
             let micros = |t: DateTime<Utc>| {
                 lit(ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into())))
             };
-            let plan = LogicalPlanBuilder::scan(source.name(), provider_as_source(provider), None)
+            let mut builder = LogicalPlanBuilder::scan(source.name(), provider_as_source(provider), None)
                 .and_then(|b| {
                     b.filter(
                         col(schema::EVENT_TIME)
@@ -121,8 +164,11 @@ impl Engine {
                             .and(col(schema::EVENT_TIME).lt(micros(window.to))),
                     )
                 })
-                .and_then(|b| b.build())
                 .map_err(df)?;
+            if source == Source::Email {
+                builder = builder.project(protected_email(&counsellors)).map_err(df)?;
+            }
+            let plan = builder.build().map_err(df)?;
             ctx.register_table(source.name(), Arc::new(ViewTable::new(plan, None))).map_err(df)?;
         }
         let travel = crate::enrich::travel::load(&config.reference_dir.join("travel_exceptions.csv"))?;

@@ -184,3 +184,68 @@ fn a_rule_sees_only_the_window_and_has_no_way_around_it() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("store_signin"), "{}", run.stderr);
 }
+
+#[test]
+fn a_rule_that_reads_counsellor_mail_content_gets_nulls_whatever_its_purpose() {
+    // CTL-8 (003 art. 6.9): mail of counsellors is never inspected for content.
+    let ws = Workspace::new();
+    std::fs::write(
+        ws.path().join("reference/people.csv"),
+        "address,role,display_name,class\neva.maes@school.example,counsellor,Eva Maes,\njan.peeters@school.example,staff,Jan Peeters,\n",
+    )
+    .unwrap();
+    assert_eq!(ws.ingest("2026-11-22T03:00:00Z", &[fixture("email")]).code, 0);
+    let rules = ws.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for f in std::fs::read_dir(repo().join("queries")).unwrap() {
+        let p = f.unwrap().path();
+        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+    }
+    let probe = "-- id: mail_subject_probe\n-- purpose: a\n-- requirement: CTL-8\n-- severity: info\n-- mode: case\n-- summary.en: x\n-- summary.nl: x\n\
+        SELECT CASE WHEN subject IS NULL THEN 'hidden' ELSE 'visible' END AS finding_severity,\n\
+               CASE WHEN sender = 'eva.maes@school.example' OR recipient = 'eva.maes@school.example' THEN 'CO' ELSE 'XX' END AS country\n\
+        FROM email WHERE subject IS NOT NULL OR sender = 'eva.maes@school.example' OR recipient = 'eva.maes@school.example'\n";
+    std::fs::write(rules.join("mail_subject_probe.sql"), probe).unwrap();
+    let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap().replacen(
+        "dir = \"\"\n\n[mail]",
+        "dir = \"rules\"\n\n[mail]",
+        1,
+    );
+    std::fs::write(ws.path().join("logwacht.toml"), &cfg).unwrap();
+    let run = ws.run(&[
+        "--now",
+        "2026-11-22T03:00:00Z",
+        "audit",
+        "run",
+        "--rule",
+        "mail_subject_probe",
+        "--from",
+        "2026-11-19",
+        "--to",
+        "2026-11-21",
+        "--json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let out = run.json();
+    let rows = out[0]["rows"].as_array().unwrap();
+    let counsellor: Vec<&str> =
+        rows.iter().filter(|r| r["country"] == "CO").map(|r| r["finding_severity"].as_str().unwrap()).collect();
+    let others: Vec<&str> =
+        rows.iter().filter(|r| r["country"] == "XX").map(|r| r["finding_severity"].as_str().unwrap()).collect();
+    assert_eq!(counsellor.len(), 5, "{out:#}");
+    assert!(counsellor.iter().all(|s| *s == "hidden"), "a counsellor's subject was readable: {counsellor:?}");
+    assert!(!others.is_empty() && others.iter().all(|s| *s == "visible"), "{others:?}");
+    let unknown = ws.run(&[
+        "--now",
+        "2026-11-22T03:00:00Z",
+        "audit",
+        "run",
+        "--rule",
+        "no_such_rule",
+        "--from",
+        "2026-11-19",
+        "--to",
+        "2026-11-21",
+    ]);
+    assert_eq!(unknown.code, 2);
+}

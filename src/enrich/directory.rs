@@ -1,0 +1,83 @@
+//! The directory of people: `reference/people.csv` (`address,role,display_name,class`),
+//! validated on load with errors that name the line. Roles: pupil, staff, counsellor,
+//! parent, shared-mailbox. Counsellors' mail is never inspected for content (CTL-8).
+use std::path::Path;
+
+use crate::error::{ConfigError, Error};
+
+/// The roles of the directory.
+pub const ROLES: [&str; 5] = ["pupil", "staff", "counsellor", "parent", "shared-mailbox"];
+
+/// One person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    /// Lower-cased address.
+    pub address: String,
+    /// One of [`ROLES`].
+    pub role: String,
+    /// The class, for pupils.
+    pub class: Option<String>,
+}
+
+/// Reads and validates the directory (an absent file is an empty directory).
+pub fn load(path: &Path) -> Result<Vec<Person>, Error> {
+    let invalid = |line: u64, message: String| ConfigError::Invalid {
+        path: path.into(),
+        message: format!("line {line}: {message}"),
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(ConfigError::Read { path: path.into(), source }.into()),
+    };
+    let mut r = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(file);
+    let header = r.headers().map_err(|e| invalid(1, e.to_string()))?.clone();
+    let col = |name: &str| header.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
+    let (Some(address), Some(role)) = (col("address"), col("role")) else {
+        return Err(invalid(
+            1,
+            "the header needs the columns address and role (address,role,display_name,class)".into(),
+        )
+        .into());
+    };
+    let class = col("class");
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| invalid(e.position().map(|p| p.line()).unwrap_or(0), e.to_string()))?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let a = crate::ingest::record::normalise_address(rec.get(address).unwrap_or(""))
+            .ok_or_else(|| invalid(line, "address is empty".into()))?;
+        let role = rec.get(role).unwrap_or("").to_ascii_lowercase();
+        if !ROLES.contains(&role.as_str()) {
+            return Err(invalid(line, format!("role {role:?} is not one of {}", ROLES.join(", "))).into());
+        }
+        let class = class.and_then(|i| rec.get(i)).map(str::to_string).filter(|c| !c.is_empty());
+        out.push(Person { address: a, role, class });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directory_loads_and_names_a_bad_line() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("people.csv");
+        std::fs::write(
+            &p,
+            "address,role,display_name,class\nA@School.example,pupil,A,3B\nc@school.example,counsellor,C,\n",
+        )
+        .unwrap();
+        let people = load(&p).unwrap();
+        assert_eq!(
+            people[0],
+            Person { address: "a@school.example".into(), role: "pupil".into(), class: Some("3B".into()) }
+        );
+        assert_eq!(people[1].role, "counsellor");
+        std::fs::write(&p, "address,role,display_name,class\na@x,pupil,A,\nb@x,teacher,B,\n").unwrap();
+        let e = load(&p).unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("\"teacher\""), "{e}");
+    }
+}

@@ -6,7 +6,7 @@ use std::io::BufRead;
 use chrono::DateTime;
 
 use crate::error::Error;
-use crate::ingest::lines::for_each_line;
+use crate::ingest::lines::read_web;
 use crate::ingest::record::{WebBatcher, WebRecord, non_empty};
 use crate::ingest::sink::Sink;
 use crate::ingest::squid::split_url;
@@ -84,18 +84,7 @@ pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
 
 /// Reads a combined (or common) access log.
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), Error> {
-    let path = sink.provenance().file.to_string();
-    for_each_line(input, &path, |n, line| {
-        match line {
-            Err(bytes) => sink.reject(n, "not valid UTF-8", bytes, None)?,
-            Ok(text) if text.trim().is_empty() => sink.skip(),
-            Ok(text) => match parse_line(text) {
-                Ok(rec) => sink.accept(&rec, n)?,
-                Err(reason) => sink.reject(n, reason, text.as_bytes(), None)?,
-            },
-        }
-        Ok(())
-    })
+    read_web(input, sink, parse_line)
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 use std::io::BufRead;
 
 use crate::error::{Error, IngestError};
+use crate::ingest::record::{WebBatcher, WebRecord};
+use crate::ingest::sink::Sink;
 
 /// Calls `each(line_no, text)` for every line; `text` is `Err(bytes)` when it is not UTF-8.
 /// Lines are handed over in place from the reader's buffer; only a line that straddles
@@ -55,6 +57,27 @@ pub fn for_each_line(
         carry.extend_from_slice(&buf[start..]);
         input.consume(n);
     }
+}
+
+/// Reads a one-record-per-line web log: `parse` maps a line to a record or a rejection
+/// reason; blank lines are skipped, bad ones kept as rejected rows.
+pub fn read_web(
+    input: &mut dyn BufRead,
+    sink: &mut Sink<WebBatcher>,
+    parse: for<'a> fn(&'a str) -> Result<WebRecord<'a>, &'static str>,
+) -> Result<(), Error> {
+    let path = sink.provenance().file.to_string();
+    for_each_line(input, &path, |n, line| {
+        match line {
+            Err(bytes) => sink.reject(n, "not valid UTF-8", bytes, None)?,
+            Ok(text) if text.trim().is_empty() => sink.skip(),
+            Ok(text) => match parse(text) {
+                Ok(rec) => sink.accept(&rec, n)?,
+                Err(reason) => sink.reject(n, reason, text.as_bytes(), None)?,
+            },
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::io::BufRead;
 
 use crate::error::Error;
-use crate::ingest::lines::for_each_line;
+use crate::ingest::lines::read_web;
 use crate::ingest::record::{WebBatcher, WebRecord};
 use crate::ingest::sink::Sink;
 
@@ -117,18 +117,7 @@ pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
 
 /// Reads a Squid access log.
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), Error> {
-    let path = sink.provenance().file.to_string();
-    for_each_line(input, &path, |n, line| {
-        match line {
-            Err(bytes) => sink.reject(n, "not valid UTF-8", bytes, None)?,
-            Ok(text) if text.trim().is_empty() => sink.skip(),
-            Ok(text) => match parse_line(text) {
-                Ok(rec) => sink.accept(&rec, n)?,
-                Err(reason) => sink.reject(n, reason, text.as_bytes(), None)?,
-            },
-        }
-        Ok(())
-    })
+    read_web(input, sink, parse_line)
 }
 
 #[cfg(test)]

@@ -5,6 +5,22 @@ use std::path::PathBuf;
 
 use crate::util::{Workspace, fixture, repo};
 
+/// Points the workspace at a rules folder: the shipped rules plus `id.sql` with `text`.
+fn with_rules(ws: &Workspace, id: &str, text: &str) -> PathBuf {
+    let rules = ws.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for f in std::fs::read_dir(repo().join("queries")).unwrap() {
+        let p = f.unwrap().path();
+        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(rules.join(format!("{id}.sql")), text).unwrap();
+    let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap();
+    let cfg = cfg.replacen("dir = \"\"\n\n[mail]", "dir = \"rules\"\n\n[mail]", 1);
+    assert!(cfg.contains("dir = \"rules\""), "the [rules] dir setting moved in logwacht.toml");
+    std::fs::write(ws.path().join("logwacht.toml"), cfg).unwrap();
+    rules
+}
+
 fn golden(id: &str) -> PathBuf {
     repo().join("tests/golden").join(format!("{id}.json"))
 }
@@ -97,22 +113,11 @@ fn golden_signin_rules() {
 #[test]
 fn a_purpose_f_rule_that_reads_addresses_is_refused_by_the_engine() {
     let ws = geo_workspace();
-    let rules = ws.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for f in std::fs::read_dir(repo().join("queries")).unwrap() {
-        let p = f.unwrap().path();
-        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
-    }
-    std::fs::write(
-        rules.join("signin_volume_per_person.sql"),
+    with_rules(
+        &ws,
+        "signin_volume_per_person",
         "-- id: signin_volume_per_person\n-- purpose: f\n-- requirement: none\n-- severity: info\n-- mode: automated\n-- summary.en: Sign-ins per person.\n-- summary.nl: Aanmeldingen per persoon.\nSELECT \"user\" AS person, count(*) AS n FROM signin GROUP BY \"user\"\n",
-    )
-    .unwrap();
-    let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml"))
-        .unwrap()
-        .replace("[rules]\n# A folder", "[rules]\ndir = \"rules\"\n# A folder")
-        .replacen("dir = \"\"\n\n[mail]", "\n[mail]", 1);
-    std::fs::write(ws.path().join("logwacht.toml"), cfg).unwrap();
+    );
     assert!(ws.run(&["rules", "list"]).stdout.contains("signin_volume_per_person"));
     let run =
         ws.run(&["--now", "2026-10-28T00:00:00Z", "audit", "signin", "--from", "2026-03-01", "--to", "2026-10-31"]);
@@ -139,24 +144,12 @@ fn rules_check_names_the_file_and_line_of_a_bad_header() {
 #[test]
 fn a_rule_sees_only_the_window_and_has_no_way_around_it() {
     let ws = geo_workspace();
-    let rules = ws.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for f in std::fs::read_dir(repo().join("queries")).unwrap() {
-        let p = f.unwrap().path();
-        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
-    }
     let header = "-- purpose: e\n-- requirement: GEO-1\n-- severity: info\n-- mode: automated\n-- summary.en: x\n-- summary.nl: x\n";
-    std::fs::write(
-        rules.join("signin_all_rows.sql"),
-        format!("-- id: signin_all_rows\n{header}SELECT event_time AS t FROM signin\n"),
-    )
-    .unwrap();
-    let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap().replacen(
-        "dir = \"\"\n\n[mail]",
-        "dir = \"rules\"\n\n[mail]",
-        1,
+    let rules = with_rules(
+        &ws,
+        "signin_all_rows",
+        &format!("-- id: signin_all_rows\n{header}SELECT event_time AS t FROM signin\n"),
     );
-    std::fs::write(ws.path().join("logwacht.toml"), &cfg).unwrap();
     // The spring file has 12 sign-ins on 2026-03-26..30; the local day 2026-03-27 holds 7
     // of them (cases 1-3 and 9-12 of fixtures/geo/README.md).
     let run = ws.run(&[
@@ -195,23 +188,11 @@ fn a_rule_that_reads_counsellor_mail_content_gets_nulls_whatever_its_purpose() {
     )
     .unwrap();
     assert_eq!(ws.ingest("2026-11-22T03:00:00Z", &[fixture("email")]).code, 0);
-    let rules = ws.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for f in std::fs::read_dir(repo().join("queries")).unwrap() {
-        let p = f.unwrap().path();
-        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
-    }
     let probe = "-- id: mail_subject_probe\n-- purpose: a\n-- requirement: CTL-8\n-- severity: info\n-- mode: case\n-- summary.en: x\n-- summary.nl: x\n\
         SELECT CASE WHEN subject IS NULL THEN 'hidden' ELSE 'visible' END AS finding_severity,\n\
                CASE WHEN sender = 'eva.maes@school.example' OR recipient = 'eva.maes@school.example' THEN 'CO' ELSE 'XX' END AS country\n\
         FROM email WHERE subject IS NOT NULL OR sender = 'eva.maes@school.example' OR recipient = 'eva.maes@school.example'\n";
-    std::fs::write(rules.join("mail_subject_probe.sql"), probe).unwrap();
-    let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap().replacen(
-        "dir = \"\"\n\n[mail]",
-        "dir = \"rules\"\n\n[mail]",
-        1,
-    );
-    std::fs::write(ws.path().join("logwacht.toml"), &cfg).unwrap();
+    with_rules(&ws, "mail_subject_probe", probe);
     let run = ws.run(&[
         "--now",
         "2026-11-22T03:00:00Z",

@@ -11,7 +11,9 @@
 //! `D` is the UTC date of the event (the rejected rows without a readable time use the
 //! ingest date). `<sha16>` is the start of the SHA-256 of the input file the part came
 //! from: a part whose hash the ledger does not know was left by a crashed ingest and is
-//! removed at the next lock, so the ledger and the stored rows always agree.
+//! removed at the next lock, so the ledger and the stored rows agree again from then on.
+//! Between such a crash and the next run, an outside reader (DuckDB, polars) can see those
+//! parts: whole files of rows that really were in the input, never half files.
 //!
 //! Parts are written under `_tmp/`, synced, and renamed into place: a reader (logwacht,
 //! DuckDB, polars) never sees a half-written file.

@@ -40,6 +40,9 @@ pub enum Command {
     /// Run audit rules over a window and print their findings (counts, no identities).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage the pseudonym key (CTL-2).
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Check the audit trail's hash chain and name the first broken line (CTL-9).
     VerifyLog,
     /// Write a fictional school's logs in the real native formats.
@@ -210,4 +213,11 @@ pub struct AuditWindowArgs {
     /// Print findings as JSON (evidence pointers, no identities).
     #[arg(long)]
     pub json: bool,
+}
+
+/// `logwacht key ...`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Start a new key period: new pseudonyms, recorded in the audit trail.
+    Rotate,
 }

@@ -302,6 +302,11 @@ impl Config {
         crate::audit_log::AuditLog::new(self.workspace().join("audit.log"))
     }
 
+    /// The pseudonym key file (CTL-2).
+    pub fn key_path(&self) -> PathBuf {
+        crate::report::pseudonym::path_in(&self.workspace())
+    }
+
     /// The hold registry (RET-2).
     pub fn holds_path(&self) -> PathBuf {
         self.reference_dir.join("holds.json")
@@ -425,14 +430,14 @@ impl Config {
 
 /// Creates a workspace in `dir`: `logwacht.toml`, the store and reference folders with
 /// empty reference files. Refuses to overwrite an existing `logwacht.toml`.
-pub fn init(dir: &Path, mail_domains: Option<&[String]>) -> Result<PathBuf, ConfigError> {
+pub fn init(dir: &Path, mail_domains: Option<&[String]>, now: &str) -> Result<PathBuf, crate::error::Error> {
     fn create(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
         move |source| ConfigError::Create { path: path.to_path_buf(), source }
     }
     std::fs::create_dir_all(dir).map_err(create(dir))?;
     let cfg = dir.join(FILE_NAME);
     if cfg.exists() {
-        return Err(ConfigError::Exists { path: cfg });
+        return Err(ConfigError::Exists { path: cfg }.into());
     }
     let mut text = TEMPLATE.to_string();
     if let Some(domains) = mail_domains.filter(|d| !d.is_empty()) {
@@ -453,6 +458,8 @@ pub fn init(dir: &Path, mail_domains: Option<&[String]>) -> Result<PathBuf, Conf
             std::fs::write(&p, header).map_err(create(&p))?;
         }
     }
+    // CTL-2: the pseudonym key, mode 0600.
+    crate::report::pseudonym::create(&crate::report::pseudonym::path_in(dir), now)?;
     std::fs::write(&cfg, text).map_err(create(&cfg))?;
     Ok(cfg)
 }

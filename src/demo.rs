@@ -58,7 +58,8 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
     let data = dir.join("school");
     let school = generate::write(&data, &spec, clock.now())?;
     print!("{}", school.render());
-    let cfg_path = crate::config::init(&dir, Some(std::slice::from_ref(&spec.domain)))?;
+    let created = clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let cfg_path = crate::config::init(&dir, Some(std::slice::from_ref(&spec.domain)), &created)?;
     // The generated directory of people and travel exceptions are the school's reference files.
     for f in ["people.csv", "travel_exceptions.csv"] {
         let (from, to) = (data.join("reference").join(f), dir.join("reference").join(f));

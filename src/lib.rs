@@ -20,6 +20,7 @@ pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod progress;
+pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod store;
@@ -43,7 +44,8 @@ pub fn run(cli: Cli) -> Result<u8> {
     let clock = Clock::from_flag(cli.now.as_deref())?;
     match cli.command {
         Command::Init(args) => {
-            let path = config::init(&args.dir, Some(&args.mail_domains))?;
+            let now = clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let path = config::init(&args.dir, Some(&args.mail_domains), &now)?;
             println!("created {}", path.display());
             println!(
                 "next: put people.csv and travel_exceptions.csv in the reference folder, then `logwacht ingest FILE|DIR...`"
@@ -169,6 +171,17 @@ pub fn run(cli: Cli) -> Result<u8> {
                 }
             }
             Ok(if outcome.iter().any(|r| r.findings > 0) { error::EXIT_FINDINGS } else { EXIT_OK })
+        }
+        Command::Key(cli::KeyCommand::Rotate) => {
+            let config = Config::find(cli.config.as_deref())?;
+            let now = clock.now();
+            let period =
+                report::pseudonym::rotate(&config.key_path(), &now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
+            let mut e = audit_log::entry(now, "key rotate", &audit_log::operator(cli.operator.as_deref()), "privacy");
+            e.scope = serde_json::json!({ "key_period": period });
+            config.audit_log().append(e)?;
+            println!("started pseudonym key period {period}: pseudonyms from now on cannot be linked to earlier ones");
+            Ok(EXIT_OK)
         }
         Command::VerifyLog => {
             let config = Config::find(cli.config.as_deref())?;

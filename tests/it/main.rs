@@ -1,6 +1,7 @@
 //! Integration tests: the real `logwacht` binary in a temporary workspace.
 mod demo;
 mod ingest;
+mod privacy;
 mod purge;
 mod readers;
 mod rules;

@@ -2,7 +2,7 @@
 //! data appends one JSON line to `audit.log` beside `logwacht.toml`. Each line carries the
 //! SHA-256 of the line before it, so the log is a hash chain: editing, deleting or
 //! reordering a line breaks it, and `logwacht verify-log` names the first broken line.
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -92,16 +92,9 @@ impl AuditLog {
     /// Appends an entry (its `prev_sha256` is filled in) and syncs it to disk.
     pub fn append(&self, mut entry: AuditEntry) -> Result<AuditEntry, StoreError> {
         entry.prev_sha256 = self.last_hash()?;
-        let mut line = serde_json::to_string(&entry)
+        let line = serde_json::to_string(&entry)
             .map_err(|e| StoreError::io("encode", &self.path)(std::io::Error::other(e)))?;
-        line.push('\n');
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(StoreError::io("open", &self.path))?;
-        f.write_all(line.as_bytes()).map_err(StoreError::io("append to", &self.path))?;
-        f.sync_all().map_err(StoreError::io("sync", &self.path))?;
+        crate::store::append_line(&self.path, &line)?;
         Ok(entry)
     }
 

@@ -146,16 +146,7 @@ pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
         );
     }
     for r in &outcome.signin_audit {
-        let sev: Vec<String> = r.by_severity.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let countries: Vec<String> = r.by_country.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!(
-            "rule {} ({}): {} findings{}{}",
-            r.id,
-            r.requirements.join(", "),
-            r.findings,
-            if sev.is_empty() { String::new() } else { format!("; {}", sev.join(", ")) },
-            if countries.is_empty() { String::new() } else { format!("; countries {}", countries.join(", ")) }
-        );
+        println!("rule {}", r.summary());
     }
     if let Some(v) = &outcome.trail {
         match &v.broken {

@@ -206,6 +206,20 @@ pub struct FileOutcome {
     pub error: Option<String>,
 }
 
+impl FileOutcome {
+    /// A file whose bytes the ledger already holds: nothing added.
+    fn already_stored(file: String, format: Format) -> FileOutcome {
+        FileOutcome {
+            file,
+            status: "already stored",
+            format: Some(format.name()),
+            source: Some(format.source()),
+            counts: FileCounts::default(),
+            error: None,
+        }
+    }
+}
+
 /// The outcome of one `ingest` run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestStats {
@@ -385,14 +399,7 @@ fn ingest_file(
     }
     // Same size and first MiB as a stored file: hash it whole to be sure before reading.
     if ledger.may_contain(bytes, &head_sha) && ledger.contains(&hash_file(path)?) {
-        return Ok(FileOutcome {
-            file,
-            status: "already stored",
-            format: Some(format.name()),
-            source: Some(format.source()),
-            counts: FileCounts::default(),
-            error: None,
-        });
+        return Ok(FileOutcome::already_stored(file, format));
     }
     static INGESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let stem = format!("{}-{}", std::process::id(), INGESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
@@ -444,14 +451,7 @@ fn ingest_file(
     let sha = hashing.join().map_err(|_| Error::Bug("the hashing thread panicked".into()))??;
     if ledger.contains(&sha) {
         // The same bytes under another name, read in this very run.
-        return Ok(FileOutcome {
-            file,
-            status: "already stored",
-            format: Some(format.name()),
-            source: Some(format.source()),
-            counts: FileCounts::default(),
-            error: None,
-        });
+        return Ok(FileOutcome::already_stored(file, format));
     }
     let stem = &sha[..16];
     // Publish, then commit: a crash before the ledger line leaves parts whose hash the

@@ -153,21 +153,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 println!("{}", serde_json::to_string_pretty(&outcome).map_err(|e| Error::Bug(e.to_string()))?);
             } else {
                 for r in &outcome {
-                    let sev: Vec<String> = r.by_severity.iter().map(|(k, v)| format!("{k} {v}")).collect();
-                    let countries: Vec<String> = r.by_country.iter().map(|(k, v)| format!("{k} {v}")).collect();
-                    println!(
-                        "{} (purpose {}, {}): {} findings{}{}",
-                        r.id,
-                        r.purpose,
-                        r.requirements.join(", "),
-                        r.findings,
-                        if sev.is_empty() { String::new() } else { format!("; {}", sev.join(", ")) },
-                        if countries.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; countries: {}", countries.join(", "))
-                        }
-                    );
+                    println!("{}", r.summary());
                 }
             }
             Ok(if outcome.iter().any(|r| r.findings > 0) { error::EXIT_FINDINGS } else { EXIT_OK })
@@ -212,6 +198,29 @@ pub struct RuleOutcome {
     pub by_severity: std::collections::BTreeMap<String, usize>,
     pub by_country: std::collections::BTreeMap<String, usize>,
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl RuleOutcome {
+    /// One line: rule, purpose, requirements, findings by severity and country.
+    pub fn summary(&self) -> String {
+        let join = |m: &std::collections::BTreeMap<String, usize>| {
+            m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+        };
+        let mut line = format!(
+            "{} (purpose {}, {}): {} findings",
+            self.id,
+            self.purpose,
+            self.requirements.join(", "),
+            self.findings
+        );
+        if !self.by_severity.is_empty() {
+            line.push_str(&format!("; {}", join(&self.by_severity)));
+        }
+        if !self.by_country.is_empty() {
+            line.push_str(&format!("; countries: {}", join(&self.by_country)));
+        }
+        line
+    }
 }
 
 /// Columns that name or point at a person: never printed by `audit` (CTL-2).

@@ -189,6 +189,33 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     Ok(out)
 }
 
+/// Appends one line to a JSON-lines file and syncs it: the commit of the ingest ledger
+/// and of the audit trail. A torn last line left by a crash gets its newline first, so
+/// it cannot swallow the new line.
+pub fn append_line(path: &Path, line: &str) -> Result<(), StoreError> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)
+        .map_err(StoreError::io("open", path))?;
+    let len = f.seek(SeekFrom::End(0)).map_err(StoreError::io("read", path))?;
+    let mut text = String::with_capacity(line.len() + 2);
+    if len > 0 {
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::Start(len - 1)).map_err(StoreError::io("read", path))?;
+        f.read_exact(&mut last).map_err(StoreError::io("read", path))?;
+        if last[0] != b'\n' {
+            text.push('\n');
+        }
+    }
+    text.push_str(line);
+    text.push('\n');
+    f.write_all(text.as_bytes()).map_err(StoreError::io("append to", path))?;
+    f.sync_all().map_err(StoreError::io("sync", path))
+}
+
 /// Makes a finished file visible: syncs its folder after the rename.
 pub fn publish(tmp: &Path, dest: &Path) -> Result<(), StoreError> {
     let dir = dest.parent().ok_or_else(|| StoreError::io("publish", dest)(std::io::ErrorKind::InvalidInput.into()))?;
@@ -202,6 +229,8 @@ pub fn publish(tmp: &Path, dest: &Path) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
     #[test]
@@ -210,6 +239,16 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2026-11-22T23:59:59.999999Z").unwrap().with_timezone(&Utc);
         assert_eq!(date_of_day(day_of(t)).to_string(), "2026-11-22");
         assert_eq!(date_of_day(day_of_micros(-1)).to_string(), "1969-12-31");
+    }
+
+    #[test]
+    fn appended_lines_never_join_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("audit.log");
+        append_line(&p, "{\"a\":1}").unwrap();
+        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"{\"torn").unwrap();
+        append_line(&p, "{\"b\":2}").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "{\"a\":1}\n{\"torn\n{\"b\":2}\n");
     }
 
     #[test]

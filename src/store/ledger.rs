@@ -2,7 +2,7 @@
 //! the file's SHA-256. Appending the line is the commit of an ingest; re-ingesting a file
 //! the ledger knows adds nothing.
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -100,23 +100,12 @@ impl Ledger {
 
     /// Commits an ingest: appends its line and syncs it to disk.
     pub fn append(&mut self, entry: &LedgerEntry) -> Result<(), StoreError> {
-        let mut line = serde_json::to_string(entry).map_err(|e| StoreError::Ledger {
+        let line = serde_json::to_string(entry).map_err(|e| StoreError::Ledger {
             path: self.path.clone(),
             line: 0,
             message: e.to_string(),
         })?;
-        line.push('\n');
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(StoreError::io("open", &self.path))?;
-        // A torn line left by an earlier crash must not swallow this one.
-        if needs_newline(&self.path) {
-            line.insert(0, '\n');
-        }
-        f.write_all(line.as_bytes()).map_err(StoreError::io("append to", &self.path))?;
-        f.sync_all().map_err(StoreError::io("sync", &self.path))?;
+        crate::store::append_line(&self.path, &line)?;
         self.hashes.insert(entry.sha256.clone());
         if let Some(h) = &entry.head_sha256 {
             self.heads.insert((entry.bytes, h.clone()));
@@ -125,23 +114,10 @@ impl Ledger {
     }
 }
 
-fn needs_newline(path: &Path) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return false;
-    };
-    let Ok(len) = f.seek(SeekFrom::End(0)) else {
-        return false;
-    };
-    if len == 0 || f.seek(SeekFrom::Start(len - 1)).is_err() {
-        return false;
-    }
-    let mut last = [0u8; 1];
-    f.read_exact(&mut last).is_ok() && last[0] != b'\n'
-}
-
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
     fn entry(sha: &str) -> LedgerEntry {

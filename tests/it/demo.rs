@@ -67,7 +67,7 @@ fn the_demo_stores_every_generated_row() {
     assert!(out.contains("nightly ingests: 35 ("), "{out}");
     assert!(out.contains(", 0 could not be read)"), "{out}");
     // The second traveller's exception was requested 5 days ahead (GEO-2).
-    assert!(out.contains("rule travel_exception_late_request (GEO-2, GEO-3): 1 findings"), "{out}");
+    assert!(out.contains("rule travel_exception_late_request (purpose e, GEO-2, GEO-3): 1 findings"), "{out}");
     let removed = |table: &str| -> u64 {
         let line = out.lines().find(|l| l.starts_with("purge")).unwrap();
         let list = line.split("rows removed: ").nth(1).unwrap();

@@ -156,5 +156,37 @@ fn geoip(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parsers, into_store, geoip);
+/// WEB-1..WEB-5: matching requests against the UT1 lists (the shared ones when present,
+/// else the built-in sample): hosts and paths of a generated Squid log, every category the
+/// default `[web]` groups name.
+fn blocklist(c: &mut Criterion) {
+    use logwacht::enrich::blocklist::Blocklist;
+    let config =
+        logwacht::config::Config::parse(std::path::Path::new("/b/logwacht.toml"), logwacht::config::TEMPLATE).unwrap();
+    let mut cats: Vec<String> = config.category_groups.values().flatten().cloned().collect();
+    cats.sort();
+    cats.dedup();
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/blocklists/ut1");
+    let load =
+        || if shared.exists() { Blocklist::load(&shared, &cats).unwrap() } else { Blocklist::builtin(&cats).unwrap() };
+    let list = load();
+    let (_keep, logs) = school(200, 2);
+    let squid = std::fs::read_to_string(files(&logs.join("web"), "access-")[1].clone()).unwrap();
+    let requests: Vec<(String, Option<String>)> = squid
+        .lines()
+        .filter_map(|l| logwacht::ingest::squid::parse_line(l).ok())
+        .filter_map(|r| Some((r.host?.to_ascii_lowercase(), r.path.map(str::to_string))))
+        .collect();
+    let mut g = c.benchmark_group("blocklist");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(10);
+    g.bench_function(format!("load {} entries", list.len()), |b| b.iter(load));
+    g.throughput(Throughput::Elements(requests.len() as u64));
+    g.bench_function("match requests", |b| {
+        b.iter(|| requests.iter().filter(|(h, p)| list.lookup(h, p.as_deref()) != 0).count())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parsers, into_store, geoip, blocklist);
 criterion_main!(benches);

@@ -49,8 +49,10 @@ day_end = "16:00"
 school_days = ["mon", "tue", "wed", "thu", "fri"]
 # School holidays, local dates, inclusive: ["2026-12-21..2027-01-03", ...].
 holidays = []
-# MAIL-8 (004): no mail from staff to parents after this time or at weekends.
+# MAIL-8 (004): no mail from staff to parents after this time or at weekends, nor in the
+# night before this time.
 parent_mail_until = "17:00"
+parent_mail_from = "07:00"
 
 [geo]
 # GEO-1 (000 par. 6.5): sign-in works only from Belgium and its neighbours.
@@ -75,6 +77,53 @@ dir = ""
 [mail]
 # MAIL-1 (003 art. 11.1-11.3; 001 par. 3.2-3.3): private mail providers.
 private_domains = ["gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.be", "live.com", "live.be", "msn.com", "yahoo.com", "yahoo.fr", "icloud.com", "me.com", "proton.me", "protonmail.com", "skynet.be", "telenet.be"]
+# MAIL-2 (001 par. 3.1, 3.3): a message showing at least this many external addresses in
+# To/Cc (instead of Bcc) is a finding.
+visible_external_threshold = 10
+# MAIL-7 (003 art. 5.7i): a message to at least this many recipients is mass mail, and the
+# same sender sending the same subject at least this many times in a day is chain mail.
+# Shared mailboxes (newsletters) are exempt.
+mass_recipients = 50
+chain_repeats = 20
+# MAIL-6 (003 art. 8.1c, 5.7k): forbidden attachment extensions.
+forbidden_extensions = ["exe", "scr", "js", "jse", "vbs", "vbe", "bat", "cmd", "com", "pif", "ps1", "msi", "jar", "iso", "img", "hta", "lnk", "wsf", "cpl", "reg"]
+# MAIL-9 (003 art. 4.3): the school's mail software, as the X-Mailer/User-Agent header
+# starts (case-insensitive).
+approved_mailers = ["Microsoft Outlook", "Outlook-iOS", "Outlook-Android", "Microsoft Exchange", "Microsoft-MacOutlook"]
+
+# MAIL-3 and MAIL-4 (001 par. 3, 3.3): word lists (Dutch, French, English) looked for in
+# subjects, whole words, case-insensitive. MAIL-3 uses `password`; MAIL-4 the others.
+[mail.words]
+password = ["wachtwoord", "paswoord", "passwoord", "inlogcode", "logincode", "login code", "pincode", "mot de passe", "code d'accès", "identifiant", "password", "passcode"]
+medical = ["medisch", "medische", "diagnose", "medicatie", "ziekte", "adhd", "autisme", "epilepsie", "médical", "médicale", "maladie", "diagnostic", "medical", "diagnosis", "medication"]
+family = ["echtscheiding", "scheiding", "voogdij", "pleeggezin", "gezinssituatie", "divorce", "garde alternée", "famille d'accueil", "custody", "foster family"]
+psychosocial = ["psycholoog", "clb", "zelfmoord", "suïcide", "depressie", "pesten", "mishandeling", "psychologue", "harcèlement", "dépression", "suicide", "self-harm", "bullying"]
+care = ["zorgplan", "zorgdossier", "handelingsplan", "verslag clb", "leerzorg", "plan de soins", "care plan", "support plan"]
+financial = ["schoolfactuur", "openstaande factuur", "schuld", "afbetaling", "ocmw", "schooltoelage", "facture impayée", "dette", "unpaid invoice", "debt"]
+
+[web]
+# A SquidGuard/UT1 folder (<category>/domains, <category>/urls), e.g. the full, current
+# lists of https://dsi.ut-capitole.fr/blacklists/. Empty: the small built-in sample
+# (fixtures/blocklists/README.md), enough for the demo and not for a school.
+blocklists = ""
+# WEB-1 (003 art. 5.7a-b): forbidden categories.
+forbidden = ["adult", "agressif", "mixed_adult", "lingerie", "dating", "gambling", "drogue"]
+# WEB-2 (003 art. 5.6): getting round the filter.
+circumvention = ["vpn", "redirector", "doh", "residential-proxies", "remote-control"]
+# WEB-3 (000 par. 6.4): games, films and social media, a finding during school hours.
+leisure = ["games", "audio-video", "social_networks"]
+# WEB-4 (003 art. 5.7d-e): download categories, and file extensions of executables and
+# installers in a URL path.
+downloads = ["download", "warez"]
+download_extensions = ["exe", "msi", "dmg", "pkg", "apk", "bat", "cmd", "ps1", "scr", "jar", "iso", "appimage", "deb", "rpm"]
+# WEB-5 (003 art. 5.7k, 7.1e): malware and phishing.
+malware = ["malware", "phishing", "cryptojacking"]
+
+# Purpose limitation (003 art. 7-8): the columns each purpose may read, per table. The
+# defaults follow art. 8 (docs/rules.md); a line here replaces the default for that
+# purpose and table, "*" meaning every column. Example:
+# [purposes.f]
+# web = ["event_time", "bytes", "http_status"]
 "#;
 
 fn default_days() -> u32 {
@@ -163,6 +212,12 @@ pub struct SchoolSection {
     /// MAIL-8 cut-off, HH:MM.
     #[serde(default = "default_parent_until")]
     pub parent_mail_until: String,
+    /// MAIL-8 start of the morning, HH:MM.
+    #[serde(default = "default_parent_from")]
+    pub parent_mail_from: String,
+}
+fn default_parent_from() -> String {
+    "07:00".into()
 }
 fn default_tz() -> String {
     "Europe/Brussels".into()
@@ -226,6 +281,60 @@ pub struct MailSection {
     /// MAIL-1 private providers.
     #[serde(default)]
     pub private_domains: Vec<String>,
+    /// MAIL-2 threshold.
+    #[serde(default = "default_visible")]
+    pub visible_external_threshold: u32,
+    /// MAIL-7 recipients.
+    #[serde(default = "default_mass")]
+    pub mass_recipients: u32,
+    /// MAIL-7 repeats a day.
+    #[serde(default = "default_chain")]
+    pub chain_repeats: u32,
+    /// MAIL-6 extensions.
+    #[serde(default)]
+    pub forbidden_extensions: Vec<String>,
+    /// MAIL-9 software prefixes.
+    #[serde(default)]
+    pub approved_mailers: Vec<String>,
+    /// MAIL-3/MAIL-4 word lists by name.
+    #[serde(default)]
+    pub words: std::collections::BTreeMap<String, Vec<String>>,
+}
+fn default_visible() -> u32 {
+    10
+}
+fn default_mass() -> u32 {
+    50
+}
+fn default_chain() -> u32 {
+    20
+}
+
+/// `[web]`: the blocklist folder and the category groups of WEB-1..WEB-5.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WebSection {
+    /// The UT1 folder; empty for the built-in sample.
+    #[serde(default)]
+    pub blocklists: String,
+    /// WEB-1.
+    #[serde(default)]
+    pub forbidden: Vec<String>,
+    /// WEB-2.
+    #[serde(default)]
+    pub circumvention: Vec<String>,
+    /// WEB-3.
+    #[serde(default)]
+    pub leisure: Vec<String>,
+    /// WEB-4 categories.
+    #[serde(default)]
+    pub downloads: Vec<String>,
+    /// WEB-4 extensions.
+    #[serde(default)]
+    pub download_extensions: Vec<String>,
+    /// WEB-5.
+    #[serde(default)]
+    pub malware: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -240,6 +349,11 @@ struct RawConfig {
     #[serde(default)]
     rules: RulesSection,
     mail: MailSection,
+    #[serde(default)]
+    web: WebSection,
+    /// purpose letter -> table -> columns.
+    #[serde(default)]
+    purposes: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 /// A validated configuration with absolute paths.
@@ -287,6 +401,28 @@ pub struct Config {
     pub private_domains: Vec<String>,
     /// The rules folder; `None` for the built-in rules.
     pub rules_dir: Option<PathBuf>,
+    /// MAIL-8 morning start.
+    pub parent_mail_from: NaiveTime,
+    /// MAIL-2 threshold.
+    pub visible_external_threshold: u32,
+    /// MAIL-7 recipients per message.
+    pub mass_recipients: u32,
+    /// MAIL-7 same subject a day.
+    pub chain_repeats: u32,
+    /// MAIL-6 extensions, lower-case, no dot.
+    pub forbidden_extensions: Vec<String>,
+    /// MAIL-9 approved software prefixes.
+    pub approved_mailers: Vec<String>,
+    /// MAIL-3/MAIL-4 word lists by name, lower-case.
+    pub word_lists: std::collections::BTreeMap<String, Vec<String>>,
+    /// The UT1 folder; `None` for the built-in sample.
+    pub blocklists: Option<PathBuf>,
+    /// WEB-1..WEB-5 category groups by name (`forbidden`, `circumvention`, ...).
+    pub category_groups: std::collections::BTreeMap<String, Vec<String>>,
+    /// WEB-4 extensions, lower-case, no dot.
+    pub download_extensions: Vec<String>,
+    /// Purpose-limitation overrides: (purpose letter, table) -> columns (`*`: all).
+    pub purpose_columns: std::collections::BTreeMap<(char, String), Vec<String>>,
 }
 
 impl Config {
@@ -401,7 +537,40 @@ impl Config {
                 }
             }
         }
-        let lower = |v: &[String]| v.iter().map(|d| d.trim().to_ascii_lowercase()).collect::<Vec<_>>();
+        let lower = |v: &[String]| v.iter().map(|d| d.trim().to_lowercase()).collect::<Vec<_>>();
+        let exts = |v: &[String]| v.iter().map(|d| d.trim().trim_start_matches('.').to_lowercase()).collect::<Vec<_>>();
+        let mut word_lists = std::collections::BTreeMap::new();
+        for (name, words) in &raw.mail.words {
+            if words.iter().any(|w| w.trim().is_empty()) {
+                return Err(invalid(format!("mail.words.{name} has an empty word")));
+            }
+            word_lists.insert(name.to_lowercase(), lower(words));
+        }
+        let w = &raw.web;
+        let category_groups: std::collections::BTreeMap<String, Vec<String>> = [
+            ("forbidden", &w.forbidden),
+            ("circumvention", &w.circumvention),
+            ("leisure", &w.leisure),
+            ("downloads", &w.downloads),
+            ("malware", &w.malware),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), lower(v)))
+        .collect();
+        let mut purpose_columns = std::collections::BTreeMap::new();
+        for (letter, tables) in &raw.purposes {
+            let p = crate::rules::Purpose::parse(letter)
+                .ok_or_else(|| invalid(format!("purposes.{letter}: not a purpose of art. 7.1 (a-f)")))?;
+            for (table, cols) in tables {
+                if !crate::rules::engine::TABLES.contains(&table.as_str()) {
+                    return Err(invalid(format!(
+                        "purposes.{letter}.{table}: no such table; the tables are {}",
+                        crate::rules::engine::TABLES.join(", ")
+                    )));
+                }
+                purpose_columns.insert((p.letter(), table.clone()), cols.clone());
+            }
+        }
         Ok(Config {
             path: path.into(),
             store_dir: base.join(&raw.store.dir),
@@ -424,6 +593,17 @@ impl Config {
             asn_database: Some(raw.geo.asn_database.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
             private_domains: lower(&raw.mail.private_domains),
             rules_dir: Some(raw.rules.dir.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
+            parent_mail_from: time("school.parent_mail_from", &raw.school.parent_mail_from)?,
+            visible_external_threshold: raw.mail.visible_external_threshold,
+            mass_recipients: raw.mail.mass_recipients,
+            chain_repeats: raw.mail.chain_repeats,
+            forbidden_extensions: exts(&raw.mail.forbidden_extensions),
+            approved_mailers: lower(&raw.mail.approved_mailers),
+            word_lists,
+            blocklists: Some(raw.web.blocklists.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
+            category_groups,
+            download_extensions: exts(&raw.web.download_extensions),
+            purpose_columns,
         })
     }
 }

@@ -32,6 +32,9 @@ pub enum Error {
     /// The GeoIP database cannot be used.
     #[error(transparent)]
     Geo(#[from] crate::enrich::geoip::GeoError),
+    /// The web category lists cannot be used.
+    #[error(transparent)]
+    Blocklist(#[from] crate::enrich::blocklist::BlocklistError),
     /// Something that should not happen: a bug in logwacht.
     #[error("{0} (this is a bug)")]
     Bug(String),

@@ -224,8 +224,11 @@ impl RuleOutcome {
 }
 
 /// Columns that name or point at a person: never printed by `audit` (CTL-2).
-const IDENTITY_COLUMNS: [&str; 14] = [
+const IDENTITY_COLUMNS: [&str; 17] = [
     "person",
+    "message",
+    "message_id",
+    "trace_id",
     "user",
     "ip",
     "sender",
@@ -302,7 +305,10 @@ pub fn audit_rules(
         out.push(o);
     }
     // CTL-9: running rules over personal data is recorded.
-    let mut e = audit_log::entry(clock.now(), "audit", &audit_log::operator(operator), "e");
+    let mut purposes: Vec<String> = out.iter().map(|r| r.purpose.to_string()).collect();
+    purposes.sort();
+    purposes.dedup();
+    let mut e = audit_log::entry(clock.now(), "audit", &audit_log::operator(operator), &purposes.join(","));
     e.scope = serde_json::json!({ "from": from, "to": to, "rules": out.iter().map(|r| &r.id).collect::<Vec<_>>() });
     e.details = serde_json::json!({ "findings": out.iter().map(|r| (r.id.clone(), r.findings)).collect::<std::collections::BTreeMap<_, _>>() });
     config.audit_log().append(e)?;

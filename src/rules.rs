@@ -12,6 +12,7 @@
 //! ```
 //! A school adds a rule by dropping a `.sql` file in the folder: no recompiling.
 pub mod engine;
+pub mod functions;
 
 use std::path::{Path, PathBuf};
 
@@ -182,8 +183,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Rule, RuleError> {
 /// The rules shipped in `queries/`, compiled in: a workspace uses them unless
 /// `[rules] dir` names a folder of its own.
 pub const BUILTIN: &[(&str, &str)] = &[
+    ("cost_mail_volume_per_person_week.sql", include_str!("../queries/cost_mail_volume_per_person_week.sql")),
+    ("cost_web_volume_per_person_day.sql", include_str!("../queries/cost_web_volume_per_person_day.sql")),
+    ("mail_external_recipients_visible.sql", include_str!("../queries/mail_external_recipients_visible.sql")),
+    ("mail_forbidden_attachment.sql", include_str!("../queries/mail_forbidden_attachment.sql")),
+    ("mail_mass_or_chain.sql", include_str!("../queries/mail_mass_or_chain.sql")),
+    ("mail_password_in_subject.sql", include_str!("../queries/mail_password_in_subject.sql")),
+    ("mail_private_address_staff_pupil.sql", include_str!("../queries/mail_private_address_staff_pupil.sql")),
+    ("mail_sender_misrepresented.sql", include_str!("../queries/mail_sender_misrepresented.sql")),
+    ("mail_sensitive_pupil_data_in_subject.sql", include_str!("../queries/mail_sensitive_pupil_data_in_subject.sql")),
+    ("mail_staff_to_parent_after_hours.sql", include_str!("../queries/mail_staff_to_parent_after_hours.sql")),
+    ("mail_unapproved_client.sql", include_str!("../queries/mail_unapproved_client.sql")),
     ("signin_outside_allowed_countries.sql", include_str!("../queries/signin_outside_allowed_countries.sql")),
     ("travel_exception_late_request.sql", include_str!("../queries/travel_exception_late_request.sql")),
+    ("web_download_executable.sql", include_str!("../queries/web_download_executable.sql")),
+    ("web_filter_circumvention.sql", include_str!("../queries/web_filter_circumvention.sql")),
+    ("web_forbidden_category.sql", include_str!("../queries/web_forbidden_category.sql")),
+    ("web_leisure_during_school_hours.sql", include_str!("../queries/web_leisure_during_school_hours.sql")),
+    ("web_malware_or_phishing.sql", include_str!("../queries/web_malware_or_phishing.sql")),
 ];
 
 /// The built-in rules.
@@ -218,6 +235,20 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_file_of_queries_is_built_in() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let built: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+        assert_eq!(files, built);
+        assert_eq!(builtin().unwrap().len(), files.len());
+    }
 
     const GOOD: &str = "-- id: mail_x\n-- purpose: f            (art. 7.1 a-f)\n-- requirement: MAIL-7, MAIL-2\n-- severity: low\n-- mode: automated\n-- summary.en: Mass mail.\n-- summary.nl: Massamail.\nSELECT 1\n";
 

@@ -95,6 +95,12 @@ pub const SUBMITTED_BY: &str = "submitted_by";
 pub const SENSITIVITY: &str = "sensitivity";
 /// Attachment names, `;`-separated, where the source gives them.
 pub const ATTACHMENT_NAMES: &str = "attachment_names";
+/// The client software the message was written with (`X-Mailer` or `User-Agent` header),
+/// where the source logs it (MAIL-9).
+pub const MAILER: &str = "mailer";
+/// The address of the `From:` header (lower-cased, display name dropped), where the source
+/// logs it; it can differ from the envelope sender (MAIL-5).
+pub const HEADER_FROM: &str = "header_from";
 
 // Web columns (CLIENT_IP and STATUS are shared with email).
 /// The authenticated user of the proxy or web server, if any.
@@ -230,6 +236,8 @@ static EMAIL: LazyLock<SchemaRef> = LazyLock::new(|| {
         text(SUBMITTED_BY),
         text(SENSITIVITY),
         text(ATTACHMENT_NAMES),
+        text(MAILER),
+        text(HEADER_FROM),
     ])
 });
 

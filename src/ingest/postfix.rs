@@ -1,6 +1,7 @@
 //! Postfix syslog (`/var/log/mail.log`). A message's facts are spread over lines that share
 //! a queue id: `smtpd` `client=host[IP]` (and `sasl_username=`), `cleanup`
-//! `message-id=<...>` (and a logged `header Subject:`), `qmgr` `from=<...>, size=N,
+//! `message-id=<...>` (and headers logged by `header_checks`: Subject, From, To, Cc,
+//! Sensitivity, X-Mailer, attachment names), `qmgr` `from=<...>, size=N,
 //! nrcpt=N`; each delivery attempt `to=<...>, ..., status=sent|deferred|bounced` becomes a
 //! row carrying what the earlier lines said. `NOQUEUE: reject:` lines are rows too.
 //!
@@ -47,8 +48,16 @@ static ADDR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[\s,;])(?P<key>from|to|orig_to)=<(?P<addr>[^>]*)>").expect("static regex"));
 static KV: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[\s,])(?P<key>size|nrcpt|status)=(?P<val>[^,\s]+)").expect("static regex"));
-static SUBJECT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"header Subject: (?P<subj>.*?) from \S+\[[^\]]*\];").expect("static regex"));
+/// A header logged by `header_checks`/`mime_header_checks` with the `INFO` action.
+static HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:info|warning): header (?P<name>[A-Za-z][A-Za-z0-9-]*): ?(?P<val>.*?) from \S+\[[^\]]*\];")
+        .expect("static regex")
+});
+static HEADER_ADDR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"[^\s<>,;:"'()\[\]]+@[^\s<>,;:"'()\[\]]+"#).expect("static regex"));
+static FILE_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\b(?:file)?name\*?=\s*(?:"(?P<q>[^"]*)"|(?P<b>[^;\s]+))"#).expect("static regex")
+});
 static REJECT_FROM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"reject: \S+ from (?P<host>[^\[\s]+)\[(?P<ip>[^\]]*)\]").expect("static regex"));
 
@@ -62,6 +71,51 @@ struct Queued {
     sender: Option<String>,
     size: Option<i64>,
     nrcpt: Option<i64>,
+    sensitivity: Option<String>,
+    mailer: Option<String>,
+    header_from: Option<String>,
+    attachments: Vec<String>,
+    /// Recipients a logged To:/Cc: header names, with `to` or `cc`.
+    visible: Vec<(String, &'static str)>,
+}
+
+impl Queued {
+    /// Keeps what a logged header says (docs/schema.md: which headers, which columns).
+    fn header(&mut self, name: &str, value: &str) {
+        match name.to_ascii_lowercase().as_str() {
+            "subject" => self.subject = Some(value.to_string()),
+            "sensitivity" => self.sensitivity = Some(value.trim().to_string()),
+            "x-mailer" | "user-agent" => self.mailer = Some(value.trim().to_string()),
+            "from" => self.header_from = HEADER_ADDR.find(value).and_then(|m| normalise_address(m.as_str())),
+            kind @ ("to" | "cc") => {
+                let kind = if kind == "to" { "to" } else { "cc" };
+                for m in HEADER_ADDR.find_iter(value) {
+                    if let Some(a) = normalise_address(m.as_str()) {
+                        self.visible.push((a, kind));
+                    }
+                }
+            }
+            "content-type" | "content-disposition" => {
+                if let Some(c) = FILE_NAME.captures(value) {
+                    let file = c.name("q").or(c.name("b")).map(|m| m.as_str().trim()).unwrap_or_default();
+                    if !file.is_empty() && !self.attachments.iter().any(|a| a == file) {
+                        self.attachments.push(file.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `to`/`cc` when a logged header names the recipient, `bcc` when headers were logged
+    /// and do not, NULL when none were.
+    fn recipient_type(&self, recipient: Option<&str>) -> Option<String> {
+        if self.visible.is_empty() {
+            return None;
+        }
+        let r = recipient?;
+        Some(self.visible.iter().find(|(a, _)| a == r).map_or("bcc", |(_, k)| k).to_string())
+    }
 }
 
 /// True when a line looks like a Postfix syslog line.
@@ -184,8 +238,8 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>, opts: Syslog
         } else if let Some(id) = rest.strip_prefix("message-id=") {
             entry.message_id = Some(id.trim().to_string()).filter(|s| !s.is_empty());
             sink.skip();
-        } else if let Some(c) = SUBJECT.captures(rest) {
-            entry.subject = Some(c["subj"].to_string());
+        } else if let Some(c) = HEADER.captures(rest) {
+            entry.header(&c["name"], &c["val"]);
             sink.skip();
         } else if rest.starts_with("from=<") {
             for c in ADDR.captures_iter(rest) {
@@ -214,6 +268,10 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>, opts: Syslog
                 client_ip: entry.client_ip.clone(),
                 client_host: entry.client_host.clone(),
                 submitted_by: entry.submitted_by.clone(),
+                sensitivity: entry.sensitivity.clone(),
+                mailer: entry.mailer.clone(),
+                header_from: entry.header_from.clone(),
+                attachment_names: Some(entry.attachments.join(";")).filter(|a| !a.is_empty()),
                 ..Default::default()
             };
             for c in ADDR.captures_iter(rest) {
@@ -223,6 +281,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>, opts: Syslog
                     _ => {}
                 }
             }
+            rec.recipient_type = entry.recipient_type(rec.recipient.as_deref());
             let status = if reject {
                 Some("reject".to_string())
             } else {

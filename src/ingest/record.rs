@@ -231,6 +231,8 @@ pub struct EmailRecord {
     pub submitted_by: Option<String>,
     pub sensitivity: Option<String>,
     pub attachment_names: Option<String>,
+    pub mailer: Option<String>,
+    pub header_from: Option<String>,
 }
 
 impl Record for EmailRecord {
@@ -243,7 +245,7 @@ impl Record for EmailRecord {
 pub struct EmailBatcher {
     rows: usize,
     event_time: TimestampMicrosecondBuilder,
-    text: [StringBuilder; 15],
+    text: [StringBuilder; 17],
     recipient_count: Int64Builder,
     size_bytes: Int64Builder,
     prov: ProvBuilder,
@@ -285,6 +287,8 @@ impl Batcher for EmailBatcher {
         t[12].append_option(r.submitted_by.as_deref());
         t[13].append_option(r.sensitivity.as_deref());
         t[14].append_option(r.attachment_names.as_deref());
+        t[15].append_option(r.mailer.as_deref());
+        t[16].append_option(r.header_from.as_deref());
         self.prov.push(prov, line);
     }
 

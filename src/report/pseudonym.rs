@@ -87,7 +87,31 @@ pub fn rotate(path: &Path, now: &str) -> Result<u32, Error> {
     Ok(next.period)
 }
 
+/// A key ready to pseudonymise many addresses (the key decoded once).
+#[derive(Clone)]
+pub struct Pseudonymiser {
+    period: u32,
+    mac: Option<Hmac<Sha256>>,
+}
+
+impl Pseudonymiser {
+    /// The same value as [`Key::pseudonym`].
+    pub fn pseudonym(&self, address: &str) -> String {
+        let Some(mac) = &self.mac else { return format!("p{}-invalid", self.period) };
+        let mut mac = mac.clone();
+        mac.update(address.trim().to_lowercase().as_bytes());
+        let tag = hex::encode(mac.finalize().into_bytes());
+        format!("p{}-{}", self.period, &tag[..16])
+    }
+}
+
 impl Key {
+    /// This key, decoded once for many pseudonyms.
+    pub fn pseudonymiser(&self) -> Pseudonymiser {
+        let key = hex::decode(&self.key).unwrap_or_default();
+        Pseudonymiser { period: self.period, mac: Hmac::<Sha256>::new_from_slice(&key).ok() }
+    }
+
     /// The pseudonym of an address in this period: `p<period>-` and 16 hex digits of
     /// HMAC-SHA256 over the trimmed, lower-cased address.
     pub fn pseudonym(&self, address: &str) -> String {

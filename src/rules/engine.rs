@@ -1,21 +1,32 @@
 //! Runs rules in a plain DataFusion `SessionContext`: the store's tables (only the
-//! partitions the window needs, rows cut to the window), the reference tables, and nothing
-//! hand-written, so the same rules can run on a Ballista cluster.
+//! partitions the window needs, rows cut to the window), the reference tables, the
+//! functions of [`super::functions`], and nothing hand-written, so the same rules can run
+//! on a Ballista cluster.
 //!
-//! Purpose limitation (003 art. 7-8) is a property of the engine: before a rule runs, its
-//! optimised logical plan is walked, every table scan's columns (projected and filtered)
-//! are compared with what the rule's purpose may see, and a rule that reads a column
-//! outside it is refused, naming the column, the purpose and the article.
+//! Purpose limitation (003 art. 7-8) is a property of the engine, in two layers:
+//! - rows: each purpose gets its own session whose tables hold only what the purpose may
+//!   process; purposes b, c and d (art. 8.2-8.4: business mail of staff) see the mail of
+//!   staff and shared mailboxes only, and no sign-ins or web traffic;
+//! - columns: before a rule runs, its optimised logical plan is walked, every table
+//!   scan's columns (projected and filtered) are compared with what the purpose may read,
+//!   and a rule that reads a column outside it is refused, naming the column, the purpose
+//!   and the article. Purpose f (art. 8.7-8.8: traffic data only) may count per person,
+//!   but reads an identity column only through `pseudonym()`.
+//!
+//! Protected rows (CTL-7, CTL-8) are part of the `email` table of every session: content
+//! columns are NULL for personal-labelled mail and counsellors' mail, whatever the purpose.
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Date32Array, Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::default_table_source::provider_as_source;
 use datafusion::catalog::{MemTable, TableProvider, view::ViewTable};
 use datafusion::common::ScalarValue;
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::functions::string::expr_fn::lower;
@@ -25,10 +36,42 @@ use datafusion::prelude::SessionContext;
 use datafusion::prelude::{col, lit};
 
 use crate::config::Config;
+use crate::enrich::directory::Person;
 use crate::error::Error;
+use crate::rules::functions::{Functions, PSEUDONYM};
 use crate::rules::{Purpose, Rule};
 use crate::schema::{self, Source};
 use crate::store::{Store, day_of_micros, list_partitions};
+
+/// Every table a rule can read.
+pub const TABLES: [&str; 10] = [
+    "signin",
+    "email",
+    "web",
+    "people",
+    "travel_exceptions",
+    "holds",
+    "allowed_countries",
+    "lists",
+    "policy",
+    "blocklist_categories",
+];
+
+/// Columns that name a person, an account, an address or a message. Purpose f reads them
+/// only through `pseudonym()`.
+pub const IDENTITY: [&str; 11] = [
+    "user",
+    "ip",
+    "sender",
+    "recipient",
+    "submitted_by",
+    "header_from",
+    "client_ip",
+    "address",
+    "person",
+    "message_id",
+    "trace_id",
+];
 
 /// What a rule run looks at.
 #[derive(Debug, Clone, Copy)]
@@ -39,17 +82,25 @@ pub struct Window {
     pub to: DateTime<Utc>,
 }
 
-/// The columns a purpose may read per table; `None`: the whole table.
+/// The default columns a purpose may read per table (art. 8); `None`: the whole table.
+/// `[purposes.<letter>]` in `logwacht.toml` replaces an entry.
 ///
-/// The first cut, from art. 8: purpose f (cost and capacity, art. 8.7-8.8) sees traffic
-/// data only: time, counts and sizes, never an address, subject, URL, host or path. The
-/// other purposes see whole tables; their row-level limits (8.2: business mail of staff;
-/// 8.5: content only of suspicious items) are the rules issue's next step.
-pub fn allowed_columns(purpose: Purpose, table: &str) -> Option<&'static [&'static str]> {
+/// - a (misuse, 8.1) and e (security, 8.5-8.6): every table; the engine still nulls
+///   protected content (CTL-7/8) and the rule header says whether it is automated.
+/// - b, c, d (8.2-8.4): business mail of staff only: the `email` table (rows cut to staff
+///   and shared mailboxes) and the directory; no sign-ins, web traffic, travel or holds.
+/// - f (8.7-8.8): traffic data only: time, counts and sizes, never an address, subject,
+///   URL, host or path; identities only as pseudonyms.
+pub fn default_columns(purpose: Purpose, table: &str) -> Option<&'static [&'static str]> {
     match (purpose, table) {
-        (Purpose::F, "signin") => {
-            Some(&[schema::EVENT_TIME, schema::SUCCESS, schema::APP, schema::CLIENT_APP, schema::INTERACTIVE])
-        }
+        (Purpose::F, "signin") => Some(&[
+            schema::EVENT_TIME,
+            schema::SUCCESS,
+            schema::ERROR_CODE,
+            schema::APP,
+            schema::CLIENT_APP,
+            schema::INTERACTIVE,
+        ]),
         (Purpose::F, "email") => Some(&[
             schema::EVENT_TIME,
             schema::SIZE_BYTES,
@@ -66,8 +117,22 @@ pub fn allowed_columns(purpose: Purpose, table: &str) -> Option<&'static [&'stat
             schema::METHOD,
             schema::CACHE_RESULT,
         ]),
-        (Purpose::F, "people" | "travel_exceptions" | "holds") => Some(&[]),
+        (Purpose::F, "people") => Some(&["role"]),
+        (Purpose::F, "travel_exceptions" | "holds") => Some(&[]),
+        (Purpose::B | Purpose::C | Purpose::D, "signin" | "web" | "travel_exceptions" | "holds") => Some(&[]),
         _ => None,
+    }
+}
+
+/// What each purpose is, for refusals.
+fn purpose_text(p: Purpose) -> &'static str {
+    match p {
+        Purpose::A => "misuse",
+        Purpose::B => "privacy compliance: business mail of staff only",
+        Purpose::C => "continuity of work: business mail only",
+        Purpose::D => "evidence and archive: business mail only",
+        Purpose::E => "system and network security",
+        Purpose::F => "cost and capacity: traffic data only",
     }
 }
 
@@ -109,9 +174,60 @@ fn protected_email(counsellors: &[String]) -> Vec<Expr> {
         .collect()
 }
 
-/// A session over one workspace and window.
+/// The columns of one purpose: per table, `None` for all.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    purpose: Purpose,
+    tables: BTreeMap<String, Option<Vec<String>>>,
+}
+
+impl Limits {
+    /// The defaults of art. 8 with the configuration's overrides.
+    pub fn new(purpose: Purpose, config: &Config) -> Limits {
+        let tables = TABLES
+            .iter()
+            .map(|t| {
+                let cols = match config.purpose_columns.get(&(purpose.letter(), t.to_string())) {
+                    Some(c) if c.iter().any(|c| c == "*") => None,
+                    Some(c) => Some(c.clone()),
+                    None => default_columns(purpose, t).map(|c| c.iter().map(|s| s.to_string()).collect()),
+                };
+                (t.to_string(), cols)
+            })
+            .collect();
+        Limits { purpose, tables }
+    }
+
+    /// The columns of `table` this purpose may read; `None`: all.
+    pub fn columns(&self, table: &str) -> Option<&[String]> {
+        self.tables.get(table).and_then(|c| c.as_deref())
+    }
+
+    /// True when the purpose may count per person through `pseudonym()` (purpose f).
+    fn pseudonyms_only(&self) -> bool {
+        self.purpose == Purpose::F
+    }
+
+    /// Identity columns this purpose reads only through `pseudonym()`.
+    fn masked_identity(&self) -> Vec<&'static str> {
+        if !self.pseudonyms_only() {
+            return Vec::new();
+        }
+        IDENTITY
+            .into_iter()
+            .filter(|c| self.tables.values().flatten().all(|cols| !cols.iter().any(|x| x == c)))
+            .collect()
+    }
+}
+
+/// A session over one workspace and window: one DataFusion context per purpose, made when
+/// a rule of that purpose first runs.
 pub struct Engine {
-    ctx: SessionContext,
+    config: Config,
+    window: Window,
+    people: Vec<Person>,
+    functions: Functions,
+    contexts: RefCell<BTreeMap<char, SessionContext>>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -119,22 +235,96 @@ fn df(e: datafusion::error::DataFusionError) -> Error {
     Error::Usage(format!("query: {e}"))
 }
 
+fn bug(e: impl std::fmt::Display) -> Error {
+    Error::Bug(e.to_string())
+}
+
+fn mem_table(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<(), Error> {
+    ctx.register_table(name, Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(df)?))
+        .map_err(df)?;
+    Ok(())
+}
+
+fn text_col(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, true)
+}
+
+/// Replaces every quoted stretch of an execution error with `'…'`: such an error (a failed
+/// cast, say) can quote a value from the data, and no raw log value goes to a terminal.
+pub fn scrub(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for ch in message.chars() {
+        match quote {
+            Some(q) if ch == q => {
+                out.push('…');
+                out.push(ch);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(ch);
+                if ch == '\'' || ch == '"' {
+                    quote = Some(ch);
+                }
+            }
+        }
+    }
+    if quote.is_some() {
+        out.push('…');
+    }
+    out
+}
+
 impl Engine {
-    /// Registers the store tables for `window` and the reference tables.
+    /// Prepares sessions for `window`: loads the directory, the lists and the key.
     pub fn new(config: &Config, window: Window) -> Result<Engine, Error> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| Error::Bug(format!("tokio runtime: {e}")))?;
+        let people = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?;
+        let functions = Functions::new(config)?;
+        Ok(Engine {
+            config: config.clone(),
+            window,
+            people,
+            functions,
+            contexts: RefCell::new(BTreeMap::new()),
+            runtime,
+        })
+    }
+
+    /// The functions (and blocklist) rules use.
+    pub fn functions(&self) -> &Functions {
+        &self.functions
+    }
+
+    fn addresses(&self, roles: &[&str]) -> Vec<Expr> {
+        self.people.iter().filter(|p| roles.contains(&p.role.as_str())).map(|p| lit(p.address.as_str())).collect()
+    }
+
+    /// The session of one purpose.
+    fn context(&self, purpose: Purpose) -> Result<SessionContext, Error> {
+        if let Some(ctx) = self.contexts.borrow().get(&purpose.letter()) {
+            return Ok(ctx.clone());
+        }
+        let ctx = self.build(purpose)?;
+        self.contexts.borrow_mut().insert(purpose.letter(), ctx.clone());
+        Ok(ctx)
+    }
+
+    fn build(&self, purpose: Purpose) -> Result<SessionContext, Error> {
+        let (config, window) = (&self.config, self.window);
         let ctx = SessionContext::new();
+        self.functions.register(&ctx);
         let store = Store::new(&config.store_dir);
         let (first, last) =
             (day_of_micros(window.from.timestamp_micros()), day_of_micros(window.to.timestamp_micros() - 1));
         // CTL-8: counsellors' mail is never inspected for content.
-        let people = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?;
         let counsellors: Vec<String> =
-            people.iter().filter(|p| p.role == "counsellor").map(|p| p.address.clone()).collect();
+            self.people.iter().filter(|p| p.role == "counsellor").map(|p| p.address.clone()).collect();
         for source in Source::ALL {
             let mut urls = Vec::new();
             for (day, dir) in list_partitions(&store.table_dir(source))? {
@@ -156,14 +346,20 @@ impl Engine {
             let micros = |t: DateTime<Utc>| {
                 lit(ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into())))
             };
+            let mut filter =
+                col(schema::EVENT_TIME).gt_eq(micros(window.from)).and(col(schema::EVENT_TIME).lt(micros(window.to)));
+            // Art. 8.2-8.4: purposes b, c and d process business mail of staff only.
+            if source == Source::Email && matches!(purpose, Purpose::B | Purpose::C | Purpose::D) {
+                let staff = self.addresses(&["staff", "shared-mailbox"]);
+                let business = if staff.is_empty() {
+                    lit(false)
+                } else {
+                    col(schema::SENDER).in_list(staff.clone(), false).or(col(schema::RECIPIENT).in_list(staff, false))
+                };
+                filter = filter.and(business);
+            }
             let mut builder = LogicalPlanBuilder::scan(source.name(), provider_as_source(provider), None)
-                .and_then(|b| {
-                    b.filter(
-                        col(schema::EVENT_TIME)
-                            .gt_eq(micros(window.from))
-                            .and(col(schema::EVENT_TIME).lt(micros(window.to))),
-                    )
-                })
+                .and_then(|b| b.filter(filter))
                 .map_err(df)?;
             if source == Source::Email {
                 builder = builder.project(protected_email(&counsellors)).map_err(df)?;
@@ -172,86 +368,219 @@ impl Engine {
             ctx.register_table(source.name(), Arc::new(ViewTable::new(plan, None))).map_err(df)?;
         }
         let travel = crate::enrich::travel::load(&config.reference_dir.join("travel_exceptions.csv"))?;
-        let batch = crate::enrich::travel::to_batch(&travel, config.timezone)?;
-        ctx.register_table(
-            "travel_exceptions",
-            Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(df)?),
+        mem_table(&ctx, "travel_exceptions", crate::enrich::travel::to_batch(&travel, config.timezone)?)?;
+        // The directory without display names: no rule needs a name.
+        let people = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![text_col("address"), text_col("role"), text_col("class")])),
+            vec![
+                Arc::new(StringArray::from_iter_values(self.people.iter().map(|p| p.address.as_str()))) as ArrayRef,
+                Arc::new(StringArray::from_iter_values(self.people.iter().map(|p| p.role.as_str()))),
+                Arc::new(StringArray::from(self.people.iter().map(|p| p.class.clone()).collect::<Vec<_>>())),
+            ],
         )
-        .map_err(df)?;
+        .map_err(bug)?;
+        mem_table(&ctx, "people", people)?;
+        let holds = crate::store::hold::Holds::load(&config.holds_path())?;
+        // `active`: at the end of the window.
+        let now = self.window.to;
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        let days = |d: chrono::NaiveDate| (d - epoch).num_days() as i32;
+        let h = &holds.holds;
+        let holds = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                text_col("case_id"),
+                text_col("subject"),
+                Field::new("first_day", DataType::Date32, false),
+                Field::new("last_day", DataType::Date32, false),
+                Field::new("until", DataType::Date32, false),
+                Field::new("active", DataType::Boolean, false),
+            ])),
+            vec![
+                Arc::new(StringArray::from_iter_values(h.iter().map(|h| h.case.as_str()))) as ArrayRef,
+                Arc::new(StringArray::from(h.iter().map(|h| h.subject.clone()).collect::<Vec<_>>())),
+                Arc::new(Date32Array::from_iter_values(h.iter().map(|h| days(h.from)))),
+                Arc::new(Date32Array::from_iter_values(h.iter().map(|h| days(h.to)))),
+                Arc::new(Date32Array::from_iter_values(h.iter().map(|h| days(h.until)))),
+                Arc::new(BooleanArray::from(h.iter().map(|h| h.active(now, config.timezone)).collect::<Vec<_>>())),
+            ],
+        )
+        .map_err(bug)?;
+        mem_table(&ctx, "holds", holds)?;
         let countries = StringArray::from_iter_values(config.allowed_countries.iter().map(String::as_str));
         let allowed = RecordBatch::try_new(
             Arc::new(Schema::new(vec![Field::new("country", DataType::Utf8, false)])),
             vec![Arc::new(countries) as ArrayRef],
         )
-        .map_err(|e| Error::Bug(e.to_string()))?;
-        ctx.register_table(
-            "allowed_countries",
-            Arc::new(MemTable::try_new(allowed.schema(), vec![vec![allowed]]).map_err(df)?),
-        )
-        .map_err(df)?;
-        // The policy's numbers, so rules read them instead of hard-coding them.
-        let policy = RecordBatch::try_new(
+        .map_err(bug)?;
+        mem_table(&ctx, "allowed_countries", allowed)?;
+        // The configured lists, one table: (list, value).
+        let mut lists: Vec<(&str, String)> = Vec::new();
+        lists.extend(config.mail_domains.iter().map(|v| ("school_domain", v.clone())));
+        lists.extend(config.private_domains.iter().map(|v| ("private_domain", v.clone())));
+        lists.extend(config.forbidden_extensions.iter().map(|v| ("forbidden_extension", v.clone())));
+        lists.extend(config.download_extensions.iter().map(|v| ("download_extension", v.clone())));
+        lists.extend(config.approved_mailers.iter().map(|v| ("approved_mailer", v.clone())));
+        let lists = RecordBatch::try_new(
             Arc::new(Schema::new(vec![
-                Field::new("travel_lead_days", DataType::Int64, false),
-                Field::new("summer_deadline_month", DataType::Int64, false),
-                Field::new("summer_deadline_day", DataType::Int64, false),
-                Field::new("retention_days", DataType::Int64, false),
+                Field::new("list", DataType::Utf8, false),
+                Field::new("value", DataType::Utf8, false),
             ])),
             vec![
-                Arc::new(Int64Array::from(vec![i64::from(config.travel_lead_days)])) as ArrayRef,
-                Arc::new(Int64Array::from(vec![i64::from(config.summer_deadline.0)])),
-                Arc::new(Int64Array::from(vec![i64::from(config.summer_deadline.1)])),
-                Arc::new(Int64Array::from(vec![i64::from(config.retention_days)])),
+                Arc::new(StringArray::from_iter_values(lists.iter().map(|(l, _)| *l))) as ArrayRef,
+                Arc::new(StringArray::from_iter_values(lists.iter().map(|(_, v)| v.as_str()))),
             ],
         )
-        .map_err(|e| Error::Bug(e.to_string()))?;
-        ctx.register_table("policy", Arc::new(MemTable::try_new(policy.schema(), vec![vec![policy]]).map_err(df)?))
-            .map_err(df)?;
-        Ok(Engine { ctx, runtime })
+        .map_err(bug)?;
+        mem_table(&ctx, "lists", lists)?;
+        let mut categories: Vec<(&str, &str)> = Vec::new();
+        for (group, cats) in &config.category_groups {
+            categories.extend(cats.iter().map(|c| (group.as_str(), c.as_str())));
+        }
+        let categories = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("group_name", DataType::Utf8, false),
+                Field::new("category", DataType::Utf8, false),
+            ])),
+            vec![
+                Arc::new(StringArray::from_iter_values(categories.iter().map(|(g, _)| *g))) as ArrayRef,
+                Arc::new(StringArray::from_iter_values(categories.iter().map(|(_, c)| *c))),
+            ],
+        )
+        .map_err(bug)?;
+        mem_table(&ctx, "blocklist_categories", categories)?;
+        // The policy's numbers, so rules read them instead of hard-coding them.
+        let numbers: [(&str, i64); 7] = [
+            ("travel_lead_days", i64::from(config.travel_lead_days)),
+            ("summer_deadline_month", i64::from(config.summer_deadline.0)),
+            ("summer_deadline_day", i64::from(config.summer_deadline.1)),
+            ("retention_days", i64::from(config.retention_days)),
+            ("visible_external_threshold", i64::from(config.visible_external_threshold)),
+            ("mass_recipients", i64::from(config.mass_recipients)),
+            ("chain_repeats", i64::from(config.chain_repeats)),
+        ];
+        let policy = RecordBatch::try_new(
+            Arc::new(Schema::new(
+                numbers.iter().map(|(n, _)| Field::new(*n, DataType::Int64, false)).collect::<Vec<_>>(),
+            )),
+            numbers.iter().map(|(_, v)| Arc::new(Int64Array::from(vec![*v])) as ArrayRef).collect(),
+        )
+        .map_err(bug)?;
+        mem_table(&ctx, "policy", policy)?;
+        Ok(ctx)
     }
 
-    /// Checks the rule's purpose against its plan, then runs it.
+    /// Checks the rule's purpose against its plan, then runs it in its purpose's session.
     pub fn run(&self, rule: &Rule) -> Result<Vec<RecordBatch>, Error> {
-        let frame = self
-            .runtime
-            .block_on(self.ctx.sql(&rule.sql))
-            .map_err(|e| Error::Usage(format!("rule {}: {e}", rule.id)))?;
-        let plan = self.ctx.state().optimize(frame.logical_plan()).map_err(df)?;
-        check_purpose(&plan, rule)?;
-        self.runtime.block_on(frame.collect()).map_err(|e| Error::Usage(format!("rule {}: {e}", rule.id)))
+        let ctx = self.context(rule.purpose)?;
+        let frame =
+            self.runtime.block_on(ctx.sql(&rule.sql)).map_err(|e| Error::Usage(format!("rule {}: {e}", rule.id)))?;
+        let plan = ctx.state().optimize(frame.logical_plan()).map_err(df)?;
+        check_purpose(&plan, rule, &Limits::new(rule.purpose, &self.config))?;
+        self.runtime
+            .block_on(frame.collect())
+            .map_err(|e| Error::Usage(format!("rule {}: {}", rule.id, scrub(&e.to_string()))))
     }
 }
 
+/// The columns an expression reads outside `pseudonym()`.
+fn bare_columns(e: &Expr, out: &mut Vec<String>) {
+    let _ = e.apply(|x| {
+        match x {
+            Expr::ScalarFunction(f) if f.name() == PSEUDONYM => return Ok(TreeNodeRecursion::Jump),
+            Expr::Column(c) => out.push(c.name.clone()),
+            _ => {}
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+}
+
 /// Refuses a plan that reads a column its rule's purpose may not see.
-pub fn check_purpose(plan: &LogicalPlan, rule: &Rule) -> Result<(), Error> {
+pub fn check_purpose(plan: &LogicalPlan, rule: &Rule, limits: &Limits) -> Result<(), Error> {
+    let refuse = |table: &str, c: &str, how: &str| {
+        let column = if table.is_empty() { c.to_string() } else { format!("{table}.{c}") };
+        Error::Usage(format!(
+            "rule {} has purpose {} ({}), which may not read {column}{how} (003 {})",
+            rule.id,
+            rule.purpose.letter(),
+            purpose_text(rule.purpose),
+            rule.purpose.article()
+        ))
+    };
+    let masked = limits.masked_identity();
+    // Which table each masked column was scanned from, for the refusal.
+    let mut scanned: BTreeMap<String, String> = BTreeMap::new();
     let mut refusal = None;
     let _ = plan.apply_with_subqueries(|node| {
         if let LogicalPlan::TableScan(scan) = node {
             let table = scan.table_name.table();
-            if let Some(allowed) = allowed_columns(rule.purpose, table) {
+            if let Some(allowed) = limits.columns(table) {
                 let mut cols: Vec<String> = scan.projected_schema.fields().iter().map(|f| f.name().clone()).collect();
                 for f in &scan.filters {
                     cols.extend(f.column_refs().into_iter().map(|c| c.name.clone()));
                 }
-                if let Some(c) = cols.into_iter().find(|c| !allowed.contains(&c.as_str())) {
-                    refusal = Some(format!(
-                        "rule {} has purpose {} ({}), which may not read {table}.{c} (003 {})",
-                        rule.id,
-                        rule.purpose.letter(),
-                        match rule.purpose {
-                            Purpose::F => "cost and capacity: traffic data only",
-                            _ => "limited",
-                        },
-                        rule.purpose.article()
-                    ));
-                    return Ok(TreeNodeRecursion::Stop);
+                for c in cols {
+                    if allowed.contains(&c) {
+                        continue;
+                    }
+                    if masked.contains(&c.as_str()) {
+                        scanned.entry(c).or_insert_with(|| table.to_string());
+                    } else {
+                        refusal = Some(refuse(table, &c, ""));
+                        return Ok(TreeNodeRecursion::Stop);
+                    }
                 }
             }
         }
         Ok(TreeNodeRecursion::Continue)
     });
+    // A masked column may be scanned, but used only inside pseudonym(): anywhere else (an
+    // output column, a grouping key, a join key, a filter) it is refused.
+    let table_of = |c: &str| scanned.get(c).cloned().unwrap_or_default();
+    if refusal.is_none() && !masked.is_empty() {
+        let _ = plan.apply_with_subqueries(|node| {
+            let mut bare = Vec::new();
+            for e in node.expressions() {
+                // A projection that passes a column on under its own name uses nothing;
+                // where it goes next is checked there (and at the output).
+                let passed_on = match (node, &e) {
+                    (LogicalPlan::Projection(_), Expr::Column(_)) => true,
+                    (LogicalPlan::Projection(_), Expr::Alias(a)) => {
+                        matches!(a.expr.as_ref(), Expr::Column(c) if c.name == a.name)
+                    }
+                    _ => false,
+                };
+                if !passed_on {
+                    bare_columns(&e, &mut bare);
+                }
+            }
+            if let Some(c) = bare.into_iter().find(|c| masked.contains(&c.as_str())) {
+                refusal = Some(refuse(&table_of(&c), &c, " except through pseudonym()"));
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+    }
+    if refusal.is_none()
+        && let Some(f) = plan.schema().fields().iter().find(|f| masked.contains(&f.name().as_str()))
+    {
+        refusal = Some(refuse(&table_of(f.name()), f.name(), " except through pseudonym()"));
+    }
     match refusal {
-        Some(msg) => Err(Error::Usage(msg)),
+        Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_hides_quoted_values() {
+        assert_eq!(
+            scrub("Cast error: Cannot cast string 'jan@school.example' to value of Int64 type"),
+            "Cast error: Cannot cast string '…' to value of Int64 type"
+        );
+        assert_eq!(scrub("a \"b\" c 'd"), "a \"…\" c '…");
     }
 }

@@ -40,6 +40,9 @@ pub struct AuditEntry {
     pub rows_read: u64,
     /// Files written.
     pub files_written: Vec<FileHash>,
+    /// The seed of a random draw, written before the draw (CTL-1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<String>,
     /// The command's own receipt or outcome (no personal data).
     pub details: serde_json::Value,
     /// SHA-256 of the previous line (hex), or [`GENESIS`].
@@ -167,6 +170,7 @@ pub fn entry(now: DateTime<Utc>, command: &str, operator: &str, purpose: &str) -
         scope: serde_json::Value::Null,
         rows_read: 0,
         files_written: Vec::new(),
+        seed: None,
         details: serde_json::Value::Null,
         prev_sha256: String::new(),
     }

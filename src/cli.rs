@@ -37,9 +37,8 @@ pub enum Command {
     /// List or check the audit rules.
     #[command(subcommand)]
     Rules(RulesCommand),
-    /// Run audit rules over a window and print their findings (counts, no identities).
-    #[command(subcommand)]
-    Audit(AuditCommand),
+    /// Write the weekly DPO report (CTL-1, CTL-2), or run rules over a window.
+    Audit(AuditArgs),
     /// Manage the pseudonym key (CTL-2).
     #[command(subcommand)]
     Key(KeyCommand),
@@ -186,7 +185,34 @@ pub enum RulesCommand {
     },
 }
 
-/// `logwacht audit ...`
+/// `logwacht audit [--week W | --from D --to D] [--lang nl|en] [--out DIR] [--redraw SEED]`
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    /// Run rules and print their findings instead of writing the report.
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+    /// The ISO week in the school's time zone (2026-W47); default: the last whole week.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub week: Option<String>,
+    /// First day (YYYY-MM-DD) instead of a week.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// Last day, inclusive.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// nl or en (default: [audit] language).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// The report folder (default: <reports_dir>/<week>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Draw the samples again with a seed recorded in the audit trail.
+    #[arg(long, value_name = "SEED")]
+    pub redraw: Option<String>,
+}
+
+/// `logwacht audit <subcommand>`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// The sign-in rules (GEO-1..GEO-4) over a window.

@@ -69,6 +69,22 @@ database = ""
 # autonomous system number and organisation. Empty: none.
 asn_database = ""
 
+[audit]
+# The weekly DPO report (CTL-1, CTL-2): its language (nl | en), where report folders go,
+# the sampling unit (persons | items) and rate, and the smallest count shown (counts of 1
+# to min_cell - 1 read "< min_cell").
+language = "nl"
+reports_dir = "reports"
+sample_unit = "persons"
+sample_rate = 0.05
+min_cell = 5
+
+[cases]
+# CTL-3/CTL-4 (003 art. 6.6, 8.1b): the longest window of one investigation, in days.
+max_days = 14
+# CTL-6 (003 art. 6.6): the subject is told within this many days of closing.
+letter_days = 7
+
 [rules]
 # A folder of rule files (*.sql with the header of the rules issue) used instead of the
 # built-in rules; copy logwacht's queries/ there and add the school's own. Empty: built in.
@@ -265,6 +281,76 @@ fn default_deadline() -> String {
     "06-10".into()
 }
 
+/// `[audit]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSection {
+    /// nl | en.
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// Report folders.
+    #[serde(default = "default_reports")]
+    pub reports_dir: String,
+    /// persons | items.
+    #[serde(default = "default_unit")]
+    pub sample_unit: String,
+    /// Share drawn.
+    #[serde(default = "default_rate")]
+    pub sample_rate: f64,
+    /// Smallest count shown.
+    #[serde(default = "default_min_cell")]
+    pub min_cell: u64,
+}
+impl Default for AuditSection {
+    fn default() -> Self {
+        AuditSection {
+            language: default_language(),
+            reports_dir: default_reports(),
+            sample_unit: default_unit(),
+            sample_rate: default_rate(),
+            min_cell: default_min_cell(),
+        }
+    }
+}
+fn default_language() -> String {
+    "nl".into()
+}
+fn default_reports() -> String {
+    "reports".into()
+}
+fn default_unit() -> String {
+    "persons".into()
+}
+fn default_rate() -> f64 {
+    0.05
+}
+fn default_min_cell() -> u64 {
+    5
+}
+
+/// `[cases]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasesSection {
+    /// Longest window.
+    #[serde(default = "default_case_days")]
+    pub max_days: u32,
+    /// Days to tell the subject.
+    #[serde(default = "default_letter_days")]
+    pub letter_days: u32,
+}
+impl Default for CasesSection {
+    fn default() -> Self {
+        CasesSection { max_days: default_case_days(), letter_days: default_letter_days() }
+    }
+}
+fn default_case_days() -> u32 {
+    14
+}
+fn default_letter_days() -> u32 {
+    7
+}
+
 /// `[rules]`
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -347,6 +433,10 @@ struct RawConfig {
     school: SchoolSection,
     geo: GeoSection,
     #[serde(default)]
+    audit: AuditSection,
+    #[serde(default)]
+    cases: CasesSection,
+    #[serde(default)]
     rules: RulesSection,
     mail: MailSection,
     #[serde(default)]
@@ -423,6 +513,20 @@ pub struct Config {
     pub download_extensions: Vec<String>,
     /// Purpose-limitation overrides: (purpose letter, table) -> columns (`*`: all).
     pub purpose_columns: std::collections::BTreeMap<(char, String), Vec<String>>,
+    /// The report's default language.
+    pub language: crate::report::Lang,
+    /// Where report folders go.
+    pub reports_dir: PathBuf,
+    /// persons | items.
+    pub sample_unit: String,
+    /// The share drawn, 0..=1.
+    pub sample_rate: f64,
+    /// Counts below this are suppressed.
+    pub min_cell: u64,
+    /// CTL-4: the longest case window in days.
+    pub case_max_days: u32,
+    /// CTL-6: days to tell the subject.
+    pub letter_days: u32,
 }
 
 impl Config {
@@ -571,7 +675,25 @@ impl Config {
                 purpose_columns.insert((p.letter(), table.clone()), cols.clone());
             }
         }
+        let language = crate::report::Lang::parse(&raw.audit.language)
+            .ok_or_else(|| invalid(format!("audit.language = {:?}; use nl or en", raw.audit.language)))?;
+        if !["persons", "items"].contains(&raw.audit.sample_unit.as_str()) {
+            return Err(invalid(format!("audit.sample_unit = {:?}; use persons or items", raw.audit.sample_unit)));
+        }
+        if !(raw.audit.sample_rate > 0.0 && raw.audit.sample_rate <= 1.0) {
+            return Err(invalid(format!("audit.sample_rate = {}; it must lie in (0, 1]", raw.audit.sample_rate)));
+        }
+        if raw.audit.min_cell == 0 {
+            return Err(invalid("audit.min_cell = 0; it must be at least 1 (CTL-2)".into()));
+        }
         Ok(Config {
+            language,
+            reports_dir: base.join(&raw.audit.reports_dir),
+            sample_unit: raw.audit.sample_unit.clone(),
+            sample_rate: raw.audit.sample_rate,
+            min_cell: raw.audit.min_cell,
+            case_max_days: raw.cases.max_days,
+            letter_days: raw.cases.letter_days,
             path: path.into(),
             store_dir: base.join(&raw.store.dir),
             reference_dir: base.join(&raw.reference.dir),

@@ -2,8 +2,8 @@
 //!
 //! generate (a school of `--people`, 35 days) -> init -> the nightly ingest of each day's
 //! files (at 03:00 the next morning, as cron would) -> purge -> the sign-in rules over the
-//! retained window -> verify the audit trail -> summary. The stages that later issues add
-//! (the weekly report, a case) join this sequence as they land.
+//! retained window -> the weekly DPO report of the last whole week -> verify the audit
+//! trail -> summary. The case walk-through joins this sequence when it lands.
 use std::path::PathBuf;
 
 use chrono::{Duration, NaiveDate, TimeZone};
@@ -29,6 +29,8 @@ pub struct DemoOutcome {
     pub purge: Option<crate::store::retention::PurgeReceipt>,
     /// The sign-in rules over the retained window (GEO-1..GEO-4).
     pub signin_audit: Vec<crate::RuleOutcome>,
+    /// The weekly report of the last whole week.
+    pub report: Option<crate::report::ReportOutcome>,
     /// The audit trail's check: lines, and the first broken line if any.
     pub trail: Option<crate::audit_log::VerifyOutcome>,
 }
@@ -95,6 +97,18 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         |r| r.id.starts_with("signin_") || r.id.starts_with("travel_"),
         Some("demo"),
     )?;
+    // The DPO's weekly report: the last whole ISO week of the generated days.
+    let sunday = last - Duration::days(i64::from(chrono::Datelike::weekday(&last).num_days_from_sunday()));
+    let monday = sunday - Duration::days(6);
+    let req = crate::report::Request {
+        from: monday,
+        to: sunday,
+        label: crate::report::week_label(monday),
+        lang: config.language,
+        redraw: None,
+        out: None,
+    };
+    outcome.report = Some(crate::report::weekly(&config, &Clock::fixed(last_night), &req, Some("demo"))?);
     outcome.trail = Some(config.audit_log().verify()?);
     Ok(outcome)
 }
@@ -147,6 +161,22 @@ pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
     }
     for r in &outcome.signin_audit {
         println!("rule {}", r.summary());
+    }
+    if let Some(r) = &outcome.report {
+        let k = r.report.k;
+        println!("weekly DPO report {} ({} - {}):", r.report.label, r.report.from, r.report.to);
+        for rule in r.report.rules.iter().filter(|x| x.rule.purpose != crate::rules::Purpose::F) {
+            let sample = match rule.sample.as_ref().and_then(|s| s.interval) {
+                Some((lo, hi)) => format!(", sample estimate {:.1} %-{:.1} %", lo * 100.0, hi * 100.0),
+                None => String::new(),
+            };
+            println!(
+                "  {:<40} {:>6} findings{sample}",
+                rule.rule.id,
+                crate::report::suppress::Cell::of(rule.findings, k).text(k)
+            );
+        }
+        println!("  report: {}", r.dir.join("report.html").display());
     }
     if let Some(v) = &outcome.trail {
         match &v.broken {

@@ -10,6 +10,7 @@
 //! Stages exchange Arrow `RecordBatch`es and plain outcome structs (`IngestStats`, ...);
 //! only [`run`] wires them together.
 pub mod audit_log;
+pub mod case;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -131,32 +132,12 @@ pub fn run(cli: Cli) -> Result<u8> {
             println!("{} rules, every header valid", rules.len());
             Ok(EXIT_OK)
         }
-        Command::Audit(cmd) => {
+        Command::Audit(args) => {
             let config = Config::find(cli.config.as_deref())?;
-            let (args, only, signin_only) = match &cmd {
-                AuditCommand::Signin(a) => (a, None, true),
-                AuditCommand::Run { window, rule } => (window, rule.clone(), false),
-            };
-            let (from, to) = (date_flag("from", &args.from)?, date_flag("to", &args.to)?);
-            let pick = |r: &rules::Rule| match (&only, signin_only) {
-                (_, true) => r.id.starts_with("signin_") || r.id.starts_with("travel_"),
-                (Some(id), _) => &r.id == id,
-                (None, _) => r.mode == "automated",
-            };
-            let outcome = audit_rules(&config, &clock, from, to, pick, cli.operator.as_deref())?;
-            if let Some(id) = &only
-                && outcome.is_empty()
-            {
-                return Err(Error::Usage(format!("no rule {id:?}; `logwacht rules list` shows them")));
+            match &args.command {
+                Some(cmd) => audit_command(&config, &clock, cmd, cli.operator.as_deref()),
+                None => weekly_report(&config, &clock, &args, cli.operator.as_deref()),
             }
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&outcome).map_err(|e| Error::Bug(e.to_string()))?);
-            } else {
-                for r in &outcome {
-                    println!("{}", r.summary());
-                }
-            }
-            Ok(if outcome.iter().any(|r| r.findings > 0) { error::EXIT_FINDINGS } else { EXIT_OK })
         }
         Command::Key(cli::KeyCommand::Rotate) => {
             let config = Config::find(cli.config.as_deref())?;
@@ -223,8 +204,9 @@ impl RuleOutcome {
     }
 }
 
-/// Columns that name or point at a person: never printed by `audit` (CTL-2).
-const IDENTITY_COLUMNS: [&str; 17] = [
+/// Columns that name or point at a person, or carry content (CTL-2): never printed by
+/// `audit run` nor kept in a report.
+pub const IDENTITY_COLUMNS: [&str; 17] = [
     "person",
     "message",
     "message_id",
@@ -313,6 +295,84 @@ pub fn audit_rules(
     e.details = serde_json::json!({ "findings": out.iter().map(|r| (r.id.clone(), r.findings)).collect::<std::collections::BTreeMap<_, _>>() });
     config.audit_log().append(e)?;
     Ok(out)
+}
+
+fn audit_command(config: &Config, clock: &Clock, cmd: &AuditCommand, operator: Option<&str>) -> Result<u8> {
+    let (args, only, signin_only) = match cmd {
+        AuditCommand::Signin(a) => (a, None, true),
+        AuditCommand::Run { window, rule } => (window, rule.clone(), false),
+    };
+    let (from, to) = (date_flag("from", &args.from)?, date_flag("to", &args.to)?);
+    let pick = |r: &rules::Rule| match (&only, signin_only) {
+        (_, true) => r.id.starts_with("signin_") || r.id.starts_with("travel_"),
+        (Some(id), _) => &r.id == id,
+        (None, _) => r.mode == "automated",
+    };
+    let outcome = audit_rules(config, clock, from, to, pick, operator)?;
+    if let Some(id) = &only
+        && outcome.is_empty()
+    {
+        return Err(Error::Usage(format!("no rule {id:?}; `logwacht rules list` shows them")));
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome).map_err(|e| Error::Bug(e.to_string()))?);
+    } else {
+        for r in &outcome {
+            println!("{}", r.summary());
+        }
+    }
+    Ok(if outcome.iter().any(|r| r.findings > 0) { error::EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// `logwacht audit` without a subcommand: the weekly DPO report.
+fn weekly_report(config: &Config, clock: &Clock, args: &cli::AuditArgs, operator: Option<&str>) -> Result<u8> {
+    let (from, to, label) = match (&args.week, &args.from, &args.to) {
+        (Some(w), _, _) => {
+            let (a, b) = report::iso_week(w)
+                .ok_or_else(|| Error::Usage(format!("--week {w:?} is not an ISO week like 2026-W47")))?;
+            (a, b, report::week_label(a))
+        }
+        (None, Some(f), Some(t)) => {
+            let (a, b) = (date_flag("from", f)?, date_flag("to", t)?);
+            if b < a {
+                return Err(Error::Usage(format!("--to {b} lies before --from {a}")));
+            }
+            (a, b, format!("{a}..{b}"))
+        }
+        _ => {
+            // The last whole ISO week before now, in the school's zone.
+            let today = clock.now().with_timezone(&config.timezone).date_naive();
+            let monday =
+                today - chrono::Duration::days(i64::from(chrono::Datelike::weekday(&today).num_days_from_monday()) + 7);
+            (monday, monday + chrono::Duration::days(6), report::week_label(monday))
+        }
+    };
+    let lang = match &args.lang {
+        Some(l) => report::Lang::parse(l).ok_or_else(|| Error::Usage(format!("--lang {l:?}; use nl or en")))?,
+        None => config.language,
+    };
+    let req = report::Request { from, to, label, lang, redraw: args.redraw.clone(), out: args.out.clone() };
+    let outcome = report::weekly(config, clock, &req, operator)?;
+    let k = outcome.report.k;
+    for r in &outcome.report.rules {
+        let cell = report::suppress::Cell::of(r.findings, k).text(k);
+        let sample = match r.sample.as_ref().and_then(|s| s.interval) {
+            Some((lo, hi)) => format!("; estimated {:.1} %-{:.1} %", lo * 100.0, hi * 100.0),
+            None => String::new(),
+        };
+        println!(
+            "{} (purpose {}): {cell} {}{sample}",
+            r.rule.id,
+            r.rule.purpose.letter(),
+            if r.rule.purpose == rules::Purpose::F { "rows" } else { "findings" }
+        );
+    }
+    println!("sample seed {} (recorded in the audit trail before the draw)", outcome.report.seed);
+    for f in &outcome.files {
+        println!("wrote {} (sha256 {})", f.path, &f.sha256[..16]);
+    }
+    let any = outcome.report.rules.iter().any(|r| r.rule.purpose != rules::Purpose::F && r.findings > 0);
+    Ok(if any { error::EXIT_FINDINGS } else { EXIT_OK })
 }
 
 fn date_flag(name: &str, v: &str) -> Result<NaiveDate> {

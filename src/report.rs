@@ -1,3 +1,583 @@
-//! Reporting for the DPO (CTL-2: 003 art. 6.4): people appear only as keyed pseudonyms.
-//! The weekly report itself is the reporting issue's; the pseudonym key lives here.
+//! The weekly DPO audit (CTL-1, CTL-2, CTL-9: 003 art. 6.4-6.5, 8.1a).
+//!
+//! In: a workspace and a week. Out: one folder `reports/<week>/` with `report.html`,
+//! `report.md` and `findings.json`, in Dutch or English, and two lines in the audit trail
+//! (the sample seed, written before the draw; then the report with the SHA-256 of every
+//! file it wrote).
+//!
+//! ```text
+//! rules (automated + sample) over the week and the weeks before it still retained
+//!   -> rows with the person replaced by a keyed pseudonym      (pseudonym.rs)
+//!   -> per rule: this week's count, persons, trend per week
+//!   -> seed in the trail -> random sample of persons per rule  (sample.rs)
+//!   -> Wilson interval of the violation rate (sampled rules)
+//!   -> volumes per source, sign-ins per country, retention state
+//!   -> counts below k suppressed, totals that would reveal them withheld (suppress.rs)
+//!   -> HTML (inline SVG charts, every log value escaped), Markdown, JSON (render.rs)
+//! ```
+//! No subject, URL path, attachment name, address or IP reaches the report: the rules
+//! return none of them except as the `person` column, which becomes a pseudonym here, and
+//! the identity columns of [`crate::IDENTITY_COLUMNS`] are dropped from every row.
 pub mod pseudonym;
+pub mod render;
+pub mod sample;
+pub mod suppress;
+pub mod text;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType, TimestampMicrosecondType};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use serde::Serialize;
+
+use crate::audit_log::{self, FileHash};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::Error;
+use crate::rules::engine::{Engine, Window};
+use crate::rules::functions::Calendar;
+use crate::rules::{Purpose, Rule};
+use crate::schema::Source;
+use crate::store::Store;
+
+/// The report's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Dutch.
+    Nl,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Parses `nl` or `en`.
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "nl" => Some(Lang::Nl),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// What to report on.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// First local day.
+    pub from: NaiveDate,
+    /// Last local day, inclusive.
+    pub to: NaiveDate,
+    /// The folder name and title: `2026-W47`, or `2026-11-16..2026-11-22`.
+    pub label: String,
+    /// Dutch or English.
+    pub lang: Lang,
+    /// Redraw with this recorded seed instead of a fresh one.
+    pub redraw: Option<String>,
+    /// The report folder (default: `<reports dir>/<label>`).
+    pub out: Option<PathBuf>,
+}
+
+/// The ISO week `2026-W47` as local days Monday..Sunday.
+pub fn iso_week(text: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let (y, w) = text.trim().split_once("-W").or_else(|| text.trim().split_once("-w"))?;
+    let monday = NaiveDate::from_isoywd_opt(y.parse().ok()?, w.parse().ok()?, chrono::Weekday::Mon)?;
+    Some((monday, monday + Duration::days(6)))
+}
+
+/// The label of the ISO week of a day.
+pub fn week_label(day: NaiveDate) -> String {
+    let w = day.iso_week();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+/// One row of a rule's result as the report keeps it: no identity, the person a
+/// pseudonym.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// The person's pseudonym, if the rule names one.
+    pub pseudonym: Option<String>,
+    /// The local day of the event.
+    pub day: Option<String>,
+    /// The ISO week of the event (`2026-W47`).
+    pub week: String,
+    /// Evidence: the input file's name and line.
+    pub evidence: Option<String>,
+    /// For sampled rules: whether this item breaks the rule.
+    pub violation: Option<bool>,
+    /// The rule's other columns (what matched: a list, a category, an extension, ...).
+    pub details: BTreeMap<String, String>,
+}
+
+/// What the sample of one rule says.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleOutcome {
+    /// `persons` (or `items`).
+    pub unit: String,
+    /// The share of units drawn.
+    pub rate: f64,
+    /// Units in the population.
+    pub population_units: u64,
+    /// Items (rows) in the population.
+    pub population_items: u64,
+    /// Units drawn.
+    pub sample_units: u64,
+    /// Items of the units drawn.
+    pub sample_items: u64,
+    /// Items of the sample that break the rule (sampled rules).
+    pub violations: Option<u64>,
+    /// 95 % Wilson interval of the violation rate, as fractions (sampled rules).
+    pub interval: Option<(f64, f64)>,
+}
+
+/// One rule's part of the report.
+#[derive(Debug, Clone)]
+pub struct RuleReport {
+    /// The rule.
+    pub rule: Rule,
+    /// This week's findings (violations for a sampled rule; rows for a measurement).
+    pub findings: u64,
+    /// Distinct persons among them.
+    pub persons: u64,
+    /// Findings per ISO week, the report's week last.
+    pub per_week: Vec<(String, u64)>,
+    /// The draw, except for purpose f (traffic data only: nothing to review).
+    pub sample: Option<SampleOutcome>,
+    /// The rows of the units drawn, for the DPO's review.
+    pub review: Vec<Row>,
+    /// For purpose f: the sums of the numeric columns this week.
+    pub totals: BTreeMap<String, f64>,
+}
+
+/// Rows and rejected rows of one source this week.
+#[derive(Debug, Clone)]
+pub struct SourceVolume {
+    /// The source.
+    pub source: Source,
+    /// Rows per local day.
+    pub per_day: Vec<(String, u64)>,
+    /// Rejected rows kept for the week's days.
+    pub rejected: u64,
+    /// Bytes per local day (web).
+    pub bytes_per_day: Vec<(String, u64)>,
+}
+
+/// Where retention stands (RET-1..RET-4).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RetentionState {
+    /// The oldest day in the store.
+    pub oldest_day: Option<String>,
+    /// The last purge: time and rows removed.
+    pub last_purge: Option<(String, u64)>,
+    /// Active holds: case and the day they end.
+    pub holds: Vec<(String, String)>,
+    /// Cases whose subject has not been told yet: case and the day the letter is due.
+    pub cases_waiting: Vec<(String, String)>,
+}
+
+/// The whole report, ready to render.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// `2026-W47`.
+    pub label: String,
+    /// The window.
+    pub from: NaiveDate,
+    /// The window's last day.
+    pub to: NaiveDate,
+    /// The school's zone.
+    pub timezone: String,
+    /// When it was made.
+    pub generated_at: DateTime<Utc>,
+    /// The language.
+    pub lang: Lang,
+    /// The suppression threshold.
+    pub k: u64,
+    /// The pseudonym key period.
+    pub key_period: u32,
+    /// The seed of the draws.
+    pub seed: String,
+    /// Sampling unit and rate.
+    pub unit: String,
+    /// The rate.
+    pub rate: f64,
+    /// The audit trail's head before this report (anchor it elsewhere to detect edits).
+    pub trail_head: String,
+    /// Per rule.
+    pub rules: Vec<RuleReport>,
+    /// Per source.
+    pub sources: Vec<SourceVolume>,
+    /// Sign-ins per country (or outcome when unplaced) this week.
+    pub countries: Vec<(String, u64)>,
+    /// Retention.
+    pub retention: RetentionState,
+}
+
+/// What `audit` did.
+#[derive(Debug, Clone)]
+pub struct ReportOutcome {
+    /// The folder written.
+    pub dir: PathBuf,
+    /// The files with their SHA-256.
+    pub files: Vec<FileHash>,
+    /// The report.
+    pub report: Report,
+}
+
+fn bug(e: impl std::fmt::Display) -> Error {
+    Error::Bug(e.to_string())
+}
+
+/// An internal query, checked like a rule: its purpose limits what it reads.
+fn internal(id: &str, purpose: char, sql: &str) -> Result<Rule, Error> {
+    let text = format!(
+        "-- id: {id}\n-- purpose: {purpose}\n-- requirement: CTL-2\n-- severity: info\n-- mode: case\n-- summary.en: report statistics\n-- summary.nl: rapportstatistiek\n{sql}\n"
+    );
+    Ok(crate::rules::parse(&Path::new("report").join(format!("{id}.sql")), &text)?)
+}
+
+fn day_bounds(config: &Config, from: NaiveDate, to: NaiveDate) -> Window {
+    let tz = config.timezone;
+    Window {
+        from: DateTime::from_timestamp_micros(crate::store::hold::day_start_us(from, tz)).unwrap_or_default(),
+        to: DateTime::from_timestamp_micros(crate::store::hold::day_start_us(to + Duration::days(1), tz))
+            .unwrap_or_default(),
+    }
+}
+
+fn micros_literal(t: DateTime<Utc>) -> String {
+    format!("to_timestamp_micros({})", t.timestamp_micros())
+}
+
+/// Converts one rule's batches into report rows.
+fn rows_of(
+    batches: &[RecordBatch],
+    cal: &Calendar,
+    pseudonyms: &pseudonym::Pseudonymiser,
+    fallback_week: &str,
+) -> Result<Vec<Row>, Error> {
+    let opts = FormatOptions::default();
+    let mut out = Vec::new();
+    for b in batches {
+        let schema = b.schema();
+        let fmts: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+            .collect::<Result<_, _>>()
+            .map_err(bug)?;
+        for i in 0..b.num_rows() {
+            let mut row = Row {
+                pseudonym: None,
+                day: None,
+                week: fallback_week.to_string(),
+                evidence: None,
+                violation: None,
+                details: BTreeMap::new(),
+            };
+            let (mut file, mut line) = (None, None);
+            for (f, fmt) in schema.fields().iter().zip(&fmts) {
+                let name = f.name().as_str();
+                let col = b.column(schema.index_of(name).map_err(bug)?);
+                if col.is_null(i) {
+                    continue;
+                }
+                let value = fmt.value(i).to_string();
+                match name {
+                    "person" => row.pseudonym = Some(pseudonyms.pseudonym(&value)),
+                    "person_pseudonym" => row.pseudonym = Some(value),
+                    "event_time" => {
+                        if let DataType::Timestamp(_, _) = col.data_type() {
+                            let cast = datafusion::arrow::compute::cast(
+                                col,
+                                &DataType::Timestamp(
+                                    datafusion::arrow::datatypes::TimeUnit::Microsecond,
+                                    Some("UTC".into()),
+                                ),
+                            )
+                            .map_err(bug)?;
+                            let us = cast.as_primitive::<TimestampMicrosecondType>().value(i);
+                            row.day = cal.local_date(us);
+                            row.week = cal.iso_week(us).unwrap_or_default();
+                        }
+                    }
+                    "local_day" | "first_day" if row.day.is_none() => {
+                        if let Ok(d) = NaiveDate::parse_from_str(&value, "%Y-%m-%d") {
+                            row.week = week_label(d);
+                        }
+                        row.day = Some(value);
+                    }
+                    "week" => row.week = value,
+                    "source_file" => file = Some(value.rsplit('/').next().unwrap_or_default().to_string()),
+                    "source_line" => line = Some(value),
+                    "violation" => row.violation = Some(value == "true"),
+                    _ if crate::IDENTITY_COLUMNS.contains(&name) => {}
+                    _ => {
+                        row.details.insert(name.to_string(), value);
+                    }
+                }
+            }
+            row.evidence = match (file, line) {
+                (Some(f), Some(l)) => Some(format!("{f}:{l}")),
+                (None, Some(l)) => Some(format!("line {l}")),
+                _ => None,
+            };
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
+fn rejected_rows(store: &Store, source: Source, first: i32, last: i32) -> u64 {
+    let dir = store.root().join(crate::store::REJECTED_DIR).join(source.name());
+    let Ok(parts) = crate::store::list_partitions(&dir) else { return 0 };
+    let mut n = 0;
+    for (day, dir) in parts {
+        if day < first || day > last {
+            continue;
+        }
+        for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if let Ok(text) = std::fs::read(f.path()) {
+                n += text.iter().filter(|b| **b == b'\n').count() as u64;
+            }
+        }
+    }
+    n
+}
+
+fn oldest_day(store: &Store) -> Option<String> {
+    Source::ALL
+        .iter()
+        .filter_map(|s| crate::store::list_partitions(&store.table_dir(*s)).ok()?.first().map(|(d, _)| *d))
+        .min()
+        .and_then(|d| NaiveDate::from_num_days_from_ce_opt(d + 719_163))
+        .map(|d| d.to_string())
+}
+
+/// Builds the report: runs the rules and the statistics, draws the samples (after
+/// recording the seed), and gathers the retention state. Writes nothing but the seed line.
+pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&str>) -> Result<Report, Error> {
+    let now = clock.now();
+    let key = pseudonym::load(&config.key_path())?;
+    let pseudonyms = key.pseudonymiser();
+    let cal = Calendar::new(config);
+    let tz = config.timezone;
+    // The trend: the weeks before this one whose days are still retained.
+    let retained_from = (now - Duration::days(i64::from(config.retention_days))).with_timezone(&tz).date_naive();
+    let trend_from = (req.from - Duration::days(21)).max(retained_from).min(req.from);
+    let engine = Engine::new(config, day_bounds(config, trend_from, req.to))?;
+    let week = day_bounds(config, req.from, req.to);
+    let this_week: BTreeSet<String> = {
+        let mut d = req.from;
+        let mut s = BTreeSet::new();
+        while d <= req.to {
+            s.insert(week_label(d));
+            d += Duration::days(1);
+        }
+        s
+    };
+    let in_window = |r: &Row| match &r.day {
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok_and(|d| d >= req.from && d <= req.to),
+        None => this_week.contains(&r.week),
+    };
+    let trail = config.audit_log();
+    // CTL-1: the seed goes into the trail before anything is drawn.
+    let seed = match &req.redraw {
+        Some(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => s.to_ascii_lowercase(),
+        Some(s) => {
+            return Err(Error::Usage(format!("--redraw {s:?} is not a seed from the audit trail (64 hex digits)")));
+        }
+        None => sample::fresh_seed(),
+    };
+    let who = audit_log::operator(operator);
+    let mut e = audit_log::entry(now, "audit sample seed", &who, "a,b,e");
+    e.scope = serde_json::json!({ "from": req.from, "to": req.to, "week": req.label, "redraw": req.redraw.is_some() });
+    e.seed = Some(seed.clone());
+    trail.append(e)?;
+    let trail_head = trail.verify()?.head;
+    let mut rules = Vec::new();
+    for rule in config.rules()?.into_iter().filter(|r| r.mode == "automated" || r.mode == "sample") {
+        let batches = engine.run(&rule)?;
+        let rows = rows_of(&batches, &cal, &pseudonyms, &req.label)?;
+        let sampled = rule.mode == "sample";
+        let counts = |r: &Row| !sampled || r.violation == Some(true);
+        let mut per_week: BTreeMap<String, u64> = BTreeMap::new();
+        let mut d = trend_from;
+        while d <= req.to {
+            per_week.entry(week_label(d)).or_default();
+            d += Duration::days(7);
+        }
+        per_week.entry(week_label(req.to)).or_default();
+        for r in rows.iter().filter(|r| counts(r)) {
+            if let Some(n) = per_week.get_mut(&r.week) {
+                *n += 1;
+            }
+        }
+        let week_rows: Vec<Row> = rows.into_iter().filter(in_window).collect();
+        let findings = week_rows.iter().filter(|r| counts(r)).count() as u64;
+        let persons =
+            week_rows.iter().filter(|r| counts(r)).filter_map(|r| r.pseudonym.clone()).collect::<BTreeSet<_>>().len()
+                as u64;
+        let mut totals = BTreeMap::new();
+        let (sample, review) = if rule.purpose == Purpose::F {
+            for r in &week_rows {
+                for (k, v) in &r.details {
+                    if let Ok(x) = v.parse::<f64>() {
+                        *totals.entry(k.clone()).or_insert(0.0) += x;
+                    }
+                }
+            }
+            (None, Vec::new())
+        } else {
+            // The units: persons of the population (sampled rules) or of the findings.
+            let unit_of = |i: usize, r: &Row| match (config.sample_unit.as_str(), &r.pseudonym) {
+                ("persons", Some(p)) => p.clone(),
+                _ => format!("item {i:08}"),
+            };
+            let population: Vec<(String, &Row)> = week_rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| sampled || counts(r))
+                .map(|(i, r)| (unit_of(i, r), r))
+                .collect();
+            let units: Vec<String> =
+                population.iter().map(|(u, _)| u.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+            let chosen: BTreeSet<String> =
+                sample::draw(&seed, &rule.id, &units, config.sample_rate).into_iter().collect();
+            let review: Vec<Row> =
+                population.iter().filter(|(u, _)| chosen.contains(u)).map(|(_, r)| (*r).clone()).collect();
+            let violations = sampled.then(|| review.iter().filter(|r| r.violation == Some(true)).count() as u64);
+            let interval = violations.and_then(|v| sample::wilson(v, review.len() as u64));
+            let outcome = SampleOutcome {
+                unit: config.sample_unit.clone(),
+                rate: config.sample_rate,
+                population_units: units.len() as u64,
+                population_items: population.len() as u64,
+                sample_units: chosen.len() as u64,
+                sample_items: review.len() as u64,
+                violations,
+                interval,
+            };
+            (Some(outcome), review)
+        };
+        rules.push(RuleReport {
+            rule,
+            findings,
+            persons,
+            per_week: per_week.into_iter().collect(),
+            sample,
+            review,
+            totals,
+        });
+    }
+    // Volumes (purpose f: time and counts) and sign-ins per country (purpose e).
+    let bounds = format!("event_time >= {} AND event_time < {}", micros_literal(week.from), micros_literal(week.to));
+    let store = Store::new(&config.store_dir);
+    let first_utc = crate::store::day_of_micros(week.from.timestamp_micros());
+    let last_utc = crate::store::day_of_micros(week.to.timestamp_micros() - 1);
+    let mut sources = Vec::new();
+    for source in Source::ALL {
+        let bytes = if source == Source::Web { "coalesce(sum(bytes), 0)" } else { "0" };
+        let q = internal(
+            &format!("report_volume_{}", source.name()),
+            'f',
+            &format!(
+                "SELECT local_date(event_time) AS day, count(*) AS n, {bytes} AS b FROM {} WHERE {bounds} GROUP BY local_date(event_time) ORDER BY day",
+                source.name()
+            ),
+        )?;
+        let mut per_day = Vec::new();
+        let mut bytes_per_day = Vec::new();
+        for b in engine.run(&q)? {
+            let day = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).map_err(bug)?;
+            let n = datafusion::arrow::compute::cast(b.column(1), &DataType::Int64).map_err(bug)?;
+            let by = datafusion::arrow::compute::cast(b.column(2), &DataType::Int64).map_err(bug)?;
+            for i in 0..b.num_rows() {
+                let d = day.as_string::<i32>().value(i).to_string();
+                per_day.push((d.clone(), n.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(i) as u64));
+                bytes_per_day.push((d, by.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(i) as u64));
+            }
+        }
+        sources.push(SourceVolume {
+            source,
+            per_day,
+            rejected: rejected_rows(&store, source, first_utc, last_utc),
+            bytes_per_day: if source == Source::Web { bytes_per_day } else { Vec::new() },
+        });
+    }
+    let q = internal(
+        "report_signin_countries",
+        'e',
+        &format!(
+            "SELECT coalesce(geo_country, geo_outcome, 'unknown') AS c, count(*) AS n FROM signin WHERE {bounds} GROUP BY coalesce(geo_country, geo_outcome, 'unknown') ORDER BY n DESC, c"
+        ),
+    )?;
+    let mut countries = Vec::new();
+    for b in engine.run(&q)? {
+        let c = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).map_err(bug)?;
+        let n = datafusion::arrow::compute::cast(b.column(1), &DataType::Int64).map_err(bug)?;
+        for i in 0..b.num_rows() {
+            countries.push((
+                c.as_string::<i32>().value(i).to_string(),
+                n.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(i) as u64,
+            ));
+        }
+    }
+    // Retention (RET-1..RET-4).
+    let mut retention = RetentionState { oldest_day: oldest_day(&store), ..Default::default() };
+    if let Some(p) = trail.entries()?.into_iter().rev().find(|e| e.command == "purge") {
+        let removed = p
+            .details
+            .get("rows_removed")
+            .and_then(|r| r.as_object())
+            .map_or(0, |m| m.values().filter_map(serde_json::Value::as_u64).sum::<u64>());
+        retention.last_purge = Some((p.time, removed));
+    }
+    let holds = crate::store::hold::Holds::load(&config.holds_path())?;
+    for h in holds.holds.iter().filter(|h| h.active(now, tz)) {
+        retention.holds.push((h.case.clone(), h.until.to_string()));
+    }
+    retention.cases_waiting = crate::case::waiting(config)?;
+    Ok(Report {
+        label: req.label.clone(),
+        from: req.from,
+        to: req.to,
+        timezone: tz.name().to_string(),
+        generated_at: now,
+        lang: req.lang,
+        k: config.min_cell,
+        key_period: key.period,
+        seed,
+        unit: config.sample_unit.clone(),
+        rate: config.sample_rate,
+        trail_head,
+        rules,
+        sources,
+        countries,
+        retention,
+    })
+}
+
+/// Builds the report, writes its folder, and records it in the audit trail.
+pub fn weekly(config: &Config, clock: &Clock, req: &Request, operator: Option<&str>) -> Result<ReportOutcome, Error> {
+    let report = build(config, clock, req, operator)?;
+    let dir = req.out.clone().unwrap_or_else(|| config.reports_dir.join(&req.label));
+    let files = render::write(&report, &dir)?;
+    let mut e = audit_log::entry(clock.now(), "audit", &audit_log::operator(operator), "a,b,e,f");
+    e.scope = serde_json::json!({
+        "from": req.from, "to": req.to, "week": req.label,
+        "rules": report.rules.iter().map(|r| &r.rule.id).collect::<Vec<_>>(),
+    });
+    e.seed = Some(report.seed.clone());
+    e.rows_read = report.rules.iter().map(|r| r.findings).sum();
+    e.files_written = files.clone();
+    e.details = serde_json::json!({
+        "findings": report.rules.iter().map(|r| (r.rule.id.clone(), r.findings)).collect::<BTreeMap<_, _>>(),
+        "language": req.lang,
+    });
+    config.audit_log().append(e)?;
+    Ok(ReportOutcome { dir, files, report })
+}

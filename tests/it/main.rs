@@ -4,5 +4,6 @@ mod ingest;
 mod privacy;
 mod purge;
 mod readers;
+mod report;
 mod rules;
 mod util;

@@ -233,7 +233,7 @@ fn a_rule_that_reads_counsellor_mail_content_gets_nulls_whatever_its_purpose() {
 
 /// A workspace holding the mail and web cases of fixtures/rules/README.md, with the MAIL-7
 /// thresholds lowered so that small inputs reach them.
-fn rules_workspace() -> Workspace {
+pub fn rules_workspace() -> Workspace {
     let ws = Workspace::new();
     std::fs::copy(fixture("rules/people.csv"), ws.path().join("reference/people.csv")).unwrap();
     let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap();

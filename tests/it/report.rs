@@ -1,0 +1,214 @@
+//! The weekly DPO report (issue 6): no identity in any file, log values escaped, formulas
+//! neutralised, the sample redrawn from the seed in the trail, and a page Chromium renders.
+use std::path::{Path, PathBuf};
+
+use crate::rules::rules_workspace;
+use crate::util::{Workspace, fixture};
+
+const NOW: &str = "2026-11-22T03:00:00Z";
+
+fn set(ws: &Workspace, from: &str, to: &str) {
+    let p = ws.path().join("logwacht.toml");
+    let cfg = std::fs::read_to_string(&p).unwrap();
+    assert!(cfg.contains(from), "logwacht.toml has no {from:?}");
+    std::fs::write(&p, cfg.replacen(from, to, 1)).unwrap();
+}
+
+fn audit(ws: &Workspace, extra: &[&str]) -> crate::util::Run {
+    let mut args = vec!["--now", NOW, "audit", "--week", "2026-W47"];
+    args.extend_from_slice(extra);
+    ws.run(&args)
+}
+
+fn report_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    v.sort();
+    v
+}
+
+/// Every address, name, IP and subject of the fixtures the workspace holds.
+fn identities() -> Vec<String> {
+    let email = regex::Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}").unwrap();
+    let ipv4 = regex::Regex::new(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b").unwrap();
+    let subject = regex::Regex::new(r"header Subject: (.*?) from ").unwrap();
+    let mut out = Vec::new();
+    for f in ["rules/mail.log", "rules/access.log", "email/mail.log", "email/messagetrace.csv", "web/access.log"] {
+        let text = std::fs::read_to_string(fixture(f)).unwrap();
+        out.extend(email.find_iter(&text).map(|m| m.as_str().to_lowercase()));
+        out.extend(ipv4.find_iter(&text).map(|m| m.as_str().to_string()));
+        out.extend(subject.captures_iter(&text).map(|c| c[1].to_string()));
+    }
+    let people = std::fs::read_to_string(fixture("rules/people.csv")).unwrap();
+    for line in people.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        out.push(cols[0].to_string());
+        out.push(cols[2].to_string());
+    }
+    // URL paths and hosts of the web fixture.
+    out.extend(
+        ["020sextoy.com", "/sk/page1.html", "Setup.EXE", "0819-4xo.pages.dev", "klascement", "rapport.pdf.exe"]
+            .map(String::from),
+    );
+    out.sort();
+    out.dedup();
+    out.retain(|s| s.len() >= 4);
+    out
+}
+
+#[test]
+fn the_weekly_report_shows_no_address_name_ip_or_subject() {
+    let ws = rules_workspace();
+    let run = ws.ingest(NOW, &[fixture("email/mail.log"), fixture("web/access.log")]);
+    assert!(run.code <= 2, "{}", run.stderr);
+    let run = audit(&ws, &["--lang", "nl"]);
+    assert_eq!(run.code, 1, "findings exit 1: {}", run.stderr);
+    let run_en = audit(&ws, &["--lang", "en", "--out", "en"]);
+    assert_eq!(run_en.code, 1, "{}", run_en.stderr);
+    let dir = ws.path().join("reports/2026-W47");
+    let mut files = report_files(&dir);
+    files.extend(report_files(&ws.path().join("en")));
+    assert_eq!(files.len(), 6, "{files:?}");
+    let ids = identities();
+    assert!(ids.len() > 40, "{ids:?}");
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap().to_lowercase();
+        for id in &ids {
+            assert!(!text.contains(&id.to_lowercase()), "{} shows {id:?}", f.display());
+        }
+    }
+    for id in &ids {
+        assert!(!run.stdout.contains(id.as_str()) && !run.stderr.contains(id.as_str()), "the terminal shows {id:?}");
+    }
+    // What the DPO does see: the rules, pseudonyms, suppressed small counts.
+    let nl = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(nl.contains("Wekelijkse audit") && nl.contains("web_forbidden_category") && nl.contains("p1-"));
+    let en = std::fs::read_to_string(ws.path().join("en/report.html")).unwrap();
+    assert!(en.contains("Weekly audit") && en.contains("Sign-ins per country"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("findings.json")).unwrap()).unwrap();
+    assert_eq!(json["schema"], "logwacht-findings/1");
+    let rule = |id: &str| json["rules"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
+    assert_eq!(rule("web_forbidden_category")["findings"], "< 5", "2 findings are a small cell");
+    assert_eq!(rule("signin_outside_allowed_countries")["findings"], 0);
+    // The trail records the report with every file's hash, and stays whole.
+    let log = std::fs::read_to_string(ws.path().join("audit.log")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["command"], "audit");
+    assert_eq!(last["files_written"].as_array().unwrap().len(), 3);
+    assert_eq!(ws.run(&["verify-log"]).code, 0);
+}
+
+#[test]
+fn log_values_are_escaped_and_spreadsheet_formulas_neutralised() {
+    let ws = rules_workspace();
+    set(&ws, "sample_rate = 0.05", "sample_rate = 1.0");
+    // MAIL-9 names the mail client, a value the sender controls.
+    let hostile = ws.path().join("hostile.log");
+    let mut text = String::new();
+    for (qid, mailer) in
+        [("B2001", "<script>alert('x')</script>"), ("B2002", "=HYPERLINK(\"http://evil.example\",\"x\")")]
+    {
+        text.push_str(&format!(
+            "Nov 20 13:05:01 relay postfix/smtpd[2101]: {qid}: client=pc12.school.example[10.20.0.12], sasl_method=LOGIN, sasl_username=tom.wouters@school.example\n\
+             Nov 20 13:05:01 relay postfix/cleanup[2102]: {qid}: message-id=<{qid}@school.example>\n\
+             Nov 20 13:05:01 relay postfix/cleanup[2102]: {qid}: info: header X-Mailer: {mailer} from pc12.school.example[10.20.0.12]; from=<tom.wouters@school.example> to=<an.claes@school.example> proto=ESMTP helo=<pc12>\n\
+             Nov 20 13:05:01 relay postfix/qmgr[2103]: {qid}: from=<tom.wouters@school.example>, size=900, nrcpt=1 (queue active)\n\
+             Nov 20 13:05:02 relay postfix/lmtp[2105]: {qid}: to=<an.claes@school.example>, relay=mail.school.example[private/dovecot-lmtp], delay=0.2, delays=0.1/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)\n"
+        ));
+    }
+    std::fs::write(&hostile, text).unwrap();
+    assert_eq!(ws.ingest(NOW, &[hostile]).code, 0);
+    assert_eq!(audit(&ws, &[]).code, 1);
+    let dir = ws.path().join("reports/2026-W47");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), "the mailer is not in the review");
+    assert!(!html.to_lowercase().contains("<script"), "report.html carries a script");
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(!md.contains("<script"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("findings.json")).unwrap()).unwrap();
+    let review =
+        json["rules"].as_array().unwrap().iter().find(|r| r["id"] == "mail_unapproved_client").unwrap()["review"]
+            .clone();
+    let mailers: Vec<&str> =
+        review.as_array().unwrap().iter().filter_map(|r| r["details"]["mailer"].as_str()).collect();
+    assert!(mailers.contains(&"'=HYPERLINK(\"http://evil.example\",\"x\")"), "{mailers:?}");
+    assert!(!mailers.iter().any(|m| m.starts_with('=')));
+}
+
+fn seeds(ws: &Workspace) -> Vec<(String, String)> {
+    std::fs::read_to_string(ws.path().join("audit.log"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e.get("seed").is_some())
+        .map(|e| (e["command"].as_str().unwrap().to_string(), e["seed"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn review(dir: &Path) -> Vec<serde_json::Value> {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("findings.json")).unwrap()).unwrap();
+    json["rules"].as_array().unwrap().iter().map(|r| serde_json::json!([r["id"], r["review"], r["sample"]])).collect()
+}
+
+#[test]
+fn the_seed_is_in_the_trail_before_the_draw_and_redraws_the_same_sample() {
+    let ws = rules_workspace();
+    set(&ws, "sample_rate = 0.05", "sample_rate = 0.5");
+    assert_eq!(audit(&ws, &["--out", "first"]).code, 1);
+    let s = seeds(&ws);
+    // The seed line comes first, then the report that used it.
+    assert_eq!(s.len(), 2, "{s:?}");
+    assert_eq!((s[0].0.as_str(), s[1].0.as_str()), ("audit sample seed", "audit"));
+    assert_eq!(s[0].1, s[1].1);
+    let seed = s[0].1.clone();
+    assert_eq!(seed.len(), 64);
+    let first = review(&ws.path().join("first"));
+    // Anyone with the trail redraws the same sample.
+    assert_eq!(audit(&ws, &["--out", "again", "--redraw", &seed]).code, 1);
+    assert_eq!(review(&ws.path().join("again")), first);
+    // Without --redraw, a fresh seed.
+    assert_eq!(audit(&ws, &["--out", "fresh"]).code, 1);
+    let s = seeds(&ws);
+    assert_eq!(s.len(), 6);
+    assert_ne!(s[4].1, seed);
+    let bad = audit(&ws, &["--redraw", "my-favourite-sample"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("64 hex digits"), "{}", bad.stderr);
+    assert_eq!(ws.run(&["verify-log"]).code, 0);
+}
+
+#[test]
+fn the_report_is_one_self_contained_page_that_chromium_renders() {
+    let ws = rules_workspace();
+    assert_eq!(audit(&ws, &[]).code, 1);
+    let page = ws.path().join("reports/2026-W47/report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    for outside in ["src=\"http", "href=\"http", "@import", "url(", "<script", "<link"] {
+        assert!(!html.contains(outside), "report.html loads something: {outside}");
+    }
+    assert!(html.matches("<svg").count() >= 3, "charts missing");
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
+        assert!(std::env::var_os("LOGWACHT_REQUIRE_CHROMIUM").is_none(), "chromium is required (.ci/run installs it)");
+        eprintln!("skipped: no chromium on this machine");
+        return;
+    };
+    let shot = ws.path().join("report.png");
+    let dom = std::process::Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,2400"])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("Wekelijkse audit van de logbestanden 2026-W47"), "{dom:.300}");
+    assert!(dom.contains("<svg") && dom.contains("mail_password_in_subject"));
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "screenshot of {} bytes", png.len());
+}

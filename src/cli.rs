@@ -39,6 +39,9 @@ pub enum Command {
     Rules(RulesCommand),
     /// Write the weekly DPO report (CTL-1, CTL-2), or run rules over a window.
     Audit(AuditArgs),
+    /// Targeted investigations of one person: open, screen, report, close (CTL-3..CTL-8).
+    #[command(subcommand)]
+    Case(CaseCommand),
     /// Manage the pseudonym key (CTL-2).
     #[command(subcommand)]
     Key(KeyCommand),
@@ -239,6 +242,77 @@ pub struct AuditWindowArgs {
     /// Print findings as JSON (evidence pointers, no identities).
     #[arg(long)]
     pub json: bool,
+}
+
+/// `logwacht case ...`
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Open a case: one subject, a written suspicion, an approver, a short window.
+    Open {
+        /// The case id (letters, digits, `.`, `-`, `_`).
+        #[arg(long = "case")]
+        id: String,
+        /// The one person investigated (an address).
+        #[arg(long)]
+        subject: String,
+        /// The concrete suspicion, in writing.
+        #[arg(long)]
+        suspicion: String,
+        /// The purpose: a, b, c, d or e (art. 7.1).
+        #[arg(long)]
+        purpose: String,
+        /// First day (YYYY-MM-DD, school time zone).
+        #[arg(long)]
+        from: String,
+        /// Last day, inclusive.
+        #[arg(long)]
+        to: String,
+        /// Who approved the check.
+        #[arg(long)]
+        approved_by: String,
+        /// Keep exactly this scope past the retention window (RET-2).
+        #[arg(long)]
+        hold: bool,
+    },
+    /// Steps 1-2: screen the subject's metadata, leave what looks regular alone.
+    Screen(CaseProbe),
+    /// Step 3: the case file, with content for the remainder only.
+    Report(CaseProbe),
+    /// Close the case and write the letter to the subject (Dutch and English).
+    Close {
+        /// The case id.
+        #[arg(long = "case")]
+        id: String,
+        /// What came of it, for the letter.
+        #[arg(long)]
+        outcome: String,
+    },
+    /// Record that the letter reached the subject.
+    Notified {
+        /// The case id.
+        #[arg(long = "case")]
+        id: String,
+    },
+    /// List the cases (subjects as pseudonyms).
+    List,
+}
+
+/// A case command's scope. Only the case id is needed; a subject or window that differs
+/// from the case's own is refused and recorded.
+#[derive(Debug, Args)]
+pub struct CaseProbe {
+    /// The case id.
+    #[arg(long = "case")]
+    pub id: String,
+    /// Must be the case's subject.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Must be the case's first day.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Must be the case's last day.
+    #[arg(long)]
+    pub to: Option<String>,
 }
 
 /// `logwacht key ...`

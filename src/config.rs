@@ -84,6 +84,11 @@ min_cell = 5
 max_days = 14
 # CTL-6 (003 art. 6.6): the subject is told within this many days of closing.
 letter_days = 7
+# CTL-4 (003 art. 8.1c): words that make a search query (q=, search=) part of what a case
+# looks at more closely, besides the [mail.words] lists and the [web] categories.
+forbidden_words = ["porno", "porn", "sex", "vpn", "proxy", "omzeilen", "contourner", "bypass", "hack", "kraken", "casino", "gokken", "paris sportifs", "wapen", "arme", "weapon", "bom", "bombe", "bomb", "drugs", "drogue", "zelfmoord", "suicide"]
+# Where the security officer's case files and letters go (RET-4: they expire too).
+dir = "cases"
 
 [rules]
 # A folder of rule files (*.sql with the header of the rules issue) used instead of the
@@ -338,11 +343,25 @@ pub struct CasesSection {
     /// Days to tell the subject.
     #[serde(default = "default_letter_days")]
     pub letter_days: u32,
+    /// Search-query words.
+    #[serde(default)]
+    pub forbidden_words: Vec<String>,
+    /// Case files.
+    #[serde(default = "default_cases_dir")]
+    pub dir: String,
 }
 impl Default for CasesSection {
     fn default() -> Self {
-        CasesSection { max_days: default_case_days(), letter_days: default_letter_days() }
+        CasesSection {
+            max_days: default_case_days(),
+            letter_days: default_letter_days(),
+            forbidden_words: Vec::new(),
+            dir: default_cases_dir(),
+        }
     }
+}
+fn default_cases_dir() -> String {
+    "cases".into()
 }
 fn default_case_days() -> u32 {
     14
@@ -527,6 +546,10 @@ pub struct Config {
     pub case_max_days: u32,
     /// CTL-6: days to tell the subject.
     pub letter_days: u32,
+    /// CTL-4: search-query words, lower-case.
+    pub case_words: Vec<String>,
+    /// Case files.
+    pub cases_dir: PathBuf,
 }
 
 impl Config {
@@ -694,6 +717,8 @@ impl Config {
             min_cell: raw.audit.min_cell,
             case_max_days: raw.cases.max_days,
             letter_days: raw.cases.letter_days,
+            case_words: lower(&raw.cases.forbidden_words),
+            cases_dir: base.join(&raw.cases.dir),
             path: path.into(),
             store_dir: base.join(&raw.store.dir),
             reference_dir: base.join(&raw.reference.dir),

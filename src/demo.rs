@@ -3,7 +3,8 @@
 //! generate (a school of `--people`, 35 days) -> init -> the nightly ingest of each day's
 //! files (at 03:00 the next morning, as cron would) -> purge -> the sign-in rules over the
 //! retained window -> the weekly DPO report of the last whole week -> verify the audit
-//! trail -> summary. The case walk-through joins this sequence when it lands.
+//! case walk-through (open, screen, report, close for one staff member) -> verify the
+//! audit trail -> summary.
 use std::path::PathBuf;
 
 use chrono::{Duration, NaiveDate, TimeZone};
@@ -31,6 +32,8 @@ pub struct DemoOutcome {
     pub signin_audit: Vec<crate::RuleOutcome>,
     /// The weekly report of the last whole week.
     pub report: Option<crate::report::ReportOutcome>,
+    /// The example case's screening and the files it wrote.
+    pub case: Option<(crate::case::Screening, Vec<crate::audit_log::FileHash>)>,
     /// The audit trail's check: lines, and the first broken line if any.
     pub trail: Option<crate::audit_log::VerifyOutcome>,
 }
@@ -109,6 +112,28 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         out: None,
     };
     outcome.report = Some(crate::report::weekly(&config, &Clock::fixed(last_night), &req, Some("demo"))?);
+    // The security officer's walk-through: one staff member, the last week, then the letter.
+    let people = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?;
+    if let Some(staff) = people.iter().find(|p| p.role == "staff") {
+        let officer = Clock::fixed(last_night);
+        let open = crate::case::OpenRequest {
+            id: "DEMO-1".into(),
+            subject: staff.address.clone(),
+            suspicion: "Melding van de IT-dienst: ongewone downloads en aanmeldingen vanaf deze account".into(),
+            purpose: "e".into(),
+            from: (last - Duration::days(6)).to_string(),
+            to: last.to_string(),
+            approved_by: "Directie (demo)".into(),
+            hold: true,
+        };
+        crate::case::open(&config, &officer, &open, Some("demo"))?;
+        let (screening, mut files) =
+            crate::case::screen(&config, &officer, "DEMO-1", &Default::default(), Some("demo"))?;
+        files.extend(crate::case::report(&config, &officer, "DEMO-1", &Default::default(), Some("demo"))?);
+        let outcome_text = "Het vermoeden werd niet bevestigd: de downloads hoorden bij lesvoorbereiding.";
+        files.extend(crate::case::close(&config, &officer, "DEMO-1", outcome_text, Some("demo"))?.1);
+        outcome.case = Some((screening, files));
+    }
     outcome.trail = Some(config.audit_log().verify()?);
     Ok(outcome)
 }
@@ -177,6 +202,22 @@ pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
             );
         }
         println!("  report: {}", r.dir.join("report.html").display());
+    }
+    if let Some((s, files)) = &outcome.case {
+        let left: Vec<String> = s.left_alone.iter().map(|(w, n)| format!("{n} {w}")).collect();
+        println!(
+            "case DEMO-1 (one staff member, {} .. {}): left alone {}; {} protected messages counted only; {} items screened further",
+            s.from,
+            s.to,
+            left.join(", "),
+            s.protected_messages,
+            s.remainder.len()
+        );
+        if let Some(dir) =
+            files.first().and_then(|f| std::path::Path::new(&f.path).parent().map(|p| p.display().to_string()))
+        {
+            println!("  case file and letters (nl, en): {dir}");
+        }
     }
     if let Some(v) = &outcome.trail {
         match &v.broken {

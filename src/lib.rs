@@ -139,6 +139,10 @@ pub fn run(cli: Cli) -> Result<u8> {
                 None => weekly_report(&config, &clock, &args, cli.operator.as_deref()),
             }
         }
+        Command::Case(cmd) => {
+            let config = Config::find(cli.config.as_deref())?;
+            case_command(&config, &clock, cmd, cli.operator.as_deref())
+        }
         Command::Key(cli::KeyCommand::Rotate) => {
             let config = Config::find(cli.config.as_deref())?;
             let now = clock.now();
@@ -202,6 +206,65 @@ impl RuleOutcome {
         }
         line
     }
+}
+
+/// RET-4 (003 art. 11.5): reports and case files are personal data too and expire. A
+/// report folder goes when its week ends before the retention window; a case's folder and
+/// registry entry go when the case was closed and its subject told more than the
+/// retention window ago, and no hold of the case is still active.
+fn expire_outputs(
+    config: &Config,
+    now: DateTime<chrono::Utc>,
+    dry_run: bool,
+    holds: &store::hold::Holds,
+    receipt: &mut store::retention::PurgeReceipt,
+) -> Result<()> {
+    let tz = config.timezone;
+    let window_start = (now - chrono::Duration::days(i64::from(config.retention_days))).with_timezone(&tz).date_naive();
+    let remove = |p: &Path| -> Result<()> {
+        if !dry_run {
+            std::fs::remove_dir_all(p).map_err(error::StoreError::io("remove", p))?;
+        }
+        Ok(())
+    };
+    if let Ok(entries) = std::fs::read_dir(&config.reports_dir) {
+        let mut dirs: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        dirs.sort();
+        for dir in dirs {
+            let to = std::fs::read_to_string(dir.join("findings.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v["to"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()));
+            if to.is_some_and(|to| to < window_start) {
+                remove(&dir)?;
+                receipt
+                    .reports_removed
+                    .push(dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+            }
+        }
+    }
+    let path = case::Cases::path(config);
+    let mut cases = case::Cases::load(&path)?;
+    let before = cases.cases.len();
+    let mut gone = Vec::new();
+    for c in &cases.cases {
+        let told = c.notified_at.as_deref().and_then(clock::parse_instant);
+        let held = holds.holds.iter().any(|h| h.case == c.id && h.active(now, tz));
+        if told.is_some_and(|t| t.with_timezone(&tz).date_naive() < window_start) && !held {
+            let dir = case::case_dir(config, &c.id);
+            if dir.exists() {
+                remove(&dir)?;
+            }
+            gone.push(c.id.clone());
+        }
+    }
+    if !gone.is_empty() && !dry_run {
+        cases.cases.retain(|c| !gone.contains(&c.id));
+        debug_assert!(cases.cases.len() < before);
+        cases.save()?;
+    }
+    receipt.case_files_removed = gone;
+    Ok(())
 }
 
 /// Columns that name or point at a person, or carry content (CTL-2): never printed by
@@ -295,6 +358,85 @@ pub fn audit_rules(
     e.details = serde_json::json!({ "findings": out.iter().map(|r| (r.id.clone(), r.findings)).collect::<std::collections::BTreeMap<_, _>>() });
     config.audit_log().append(e)?;
     Ok(out)
+}
+
+fn case_command(config: &Config, clock: &Clock, cmd: cli::CaseCommand, operator: Option<&str>) -> Result<u8> {
+    use cli::CaseCommand as C;
+    let probe = |p: &cli::CaseProbe| case::Probe { subject: p.subject.clone(), from: p.from.clone(), to: p.to.clone() };
+    match cmd {
+        C::Open { id, subject, suspicion, purpose, from, to, approved_by, hold } => {
+            let req = case::OpenRequest { id, subject, suspicion, purpose, from, to, approved_by, hold };
+            let c = case::open(config, clock, &req, operator)?;
+            println!(
+                "opened case {} (purpose {}, {} .. {}){}; next: logwacht case screen --case {}",
+                c.id,
+                c.purpose,
+                c.from,
+                c.to,
+                if c.hold { ", retention hold placed for exactly this scope" } else { "" },
+                c.id
+            );
+        }
+        C::Screen(p) => {
+            let (s, files) = case::screen(config, clock, &p.id, &probe(&p), operator)?;
+            for (src, how) in &s.sources {
+                println!("{src}: {how}");
+            }
+            for (what, n) in &s.left_alone {
+                println!("left alone: {n} {what}");
+            }
+            println!("protected messages (counted only): {}", s.protected_messages);
+            println!("remainder: {} items", s.remainder.len());
+            for f in files {
+                println!("wrote {}", f.path);
+            }
+        }
+        C::Report(p) => {
+            for f in case::report(config, clock, &p.id, &probe(&p), operator)? {
+                println!("wrote {}", f.path);
+            }
+        }
+        C::Close { id, outcome } => {
+            let (c, files) = case::close(config, clock, &id, &outcome, operator)?;
+            println!(
+                "closed case {}; the letter to the subject is due by {}",
+                c.id,
+                c.letter_due.map(|d| d.to_string()).unwrap_or_default()
+            );
+            for f in files {
+                println!("wrote {}", f.path);
+            }
+        }
+        C::Notified { id } => {
+            let c = case::notified(config, clock, &id, operator)?;
+            println!("case {}: the subject has been told", c.id);
+        }
+        C::List => {
+            let cases = case::Cases::load(&case::Cases::path(config))?;
+            let key = report::pseudonym::load(&config.key_path())?;
+            for c in &cases.cases {
+                let state = match (&c.closed_at, &c.notified_at) {
+                    (None, _) => "open".to_string(),
+                    (Some(_), None) => {
+                        format!("closed, letter due {}", c.letter_due.map(|d| d.to_string()).unwrap_or_default())
+                    }
+                    (Some(_), Some(n)) => format!("closed, told {}", &n[..10.min(n.len())]),
+                };
+                println!(
+                    "{} subject {} purpose {} {} .. {}: {state}",
+                    c.id,
+                    key.pseudonym(&c.subject),
+                    c.purpose,
+                    c.from,
+                    c.to
+                );
+            }
+            if cases.cases.is_empty() {
+                println!("no cases");
+            }
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 fn audit_command(config: &Config, clock: &Clock, cmd: &AuditCommand, operator: Option<&str>) -> Result<u8> {
@@ -492,7 +634,8 @@ pub fn purge(
         tz: config.timezone,
         dry_run,
     };
-    let receipt = store::retention::purge(&plan)?;
+    let mut receipt = store::retention::purge(&plan)?;
+    expire_outputs(config, now, dry_run, &holds, &mut receipt)?;
     let mut e = audit_log::entry(
         now,
         if dry_run { "purge --dry-run" } else { "purge" },
@@ -539,6 +682,12 @@ pub fn render_receipt(r: &store::retention::PurgeReceipt) -> String {
         let _ = writeln!(out, "  case {case}: hold ended, its rows {verb}");
     }
     let _ = writeln!(out, "  {} files, {} bytes freed", r.files_removed.len(), r.bytes_freed);
+    for label in &r.reports_removed {
+        let _ = writeln!(out, "  report {label}: {verb} (RET-4)");
+    }
+    for case in &r.case_files_removed {
+        let _ = writeln!(out, "  case {case}: case files and registry entry {verb} (RET-4)");
+    }
     out
 }
 

@@ -83,6 +83,10 @@ pub struct PurgeReceipt {
     pub files_removed: Vec<FileGone>,
     /// Bytes freed (removed files, and what rewrites saved).
     pub bytes_freed: u64,
+    /// RET-4: weekly report folders past the window (their labels).
+    pub reports_removed: Vec<String>,
+    /// RET-4: case folders of closed, told and unheld cases past the window (case ids).
+    pub case_files_removed: Vec<String>,
 }
 
 fn rel(store: &Store, p: &Path) -> String {

@@ -1,4 +1,5 @@
 //! Integration tests: the real `logwacht` binary in a temporary workspace.
+mod case;
 mod demo;
 mod ingest;
 mod privacy;

@@ -435,6 +435,13 @@ fn text_at(b: &RecordBatch, name: &str, i: usize) -> Option<String> {
     Some(c.as_string::<i32>().value(i).to_string())
 }
 
+fn micros_at(b: &RecordBatch, i: usize) -> Option<i64> {
+    let col = b.column_by_name("event_time")?;
+    let c =
+        datafusion::arrow::compute::cast(col, &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))).ok()?;
+    (!c.is_null(i)).then(|| c.as_primitive::<TimestampMicrosecondType>().value(i))
+}
+
 fn time_at(b: &RecordBatch, i: usize, tz: chrono_tz::Tz) -> String {
     let Some(col) = b.column_by_name("event_time") else { return String::new() };
     let Ok(c) = datafusion::arrow::compute::cast(col, &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())))
@@ -513,6 +520,7 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
     let limits = Limits::new(purpose, config);
     let subject = sql_text(&case.subject);
     let key = crate::report::pseudonym::load(&config.key_path())?.pseudonymiser();
+    let cal = crate::rules::functions::Calendar::new(config);
     let other = |a: &str| if a == case.subject { "subject".to_string() } else { key.pseudonym(a) };
     let mut out = Screening {
         case: case.id.clone(),
@@ -587,6 +595,11 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
                 }
                 if sender.is_empty() {
                     why.push("anonymous sender".into());
+                }
+                // MAIL-8: to a parent in the evening or at the weekend.
+                let to_parent = text_at(&b, "recipient_role", i).as_deref() == Some("parent") && sender == case.subject;
+                if to_parent && micros_at(&b, i).and_then(|t| cal.parent_quiet_time(t)) == Some(true) {
+                    why.push("to a parent after hours".into());
                 }
                 if why.is_empty() {
                     regular.insert(message);

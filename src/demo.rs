@@ -28,8 +28,10 @@ pub struct DemoOutcome {
     pub nights: usize,
     /// The purge after the last night.
     pub purge: Option<crate::store::retention::PurgeReceipt>,
-    /// The sign-in rules over the retained window (GEO-1..GEO-4).
+    /// Every automated and sampled rule over the retained window.
     pub signin_audit: Vec<crate::RuleOutcome>,
+    /// Per rule with injected violations: (injected still retained, found of them, extra).
+    pub truth: Vec<(String, usize, usize, usize)>,
     /// The weekly report of the last whole week.
     pub report: Option<crate::report::ReportOutcome>,
     /// The example case's screening and the files it wrote.
@@ -97,9 +99,29 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         &Clock::fixed(last_night),
         retained_from,
         last,
-        |r| r.id.starts_with("signin_") || r.id.starts_with("travel_"),
+        |r| r.mode == "automated" || r.mode == "sample",
         Some("demo"),
     )?;
+    // The self-check: what the rules found against what the generator injected.
+    for (id, truth) in &school.ground_truth.rules {
+        let Some(rule) = outcome.signin_audit.iter().find(|r| &r.id == id) else { continue };
+        let want: std::collections::BTreeSet<(String, String)> = truth
+            .iter()
+            .filter(|t| t["day"].as_str().is_some_and(|d| d >= retained_from.to_string().as_str()))
+            .map(|t| (t["source_file"].as_str().unwrap_or("").to_string(), t["source_line"].to_string()))
+            .collect();
+        let got: std::collections::BTreeSet<(String, String)> = rule
+            .rows
+            .iter()
+            .filter(|r| r.get("violation").is_none_or(|v| v == "true"))
+            .map(|r| {
+                let f = r.get("source_file").and_then(|f| f.as_str()).unwrap_or("");
+                let line = r.get("source_line").and_then(|l| l.as_str()).unwrap_or("");
+                (f.rsplit('/').next().unwrap_or("").to_string(), line.to_string())
+            })
+            .collect();
+        outcome.truth.push((id.clone(), want.len(), got.intersection(&want).count(), got.difference(&want).count()));
+    }
     // The DPO's weekly report: the last whole ISO week of the generated days.
     let sunday = last - Duration::days(i64::from(chrono::Datelike::weekday(&last).num_days_from_sunday()));
     let monday = sunday - Duration::days(6);
@@ -114,12 +136,15 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
     outcome.report = Some(crate::report::weekly(&config, &Clock::fixed(last_night), &req, Some("demo"))?);
     // The security officer's walk-through: one staff member, the last week, then the letter.
     let people = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?;
-    if let Some(staff) = people.iter().find(|p| p.role == "staff") {
+    // The generator's suspect: the second staff member of the directory (generate.rs).
+    if let Some(staff) = people.iter().filter(|p| p.role == "staff").nth(1) {
         let officer = Clock::fixed(last_night);
         let open = crate::case::OpenRequest {
             id: "DEMO-1".into(),
             subject: staff.address.clone(),
-            suspicion: "Melding van de IT-dienst: ongewone downloads en aanmeldingen vanaf deze account".into(),
+            suspicion:
+                "Melding van de IT-dienst: bijlagen met uitvoerbare bestanden en mail buiten de uren vanaf deze account"
+                    .into(),
             purpose: "e".into(),
             from: (last - Duration::days(6)).to_string(),
             to: last.to_string(),
@@ -184,8 +209,17 @@ pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
             p.rows_removed.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ")
         );
     }
-    for r in &outcome.signin_audit {
+    for r in outcome.signin_audit.iter().filter(|r| r.id.starts_with("signin_") || r.id.starts_with("travel_")) {
         println!("rule {}", r.summary());
+    }
+    if !outcome.truth.is_empty() {
+        let injected: usize = outcome.truth.iter().map(|t| t.1).sum();
+        let found: usize = outcome.truth.iter().map(|t| t.2).sum();
+        let extra: usize = outcome.truth.iter().map(|t| t.3).sum();
+        println!(
+            "mail and web rules over the retained days: {found} of {injected} injected violations found, {extra} findings on clean rows ({} rules, ground_truth.json)",
+            outcome.truth.len()
+        );
     }
     if let Some(r) = &outcome.report {
         let k = r.report.k;

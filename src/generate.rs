@@ -20,7 +20,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -133,6 +133,8 @@ struct Person {
     home_ip: String,
     device_ip: String,
     user_id: String,
+    /// A known private address of a person listed twice in the directory: never an actor.
+    alias: bool,
 }
 
 const FIRST: [&str; 40] = [
@@ -269,6 +271,7 @@ fn people(rng: &mut ChaCha8Rng, spec: &Spec) -> Vec<Person> {
             home_ip: ip_in(rng, home),
             device_ip: format!("10.20.{}.{}", (k / 250) % 250, k % 250 + 2),
             user_id: guid(rng),
+            alias: false,
         });
     };
     for i in 0..pupils {
@@ -294,7 +297,21 @@ fn people(rng: &mut ChaCha8Rng, spec: &Spec) -> Vec<Person> {
             home_ip: ip_in(rng, "BE"),
             device_ip: format!("10.20.250.{}", k % 250 + 2),
             user_id: guid(rng),
+            alias: false,
         });
+    }
+    // MAIL-1: the directory knows one staff member's and one pupil's private address.
+    for role in [Role::Staff, Role::Pupil] {
+        if let Some(p) = out.iter().find(|p| p.role == role && !p.alias).cloned() {
+            let local = p.address.split('@').next().unwrap_or("").to_string();
+            let domain = if role == Role::Staff { "gmail.com" } else { "hotmail.com" };
+            out.push(Person {
+                address: format!("{local}.prive@{domain}"),
+                name: format!("{} (privé)", p.name),
+                alias: true,
+                ..p
+            });
+        }
     }
     out
 }
@@ -331,6 +348,16 @@ const SITES: [&str; 30] = [
     "www.belgium.be",
     "www.onderwijs.vlaanderen.be",
 ];
+/// The requests injected for the web rules: rule, Squid code/status, method, URL. The
+/// hosts are entries of the built-in UT1 sample (fixtures/blocklists).
+const WEB_INJECTIONS: [(&str, &str, &str, &str); 5] = [
+    ("web_forbidden_category", "TCP_MISS/200", "GET", "http://020sextoy.com/sk/index.html"),
+    ("web_filter_circumvention", "TCP_TUNNEL/200", "CONNECT", "01usevpn.website:443"),
+    ("web_leisure_during_school_hours", "TCP_MISS/200", "GET", "http://0000100.com/play"),
+    ("web_download_executable", "TCP_MISS/200", "GET", "http://files.example.org/tools/setup.exe"),
+    ("web_malware_or_phishing", "TCP_DENIED/403", "GET", "http://0819-4xo.pages.dev/de/register/step1"),
+];
+
 const SUBJECTS: [&str; 16] = [
     "Planning toetsen volgende week",
     "Vraag over huiswerk wiskunde",
@@ -378,6 +405,19 @@ pub struct GroundTruth {
     pub signin_outside_allowed_countries: Vec<serde_json::Value>,
     /// Exceptions `travel_exception_late_request` must find: line and country.
     pub travel_exception_late_request: Vec<serde_json::Value>,
+    /// The mail and web rules: per rule id, the evidence each finding must carry (the input
+    /// file's name and the line of its first row) and the local day. For the sampled rules,
+    /// the population items that break the rule.
+    pub rules: std::collections::BTreeMap<String, Vec<serde_json::Value>>,
+}
+
+impl GroundTruth {
+    fn add(&mut self, rule: &str, file: &str, line: u64, day: NaiveDate) {
+        self.rules
+            .entry(rule.to_string())
+            .or_default()
+            .push(serde_json::json!({ "source_file": file, "source_line": line, "day": day.to_string() }));
+    }
 }
 
 struct Trip {
@@ -474,15 +514,18 @@ pub fn write(out: &Path, spec: &Spec, now: DateTime<Utc>) -> Result<GenerateStat
 struct Out {
     w: BufWriter<File>,
     path: PathBuf,
+    /// Lines written with [`Out::line`].
+    lines: u64,
 }
 
 impl Out {
     fn create(path: &Path, stats: &mut GenerateStats) -> Result<Out, Error> {
         let f = File::create(path).map_err(StoreError::io("create", path))?;
         stats.files += 1;
-        Ok(Out { w: BufWriter::with_capacity(1 << 20, f), path: path.into() })
+        Ok(Out { w: BufWriter::with_capacity(1 << 20, f), path: path.into(), lines: 0 })
     }
     fn line(&mut self, s: &str) -> Result<(), Error> {
+        self.lines += 1;
         self.raw(s.as_bytes())?;
         self.raw(b"\n")
     }
@@ -492,6 +535,319 @@ impl Out {
     fn finish(mut self) -> Result<(), Error> {
         self.w.flush().map_err(|e| StoreError::io("write", &self.path)(e).into())
     }
+}
+
+/// One message through the Postfix relay, with the headers the school logs (README:
+/// `header_checks` with INFO).
+struct Mail<'a> {
+    secs: u32,
+    sasl: Option<&'a str>,
+    client: (&'a str, &'a str),
+    sender: &'a str,
+    to: Vec<String>,
+    headers: Vec<(&'static str, String)>,
+    nrcpt: Option<usize>,
+}
+
+/// Writes one message; returns the line of its first delivery (the evidence line the rules
+/// report: the smallest line of the message's rows).
+fn postfix_message(
+    w: &mut Out,
+    rng: &mut ChaCha8Rng,
+    day: NaiveDate,
+    tz: Tz,
+    pid: &mut u32,
+    domain: &str,
+    m: &Mail,
+) -> Result<u64, Error> {
+    let qid = hex::encode_upper(rng.random::<[u8; 5]>());
+    let stamp = |s: u32| at(day, tz, s).with_timezone(&tz).format("%b %e %H:%M:%S").to_string();
+    let (host, ip) = m.client;
+    let p = *pid;
+    *pid += 10;
+    match m.sasl {
+        Some(a) => w.line(&format!(
+            "{} relay postfix/smtpd[{p}]: {qid}: client={host}[{ip}], sasl_method=LOGIN, sasl_username={a}",
+            stamp(m.secs)
+        ))?,
+        None => w.line(&format!("{} relay postfix/smtpd[{p}]: {qid}: client={host}[{ip}]", stamp(m.secs)))?,
+    }
+    w.line(&format!("{} relay postfix/cleanup[{}]: {qid}: message-id=<{}@{domain}>", stamp(m.secs), p + 1, guid(rng)))?;
+    let first = m.to.first().cloned().unwrap_or_default();
+    let helo = host.split('.').next().unwrap_or(host);
+    for (name, value) in &m.headers {
+        w.line(&format!(
+            "{} relay postfix/cleanup[{}]: {qid}: info: header {name}: {value} from {host}[{ip}]; from=<{}> to=<{first}> proto=ESMTP helo=<{helo}>",
+            stamp(m.secs),
+            p + 1,
+            m.sender
+        ))?;
+    }
+    w.line(&format!(
+        "{} relay postfix/qmgr[{}]: {qid}: from=<{}>, size={}, nrcpt={} (queue active)",
+        stamp(m.secs),
+        p + 2,
+        m.sender,
+        rng.random_range(3_000..90_000),
+        m.nrcpt.unwrap_or(m.to.len())
+    ))?;
+    let mut first_line = 0;
+    for (j, r) in m.to.iter().enumerate() {
+        let line = if r.ends_with(domain) {
+            format!(
+                "{} relay postfix/lmtp[{}]: {qid}: to=<{r}>, relay=mail.{domain}[private/dovecot-lmtp], delay=0.2, delays=0.1/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 <{r}> Saved)",
+                stamp(m.secs + 1),
+                p + 3
+            )
+        } else {
+            let relay_ip = ip_in(rng, "BE");
+            format!(
+                "{} relay postfix/smtp[{}]: {qid}: to=<{r}>, relay=mx.{}[{relay_ip}]:25, delay=1.{j}, delays=0.1/0/0.5/0.{j}, dsn=2.0.0, status=sent (250 2.0.0 OK)",
+                stamp(m.secs + 1),
+                p + 3,
+                r.split('@').nth(1).unwrap_or("")
+            )
+        };
+        w.line(&line)?;
+        if first_line == 0 {
+            first_line = w.lines;
+        }
+    }
+    w.line(&format!("{} relay postfix/qmgr[{}]: {qid}: removed", stamp(m.secs + 2), p + 2))?;
+    Ok(first_line)
+}
+
+/// Injects one message per mail rule on about half of the school days (each drawn from the
+/// seed), plus protected look-alikes that no rule may find (CTL-7, CTL-8), and records
+/// every finding-to-be in the ground truth.
+#[allow(clippy::too_many_arguments)]
+fn inject_mail(
+    w: &mut Out,
+    rng: &mut ChaCha8Rng,
+    people: &[Person],
+    day: NaiveDate,
+    weekend: bool,
+    tz: Tz,
+    pid: &mut u32,
+    spec: &Spec,
+    stats: &mut GenerateStats,
+) -> Result<(), Error> {
+    let file = format!("mail.log-{day}");
+    let pick = |rng: &mut ChaCha8Rng, role: Role| -> Option<Person> {
+        let v: Vec<&Person> = people.iter().filter(|p| p.role == role && !p.alias).collect();
+        (!v.is_empty()).then(|| v[rng.random_range(0..v.len())].clone())
+    };
+    // One staff member breaks the mail rules throughout (the demo's case looks at them):
+    // the second of the directory, so that the first traveller stays apart.
+    let suspect = people.iter().filter(|p| p.role == Role::Staff && !p.alias).nth(1).cloned();
+    let (Some(staff), Some(colleague), Some(pupil), Some(parent), Some(counsellor)) =
+        (suspect, pick(rng, Role::Staff), pick(rng, Role::Pupil), pick(rng, Role::Parent), pick(rng, Role::Counsellor))
+    else {
+        return Ok(());
+    };
+    let alias = people.iter().find(|p| p.alias && p.role == Role::Staff).cloned();
+    let outlook = ("X-Mailer", "Microsoft Outlook 16.0".to_string());
+    let pc = format!("pc{}.{}", rng.random_range(10..99), spec.domain);
+    let pc_ip = staff.device_ip.clone();
+    let first_name = pupil.name.split(' ').next().unwrap_or("").to_string();
+    let mut kinds: Vec<(&str, Mail)> = Vec::new();
+    let base = |secs: u32, to: Vec<String>, headers: Vec<(&'static str, String)>| Mail {
+        secs,
+        sasl: None,
+        client: ("", ""),
+        sender: "",
+        to,
+        headers,
+        nrcpt: None,
+    };
+    if !weekend {
+        if let Some(a) = &alias {
+            kinds.push((
+                "mail_private_address_staff_pupil",
+                Mail {
+                    client: ("mail-sor-f41.google.com", "209.85.220.41"),
+                    sender: &a.address,
+                    ..base(20 * 3600 + 15 * 60, vec![pupil.address.clone()], vec![("Subject", "Re: huiswerk".into())])
+                },
+            ));
+        }
+        let externals: Vec<String> = (1..=12).map(|i| format!("lid{i:02}@vereniging.example")).collect();
+        kinds.push((
+            "mail_external_recipients_visible",
+            Mail {
+                sasl: Some(&staff.address),
+                client: (&pc, &pc_ip),
+                sender: &staff.address,
+                ..base(
+                    10 * 3600,
+                    externals.clone(),
+                    vec![("Subject", "Uitnodiging sportdag".into()), outlook.clone(), ("To", externals.join(", "))],
+                )
+            },
+        ));
+        kinds.push((
+            "mail_password_in_subject",
+            Mail {
+                sasl: Some(&staff.address),
+                client: (&pc, &pc_ip),
+                sender: &staff.address,
+                ..base(
+                    10 * 3600 + 30 * 60,
+                    vec![parent.address.clone()],
+                    vec![
+                        ("Subject", "Uw nieuw wachtwoord voor Smartschool".into()),
+                        outlook.clone(),
+                        ("To", parent.address.clone()),
+                    ],
+                )
+            },
+        ));
+        kinds.push((
+            "mail_sensitive_pupil_data_in_subject",
+            Mail {
+                sasl: Some(&staff.address),
+                client: (&pc, &pc_ip),
+                sender: &staff.address,
+                ..base(
+                    11 * 3600,
+                    vec![colleague.address.clone()],
+                    vec![
+                        ("Subject", format!("Medicatie {first_name} tijdens uitstap")),
+                        outlook.clone(),
+                        ("To", colleague.address.clone()),
+                    ],
+                )
+            },
+        ));
+        kinds.push((
+            "mail_sender_misrepresented",
+            Mail {
+                sasl: Some(&staff.address),
+                client: (&pc, &pc_ip),
+                sender: &staff.address,
+                ..base(
+                    11 * 3600 + 30 * 60,
+                    vec![pupil.address.clone()],
+                    vec![
+                        ("Subject", "Bericht van de directie".into()),
+                        outlook.clone(),
+                        ("From", "\"Directie\" <directie@schoo1-example.com>".into()),
+                        ("To", pupil.address.clone()),
+                    ],
+                )
+            },
+        ));
+        kinds.push((
+            "mail_forbidden_attachment",
+            Mail {
+                sasl: Some(&staff.address),
+                client: (&pc, &pc_ip),
+                sender: &staff.address,
+                ..base(
+                    12 * 3600,
+                    vec![parent.address.clone()],
+                    vec![
+                        ("Subject", "Rapport".into()),
+                        outlook.clone(),
+                        ("To", parent.address.clone()),
+                        ("Content-Disposition", "attachment; filename=\"rapport.pdf.exe\"".into()),
+                    ],
+                )
+            },
+        ));
+        kinds.push((
+            "mail_mass_or_chain",
+            Mail {
+                sasl: Some(&staff.address),
+                client: (&pc, &pc_ip),
+                sender: &staff.address,
+                nrcpt: Some(60),
+                ..base(
+                    13 * 3600,
+                    vec![pupil.address.clone()],
+                    vec![("Subject", "Info voor alle klassen".into()), outlook.clone()],
+                )
+            },
+        ));
+        kinds.push((
+            "mail_unapproved_client",
+            Mail {
+                sasl: Some(&staff.address),
+                client: (&pc, &pc_ip),
+                sender: &staff.address,
+                ..base(
+                    14 * 3600,
+                    vec![colleague.address.clone()],
+                    vec![
+                        ("Subject", "Planning".into()),
+                        ("User-Agent", "Mozilla Thunderbird 128.3.0".into()),
+                        ("To", colleague.address.clone()),
+                    ],
+                )
+            },
+        ));
+    }
+    kinds.push((
+        "mail_staff_to_parent_after_hours",
+        Mail {
+            sasl: Some(&staff.address),
+            client: (&pc, &pc_ip),
+            sender: &staff.address,
+            ..base(
+                19 * 3600 + 30 * 60,
+                vec![parent.address.clone()],
+                vec![("Subject", "Vraag over uitstap".into()), outlook.clone(), ("To", parent.address.clone())],
+            )
+        },
+    ));
+    // Look-alikes no rule may find: personal-labelled (CTL-7) and to a counsellor (CTL-8).
+    let protected = [
+        Mail {
+            sasl: Some(&staff.address),
+            client: (&pc, &pc_ip),
+            sender: &staff.address,
+            ..base(
+                15 * 3600,
+                vec![colleague.address.clone()],
+                vec![
+                    ("Subject", "Mijn wachtwoord voor de fitness".into()),
+                    ("Sensitivity", "Personal".into()),
+                    outlook.clone(),
+                    ("To", colleague.address.clone()),
+                ],
+            )
+        },
+        Mail {
+            sasl: Some(&staff.address),
+            client: (&pc, &pc_ip),
+            sender: &staff.address,
+            ..base(
+                15 * 3600 + 30 * 60,
+                vec![counsellor.address.clone()],
+                vec![
+                    ("Subject", format!("Verslag CLB {first_name}: medicatie en thuissituatie")),
+                    outlook.clone(),
+                    ("To", counsellor.address.clone()),
+                    ("Content-Disposition", "attachment; filename=\"verslag.exe\"".into()),
+                ],
+            )
+        },
+    ];
+    for (rule, m) in &kinds {
+        if rng.random_range(0..2) == 0 {
+            continue;
+        }
+        let line = postfix_message(w, rng, day, tz, pid, &spec.domain, m)?;
+        stats.mails += m.to.len() as u64;
+        stats.ground_truth.add(rule, &file, line, day);
+    }
+    if !weekend {
+        for m in &protected {
+            postfix_message(w, rng, day, tz, pid, &spec.domain, m)?;
+            stats.mails += m.to.len() as u64;
+        }
+    }
+    Ok(())
 }
 
 /// A local moment of `day` in the school's zone, in UTC.
@@ -532,7 +888,7 @@ fn day_files(
     let actors: Vec<usize> = people
         .iter()
         .enumerate()
-        .filter(|(_, p)| matches!(p.role, Role::Pupil | Role::Staff | Role::Counsellor))
+        .filter(|(_, p)| matches!(p.role, Role::Pupil | Role::Staff | Role::Counsellor) && !p.alias)
         .map(|(i, _)| i)
         .collect();
 
@@ -656,7 +1012,10 @@ fn day_files(
             );
             let trace = guid(rng);
             for _ in 0..n {
-                let r = if p.role == Role::Staff && !parents.is_empty() && rng.random_range(0..10) == 0 {
+                // MAIL-8: the clean traffic mails parents only on weekdays between 07:00 and 17:00.
+                let local = t.with_timezone(&tz);
+                let quiet = weekend || local.hour() >= 17 || local.hour() < 7;
+                let r = if p.role == Role::Staff && !quiet && !parents.is_empty() && rng.random_range(0..10) == 0 {
                     parents[rng.random_range(0..parents.len())]
                 } else {
                     actors[rng.random_range(0..actors.len())]
@@ -745,11 +1104,25 @@ fn day_files(
         ))?;
         stats.mails += 1;
     }
+    inject_mail(&mut w, rng, people, day, weekend, tz, &mut pid, spec, stats)?;
     w.finish()?;
 
     // The proxy (Squid native).
     let mut w = Out::create(&out.join(format!("logs/web/access-{day}.log")), stats)?;
-    let mut reqs: Vec<(i64, usize)> = Vec::new();
+    let mut reqs: Vec<(i64, usize, Option<usize>)> = Vec::new();
+    // Injected: one request per web rule on about half of the school days, by a pupil,
+    // during lessons (WEB_INJECTIONS; hosts from the built-in UT1 sample).
+    if !weekend {
+        let pupils: Vec<usize> = actors.iter().copied().filter(|&i| people[i].role == Role::Pupil).collect();
+        for k in 0..WEB_INJECTIONS.len() {
+            if pupils.is_empty() || rng.random_range(0..2) == 0 {
+                continue;
+            }
+            let s = rng.random_range(9 * 3600..15 * 3600);
+            let t = at(day, tz, s).timestamp_millis() + rng.random_range(0..1000);
+            reqs.push((t, pupils[rng.random_range(0..pupils.len())], Some(k)));
+        }
+    }
     for &i in &actors {
         for _ in 0..scale(spec.web_per_day, rng) {
             let s = if weekend {
@@ -758,18 +1131,34 @@ fn day_files(
                 rng.random_range(8 * 3600 + 25 * 60..16 * 3600)
             };
             let t = at(day, tz, s).timestamp_millis() + rng.random_range(0..1000);
-            reqs.push((t, i));
+            reqs.push((t, i, None));
         }
     }
     reqs.sort_unstable();
     stats.web += reqs.len() as u64;
     let mut line = String::with_capacity(256);
-    for (t, i) in reqs {
+    let file = format!("access-{day}.log");
+    for (t, i, injected) in reqs {
         let p = &people[i];
         let site = SITES[rng.random_range(0..SITES.len())];
         line.clear();
         let elapsed = rng.random_range(5..900);
         let bytes = rng.random_range(300..80_000);
+        if let Some(k) = injected {
+            let (rule, code, method, url) = WEB_INJECTIONS[k];
+            let _ = write!(
+                line,
+                "{}.{:03} {elapsed:>6} {} {code} {bytes} {method} {url} {} HIER_DIRECT/{} text/html",
+                t / 1000,
+                t % 1000,
+                p.device_ip,
+                p.address,
+                school_ip
+            );
+            w.line(&line)?;
+            stats.ground_truth.add(rule, &file, w.lines, day);
+            continue;
+        }
         if rng.random_range(0..10) < 8 {
             let _ = write!(
                 line,

@@ -1,0 +1,89 @@
+"""The weekly audit end to end, and how its time grows with the school.
+
+    python3 benches/audit.py [--people 2000] [--days 35] [--scales 1,2,4] [--rules]
+
+For each scale s: `logwacht generate` a school of s x people over the days, `init` a
+workspace with its directory and travel exceptions, `ingest` every file as of the morning
+after the last day, `purge` (the 28-day window), then time `logwacht audit --week W` (every
+automated and sampled rule over the last whole week plus the earlier weeks still retained
+for the trend, the sample, the report written). With --rules, also each rule alone
+(`audit run --rule ID` over the week, process start included). Wall seconds and peak
+memory (max RSS, GNU time) per step. Needs a release build.
+"""
+import argparse
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "logwacht")
+NOW = "2026-11-23T03:00:00Z"
+
+
+def timed(cmd):
+    t = time.perf_counter()
+    res = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    secs = time.perf_counter() - t
+    if res.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({res.returncode}): {res.stderr[-2000:]}")
+    kib = int(res.stderr.strip().splitlines()[-1])
+    return secs, kib / 1024, res.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--people", type=int, default=2000)
+    ap.add_argument("--days", type=int, default=35)
+    ap.add_argument("--scales", default="1")
+    ap.add_argument("--work", default="/tmp/logwacht-audit-bench")
+    ap.add_argument("--rules", action="store_true")
+    args = ap.parse_args()
+    results = []
+    for scale in [int(s) for s in args.scales.split(",")]:
+        people = args.people * scale
+        work = os.path.join(args.work, f"x{scale}")
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        school, ws = os.path.join(work, "school"), os.path.join(work, "ws")
+        gen_s, gen_mib, _ = timed([BIN, "--now", NOW, "generate", "--people", str(people), "--days", str(args.days),
+                                   "--seed", "1", "--out", school])
+        subprocess.run([BIN, "--now", NOW, "init", ws], check=True, stdout=subprocess.DEVNULL)
+        for f in ["people.csv", "travel_exceptions.csv"]:
+            shutil.copy(os.path.join(school, "reference", f), os.path.join(ws, "reference", f))
+        cfg = ["--config", os.path.join(ws, "logwacht.toml"), "--now", NOW]
+        ing_s, ing_mib, _ = timed([BIN] + cfg + ["ingest", os.path.join(school, "logs")])
+        pur_s, pur_mib, _ = timed([BIN] + cfg + ["purge"])
+        # The last whole ISO week before now.
+        today = datetime.date(2026, 11, 23)
+        monday = today - datetime.timedelta(days=today.weekday() + 7)
+        iso = monday.isocalendar()
+        week = f"{iso[0]}-W{iso[1]:02d}"
+        aud_s, aud_mib, _ = timed([BIN] + cfg + ["audit", "--week", week])
+        rows = {}
+        store = os.path.join(ws, "store")
+        size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(store) for f in fs)
+        r = {"scale": scale, "people": people, "days": args.days, "week": week,
+             "generate_s": round(gen_s, 1), "ingest_s": round(ing_s, 1), "ingest_mib": round(ing_mib),
+             "purge_s": round(pur_s, 2), "audit_s": round(aud_s, 1), "audit_mib": round(aud_mib),
+             "store_mb": round(size / 1e6)}
+        print(f"x{scale}: {people} people, {args.days} days, store {size/1e6:.0f} MB | generate {gen_s:.1f} s | "
+              f"ingest {ing_s:.1f} s ({ing_mib:.0f} MiB) | purge {pur_s:.2f} s | "
+              f"weekly audit {week} {aud_s:.1f} s ({aud_mib:.0f} MiB)", flush=True)
+        if args.rules:
+            sunday = monday + datetime.timedelta(days=6)
+            listing = subprocess.run([BIN] + cfg + ["rules", "list"], check=True, capture_output=True, text=True).stdout
+            ids = [l.split()[0] for l in listing.splitlines() if l and l.split()[0].count("_") >= 1 and not l.startswith(" ")]
+            for rid in ids:
+                s, mib, _ = timed([BIN] + cfg + ["audit", "run", "--rule", rid, "--from", str(monday), "--to", str(sunday)])
+                rows[rid] = (round(s, 2), round(mib))
+                print(f"    {rid:40} {s:6.2f} s {mib:6.0f} MiB", flush=True)
+            r["rules"] = rows
+        results.append(r)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -85,6 +85,7 @@ fn into_store(c: &mut Criterion) {
         ("graph-json", files(&logs.join("signin"), "graph-"), "graph.json"),
         ("azure-diagnostic", files(&logs.join("signin"), "diagnostic-"), "diagnostic.json"),
         ("exo-trace-csv", files(&logs.join("email"), "messagetrace-").into_iter().take(1).collect(), "trace.csv"),
+        ("postfix", files(&logs.join("email"), "mail.log-").into_iter().take(1).collect(), "mail.log"),
     ];
     let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
     let now_us = now.timestamp_micros();
@@ -93,7 +94,7 @@ fn into_store(c: &mut Criterion) {
     for (name, parts, file) in inputs {
         let path = big.join(file);
         // Graph pages cannot be concatenated; take the first file alone for those.
-        let bytes = if name == "graph-json" || name == "exo-trace-csv" {
+        let bytes = if name == "graph-json" || name == "exo-trace-csv" || name == "postfix" {
             std::fs::copy(&parts[0], &path).unwrap()
         } else {
             concat(&parts, &path)
@@ -188,5 +189,32 @@ fn blocklist(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parsers, into_store, geoip, blocklist);
+/// Each rule over a generated store: 300 people, the last 7 of 14 days, in one
+/// DataFusion session per purpose (as `audit` runs them).
+fn rules(c: &mut Criterion) {
+    let (keep, logs) = school(300, 14);
+    let ws = keep.path().join("ws");
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
+    let cfg = logwacht::config::init(&ws, None, NOW).unwrap();
+    for f in ["people.csv", "travel_exceptions.csv"] {
+        std::fs::copy(logs.parent().unwrap().join("reference").join(f), ws.join("reference").join(f)).unwrap();
+    }
+    let config = logwacht::config::Config::find(Some(&cfg)).unwrap();
+    let clock = logwacht::clock::Clock::fixed(now);
+    let stats =
+        logwacht::ingest_paths(&config, &clock, std::slice::from_ref(&logs), &IngestOptions::default(), None).unwrap();
+    assert_eq!(stats.failed(), 0);
+    let window = logwacht::rules::engine::Window { from: now - chrono::Duration::days(7), to: now };
+    let engine = logwacht::rules::engine::Engine::new(&config, window).unwrap();
+    let mut g = c.benchmark_group("rules");
+    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    for rule in config.rules().unwrap() {
+        g.bench_function(&rule.id, |b| {
+            b.iter(|| engine.run(&rule).unwrap().iter().map(|b| b.num_rows()).sum::<usize>())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, parsers, into_store, geoip, blocklist, rules);
 criterion_main!(benches);

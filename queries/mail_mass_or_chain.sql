@@ -9,14 +9,18 @@
 -- MAIL-7 (003 art. 5.7i): chain and mass mail clog the system. Mass: a message to
 -- policy.mass_recipients or more recipients (the source's count, else the distinct
 -- recipients logged). Chain: one sender sending the same subject in
--- policy.chain_repeats or more messages in one school day. Shared mailboxes (the
+-- policy.chain_repeats or more messages in one school day, reported once, at its first
+-- message (a mass message that starts a chain is reported as mass). Shared mailboxes (the
 -- newsletter) are exempt. The subject only groups; it never leaves the rule.
-WITH msg AS (
+WITH r AS (
+  -- One row per message and recipient first: counting distinct recipients per message
+  -- directly keeps a set per message in memory.
   SELECT
     e.sender,
     coalesce(e.message_id, e.trace_id) AS message,
+    e.recipient,
     min(e.event_time) AS event_time,
-    greatest(coalesce(max(e.recipient_count), 0), count(DISTINCT e.recipient)) AS recipients,
+    max(e.recipient_count) AS recipient_count,
     min(e.subject) AS subject,
     min(e.source_file) AS source_file,
     min(e.source_line) AS source_line
@@ -24,21 +28,35 @@ WITH msg AS (
   WHERE e.sender IS NOT NULL
     AND registrable_domain(e.sender) IN (SELECT value FROM lists WHERE list = 'school_domain')
     AND e.sender NOT IN (SELECT address FROM people WHERE role = 'shared-mailbox')
-  GROUP BY e.sender, coalesce(e.message_id, e.trace_id)
-), mass AS (
-  SELECT m.sender AS person, m.message, m.event_time, 'mass' AS pattern, m.recipients AS count,
-    m.source_file, m.source_line
-  FROM msg m CROSS JOIN policy p
-  WHERE m.recipients >= p.mass_recipients
-), chain AS (
-  SELECT m.sender AS person, min(m.message) AS message, min(m.event_time) AS event_time, 'chain' AS pattern,
-    count(*) AS count, min(m.source_file) AS source_file, min(m.source_line) AS source_line
-  FROM msg m CROSS JOIN policy p
-  WHERE m.subject IS NOT NULL
-  GROUP BY m.sender, local_date(m.event_time), m.subject, p.chain_repeats
-  HAVING count(*) >= p.chain_repeats
+  GROUP BY e.sender, coalesce(e.message_id, e.trace_id), e.recipient
+), msg AS (
+  SELECT
+    sender,
+    message,
+    min(event_time) AS event_time,
+    greatest(coalesce(max(recipient_count), 0), count(recipient)) AS recipients,
+    min(subject) AS subject,
+    min(source_file) AS source_file,
+    min(source_line) AS source_line
+  FROM r
+  GROUP BY sender, message
+), flagged AS (
+  -- One pass over the messages (a UNION of two queries over `msg` would build it twice).
+  SELECT m.*,
+    count(*) OVER (PARTITION BY m.sender, local_date(m.event_time), m.subject) AS repeats,
+    row_number() OVER (PARTITION BY m.sender, local_date(m.event_time), m.subject
+                       ORDER BY m.event_time, m.source_line) AS nth
+  FROM msg m
 )
-SELECT * FROM mass
-UNION ALL
-SELECT * FROM chain
-ORDER BY event_time, source_line
+SELECT
+  f.sender AS person,
+  f.message,
+  f.event_time,
+  CASE WHEN f.recipients >= p.mass_recipients THEN 'mass' ELSE 'chain' END AS pattern,
+  CASE WHEN f.recipients >= p.mass_recipients THEN f.recipients ELSE f.repeats END AS count,
+  f.source_file,
+  f.source_line
+FROM flagged f CROSS JOIN policy p
+WHERE f.recipients >= p.mass_recipients
+   OR (f.subject IS NOT NULL AND f.repeats >= p.chain_repeats AND f.nth = 1)
+ORDER BY f.event_time, f.source_line

@@ -660,6 +660,13 @@ fn inject_mail(
         headers,
         nrcpt: None,
     };
+    // Submitted by the suspect from a school PC.
+    let by_staff = |secs: u32, to: Vec<String>, headers: Vec<(&'static str, String)>| Mail {
+        sasl: Some(&staff.address),
+        client: (&pc, &pc_ip),
+        sender: &staff.address,
+        ..base(secs, to, headers)
+    };
     if !weekend {
         if let Some(a) = &alias {
             kinds.push((
@@ -674,86 +681,61 @@ fn inject_mail(
         let externals: Vec<String> = (1..=12).map(|i| format!("lid{i:02}@vereniging.example")).collect();
         kinds.push((
             "mail_external_recipients_visible",
-            Mail {
-                sasl: Some(&staff.address),
-                client: (&pc, &pc_ip),
-                sender: &staff.address,
-                ..base(
-                    10 * 3600,
-                    externals.clone(),
-                    vec![("Subject", "Uitnodiging sportdag".into()), outlook.clone(), ("To", externals.join(", "))],
-                )
-            },
+            by_staff(
+                10 * 3600,
+                externals.clone(),
+                vec![("Subject", "Uitnodiging sportdag".into()), outlook.clone(), ("To", externals.join(", "))],
+            ),
         ));
         kinds.push((
             "mail_password_in_subject",
-            Mail {
-                sasl: Some(&staff.address),
-                client: (&pc, &pc_ip),
-                sender: &staff.address,
-                ..base(
-                    10 * 3600 + 30 * 60,
-                    vec![parent.address.clone()],
-                    vec![
-                        ("Subject", "Uw nieuw wachtwoord voor Smartschool".into()),
-                        outlook.clone(),
-                        ("To", parent.address.clone()),
-                    ],
-                )
-            },
+            by_staff(
+                10 * 3600 + 30 * 60,
+                vec![parent.address.clone()],
+                vec![
+                    ("Subject", "Uw nieuw wachtwoord voor Smartschool".into()),
+                    outlook.clone(),
+                    ("To", parent.address.clone()),
+                ],
+            ),
         ));
         kinds.push((
             "mail_sensitive_pupil_data_in_subject",
-            Mail {
-                sasl: Some(&staff.address),
-                client: (&pc, &pc_ip),
-                sender: &staff.address,
-                ..base(
-                    11 * 3600,
-                    vec![colleague.address.clone()],
-                    vec![
-                        ("Subject", format!("Medicatie {first_name} tijdens uitstap")),
-                        outlook.clone(),
-                        ("To", colleague.address.clone()),
-                    ],
-                )
-            },
+            by_staff(
+                11 * 3600,
+                vec![colleague.address.clone()],
+                vec![
+                    ("Subject", format!("Medicatie {first_name} tijdens uitstap")),
+                    outlook.clone(),
+                    ("To", colleague.address.clone()),
+                ],
+            ),
         ));
         kinds.push((
             "mail_sender_misrepresented",
-            Mail {
-                sasl: Some(&staff.address),
-                client: (&pc, &pc_ip),
-                sender: &staff.address,
-                ..base(
-                    11 * 3600 + 30 * 60,
-                    vec![pupil.address.clone()],
-                    vec![
-                        ("Subject", "Bericht van de directie".into()),
-                        outlook.clone(),
-                        ("From", "\"Directie\" <directie@schoo1-example.com>".into()),
-                        ("To", pupil.address.clone()),
-                    ],
-                )
-            },
+            by_staff(
+                11 * 3600 + 30 * 60,
+                vec![pupil.address.clone()],
+                vec![
+                    ("Subject", "Bericht van de directie".into()),
+                    outlook.clone(),
+                    ("From", "\"Directie\" <directie@schoo1-example.com>".into()),
+                    ("To", pupil.address.clone()),
+                ],
+            ),
         ));
         kinds.push((
             "mail_forbidden_attachment",
-            Mail {
-                sasl: Some(&staff.address),
-                client: (&pc, &pc_ip),
-                sender: &staff.address,
-                ..base(
-                    12 * 3600,
-                    vec![parent.address.clone()],
-                    vec![
-                        ("Subject", "Rapport".into()),
-                        outlook.clone(),
-                        ("To", parent.address.clone()),
-                        ("Content-Disposition", "attachment; filename=\"rapport.pdf.exe\"".into()),
-                    ],
-                )
-            },
+            by_staff(
+                12 * 3600,
+                vec![parent.address.clone()],
+                vec![
+                    ("Subject", "Rapport".into()),
+                    outlook.clone(),
+                    ("To", parent.address.clone()),
+                    ("Content-Disposition", "attachment; filename=\"rapport.pdf.exe\"".into()),
+                ],
+            ),
         ));
         kinds.push((
             "mail_mass_or_chain",
@@ -771,67 +753,47 @@ fn inject_mail(
         ));
         kinds.push((
             "mail_unapproved_client",
-            Mail {
-                sasl: Some(&staff.address),
-                client: (&pc, &pc_ip),
-                sender: &staff.address,
-                ..base(
-                    14 * 3600,
-                    vec![colleague.address.clone()],
-                    vec![
-                        ("Subject", "Planning".into()),
-                        ("User-Agent", "Mozilla Thunderbird 128.3.0".into()),
-                        ("To", colleague.address.clone()),
-                    ],
-                )
-            },
+            by_staff(
+                14 * 3600,
+                vec![colleague.address.clone()],
+                vec![
+                    ("Subject", "Planning".into()),
+                    ("User-Agent", "Mozilla Thunderbird 128.3.0".into()),
+                    ("To", colleague.address.clone()),
+                ],
+            ),
         ));
     }
     kinds.push((
         "mail_staff_to_parent_after_hours",
-        Mail {
-            sasl: Some(&staff.address),
-            client: (&pc, &pc_ip),
-            sender: &staff.address,
-            ..base(
-                19 * 3600 + 30 * 60,
-                vec![parent.address.clone()],
-                vec![("Subject", "Vraag over uitstap".into()), outlook.clone(), ("To", parent.address.clone())],
-            )
-        },
+        by_staff(
+            19 * 3600 + 30 * 60,
+            vec![parent.address.clone()],
+            vec![("Subject", "Vraag over uitstap".into()), outlook.clone(), ("To", parent.address.clone())],
+        ),
     ));
     // Look-alikes no rule may find: personal-labelled (CTL-7) and to a counsellor (CTL-8).
     let protected = [
-        Mail {
-            sasl: Some(&staff.address),
-            client: (&pc, &pc_ip),
-            sender: &staff.address,
-            ..base(
-                15 * 3600,
-                vec![colleague.address.clone()],
-                vec![
-                    ("Subject", "Mijn wachtwoord voor de fitness".into()),
-                    ("Sensitivity", "Personal".into()),
-                    outlook.clone(),
-                    ("To", colleague.address.clone()),
-                ],
-            )
-        },
-        Mail {
-            sasl: Some(&staff.address),
-            client: (&pc, &pc_ip),
-            sender: &staff.address,
-            ..base(
-                15 * 3600 + 30 * 60,
-                vec![counsellor.address.clone()],
-                vec![
-                    ("Subject", format!("Verslag CLB {first_name}: medicatie en thuissituatie")),
-                    outlook.clone(),
-                    ("To", counsellor.address.clone()),
-                    ("Content-Disposition", "attachment; filename=\"verslag.exe\"".into()),
-                ],
-            )
-        },
+        by_staff(
+            15 * 3600,
+            vec![colleague.address.clone()],
+            vec![
+                ("Subject", "Mijn wachtwoord voor de fitness".into()),
+                ("Sensitivity", "Personal".into()),
+                outlook.clone(),
+                ("To", colleague.address.clone()),
+            ],
+        ),
+        by_staff(
+            15 * 3600 + 30 * 60,
+            vec![counsellor.address.clone()],
+            vec![
+                ("Subject", format!("Verslag CLB {first_name}: medicatie en thuissituatie")),
+                outlook.clone(),
+                ("To", counsellor.address.clone()),
+                ("Content-Disposition", "attachment; filename=\"verslag.exe\"".into()),
+            ],
+        ),
     ];
     for (rule, m) in &kinds {
         if rng.random_range(0..2) == 0 {

@@ -368,7 +368,16 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
     // The trend: the weeks before this one whose days are still retained.
     let retained_from = (now - Duration::days(i64::from(config.retention_days))).with_timezone(&tz).date_naive();
     let trend_from = (req.from - Duration::days(21)).max(retained_from).min(req.from);
-    let engine = Engine::new(config, day_bounds(config, trend_from, req.to))?;
+    // The report's own days in one session; the earlier weeks each in a session of their
+    // own, so memory stays that of one week's rules whatever the trend's length.
+    let engine = Engine::new(config, day_bounds(config, req.from, req.to))?;
+    let mut earlier = Vec::new();
+    let mut end = req.from - Duration::days(1);
+    while end >= trend_from {
+        let start = (end - Duration::days(6)).max(trend_from);
+        earlier.push((week_label(start), Engine::new(config, day_bounds(config, start, end))?));
+        end = start - Duration::days(1);
+    }
     let week = day_bounds(config, req.from, req.to);
     let this_week: BTreeSet<String> = {
         let mut d = req.from;
@@ -400,10 +409,12 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
     let trail_head = trail.verify()?.head;
     let mut rules = Vec::new();
     for rule in config.rules()?.into_iter().filter(|r| r.mode == "automated" || r.mode == "sample") {
-        let batches = engine.run(&rule)?;
-        let rows = rows_of(&batches, &cal, &pseudonyms, &req.label)?;
         let sampled = rule.mode == "sample";
         let counts = |r: &Row| !sampled || r.violation == Some(true);
+        let mut rows = rows_of(&engine.run(&rule)?, &cal, &pseudonyms, &req.label)?;
+        for (label, e) in &earlier {
+            rows.extend(rows_of(&e.run(&rule)?, &cal, &pseudonyms, label)?.into_iter().filter(|r| counts(r)));
+        }
         let mut per_week: BTreeMap<String, u64> = BTreeMap::new();
         let mut d = trend_from;
         while d <= req.to {

@@ -150,7 +150,7 @@ pub fn week_chart(title: &str, series: &[(String, Vec<(String, Cell)>)], k: u64)
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;color:#1b1f24;line-height:1.45}\
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccd;padding-bottom:.2rem}\
 h3{font-size:1rem;margin-bottom:.3rem}table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}\
-th,td{border:1px solid #ccd;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#eef1f6}\
+table{width:100%}th,td{border:1px solid #ccd;padding:.25rem .5rem;text-align:left;vertical-align:top}td:first-child,code{overflow-wrap:anywhere}th{background:#eef1f6}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}.meta{color:#555;font-size:.9rem}code{font-size:.85rem;word-break:break-all}\
 svg{max-width:100%;height:auto;margin:.5rem 0}.ct{font-size:14px;font-weight:600}.cl{font-size:12px;fill:#333}.cv{font-size:11px;fill:#333}\
 .bar{fill:#3b6ea8}.bar.small{fill:none;stroke:#999;stroke-dasharray:3 2}.note{font-size:.85rem;color:#555}\

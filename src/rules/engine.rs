@@ -228,7 +228,23 @@ pub struct Engine {
     people: Vec<Person>,
     functions: Functions,
     contexts: RefCell<BTreeMap<char, SessionContext>>,
-    runtime: tokio::runtime::Runtime,
+    runtime: &'static tokio::runtime::Runtime,
+}
+
+/// One runtime for every engine of a process: two workers for the two cores, and fewer
+/// threads means fewer allocator arenas holding on to freed memory.
+static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+
+fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
+    if let Some(r) = RUNTIME.get() {
+        return Ok(r);
+    }
+    let r = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Bug(format!("tokio runtime: {e}")))?;
+    Ok(RUNTIME.get_or_init(|| r))
 }
 
 fn df(e: datafusion::error::DataFusionError) -> Error {
@@ -279,11 +295,7 @@ pub fn scrub(message: &str) -> String {
 impl Engine {
     /// Prepares sessions for `window`: loads the directory, the lists and the key.
     pub fn new(config: &Config, window: Window) -> Result<Engine, Error> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Bug(format!("tokio runtime: {e}")))?;
+        let runtime = runtime()?;
         let people = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?;
         let functions = Functions::new(config)?;
         Ok(Engine {

@@ -189,22 +189,25 @@ fn rows(args: &[ColumnarValue]) -> usize {
         .unwrap_or(1)
 }
 
-fn map_text(args: &[ColumnarValue], f: impl Fn(&str) -> Option<String>) -> Result<ColumnarValue, DataFusionError> {
+fn map_text(
+    args: &[ColumnarValue],
+    mut f: impl FnMut(&str) -> Option<String>,
+) -> Result<ColumnarValue, DataFusionError> {
     let n = rows(args);
     let a = text_array(args, 0, n)?;
-    let out: StringArray = a.as_string::<i32>().iter().map(|v| v.and_then(&f)).collect();
+    let out: StringArray = a.as_string::<i32>().iter().map(|v| v.and_then(&mut f)).collect();
     Ok(ColumnarValue::Array(Arc::new(out)))
 }
 
 fn map_time<T>(
     args: &[ColumnarValue],
-    f: impl Fn(i64) -> Option<T>,
+    mut f: impl FnMut(i64) -> Option<T>,
     build: impl FnOnce(Vec<Option<T>>) -> ArrayRef,
 ) -> Result<ColumnarValue, DataFusionError> {
     let n = rows(args);
     let a = args[0].clone().into_array(n)?;
     let a = cast(&a, &utc())?;
-    let values = a.as_primitive::<TimestampMicrosecondType>().iter().map(|v| v.and_then(&f)).collect();
+    let values = a.as_primitive::<TimestampMicrosecondType>().iter().map(|v| v.and_then(&mut f)).collect();
     Ok(ColumnarValue::Array(build(values)))
 }
 
@@ -346,21 +349,41 @@ impl Functions {
             Volatility::Immutable,
             Arc::new(move |args: &[ColumnarValue]| map_time(args, |t| cal.parent_quiet_time(t), bool_array)),
         ));
-        let cal = self.calendar.clone();
+        // Rows come mostly in time order and every zone's offset changes on the hour: the
+        // date of the hour before is the date of this row most of the time.
+        let by_hour = |cal: Calendar, f: fn(&Calendar, i64) -> Option<String>| {
+            move |args: &[ColumnarValue]| {
+                let mut last: Option<(i64, Option<String>)> = None;
+                map_time(
+                    args,
+                    |t| {
+                        let hour = t.div_euclid(3_600_000_000);
+                        match &last {
+                            Some((h, v)) if *h == hour => v.clone(),
+                            _ => {
+                                let v = f(&cal, t);
+                                last = Some((hour, v.clone()));
+                                v
+                            }
+                        }
+                    },
+                    text_out,
+                )
+            }
+        };
         ctx.register_udf(create_udf(
             "local_date",
             vec![utc()],
             text.clone(),
             Volatility::Immutable,
-            Arc::new(move |args: &[ColumnarValue]| map_time(args, |t| cal.local_date(t), text_out)),
+            Arc::new(by_hour(self.calendar.clone(), Calendar::local_date)),
         ));
-        let cal = self.calendar.clone();
         ctx.register_udf(create_udf(
             "iso_week",
             vec![utc()],
             text.clone(),
             Volatility::Immutable,
-            Arc::new(move |args: &[ColumnarValue]| map_time(args, |t| cal.iso_week(t), text_out)),
+            Arc::new(by_hour(self.calendar.clone(), Calendar::iso_week)),
         ));
         let p = self.pseudonymiser.clone();
         ctx.register_udf(create_udf(
@@ -372,7 +395,16 @@ impl Functions {
                 let p = p.as_ref().ok_or_else(|| {
                     err("pseudonym() needs the workspace's key file (secret.key); run `logwacht init`".into())
                 })?;
-                map_text(args, |a| Some(p.pseudonym(a)))
+                // An account repeats on many rows of a batch: one HMAC per distinct value.
+                let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+                map_text(args, |a| {
+                    if let Some(v) = seen.get(a) {
+                        return Some(v.clone());
+                    }
+                    let v = p.pseudonym(a);
+                    seen.insert(a.to_string(), v.clone());
+                    Some(v)
+                })
             }),
         ));
     }

@@ -35,6 +35,26 @@ fn concat(files: &[PathBuf], out: &std::path::Path) -> u64 {
     std::fs::metadata(out).unwrap().len()
 }
 
+fn fixture_path(rel: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+}
+
+/// Writes `header_lines` of a fixture once and the rest `times` times; returns the size.
+fn repeat(fixture: &std::path::Path, header_lines: usize, times: usize, out: &std::path::Path) -> u64 {
+    let text = std::fs::read(fixture).unwrap();
+    let mut cut = 0;
+    for _ in 0..header_lines {
+        cut += text[cut..].iter().position(|b| *b == b'\n').unwrap() + 1;
+    }
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out).unwrap());
+    w.write_all(&text[..cut]).unwrap();
+    for _ in 0..times {
+        w.write_all(&text[cut..]).unwrap();
+    }
+    w.flush().unwrap();
+    std::fs::metadata(out).unwrap().len()
+}
+
 fn files(dir: &std::path::Path, prefix: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -80,25 +100,48 @@ fn into_store(c: &mut Criterion) {
     let (_keep, logs) = school(200, 3);
     let big = _keep.path().join("bench");
     std::fs::create_dir_all(&big).unwrap();
-    let inputs = [
+    let generated = [
         ("squid", files(&logs.join("web"), "access-"), "access.log"),
         ("graph-json", files(&logs.join("signin"), "graph-"), "graph.json"),
         ("azure-diagnostic", files(&logs.join("signin"), "diagnostic-"), "diagnostic.json"),
         ("exo-trace-csv", files(&logs.join("email"), "messagetrace-").into_iter().take(1).collect(), "trace.csv"),
-        ("postfix", files(&logs.join("email"), "mail.log-").into_iter().take(1).collect(), "mail.log"),
     ];
-    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
-    let now_us = now.timestamp_micros();
-    let mut g = c.benchmark_group("ingest");
-    g.sample_size(10).measurement_time(Duration::from_secs(10));
-    for (name, parts, file) in inputs {
+    let mut inputs: Vec<(&str, PathBuf, u64)> = Vec::new();
+    for (name, parts, file) in generated {
         let path = big.join(file);
         // Graph pages cannot be concatenated; take the first file alone for those.
-        let bytes = if name == "graph-json" || name == "exo-trace-csv" || name == "postfix" {
+        let bytes = if name == "graph-json" || name == "exo-trace-csv" {
             std::fs::copy(&parts[0], &path).unwrap()
         } else {
             concat(&parts, &path)
         };
+        inputs.push((name, path, bytes));
+    }
+    // The formats the generator does not write: their fixtures' records, repeated.
+    for (name, fixture, header_lines, file) in [
+        ("loganalytics-csv", "signin/loganalytics.csv", 1, "la.csv"),
+        ("exo-report-csv", "email/messagetrace_report.csv", 1, "report.csv"),
+        ("exchange-tracking", "email/tracking.log", 5, "tracking.log"),
+        // The generator's relay logs are small: the rules fixture (every header kind) instead.
+        ("postfix", "rules/mail.log", 0, "mail.log"),
+    ] {
+        let path = big.join(file);
+        let times = if name == "postfix" { 2000 } else { 4000 };
+        let bytes = repeat(&fixture_path(fixture), header_lines, times, &path);
+        inputs.push((name, path, bytes));
+    }
+    let trace: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(fixture_path("email/messagetrace.json")).unwrap()).unwrap();
+    let many: Vec<&serde_json::Value> = trace.iter().cycle().take(trace.len() * 4000).collect();
+    let path = big.join("trace.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&many).unwrap()).unwrap();
+    let bytes = std::fs::metadata(&path).unwrap().len();
+    inputs.push(("exo-trace-json", path, bytes));
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
+    let now_us = now.timestamp_micros();
+    let mut g = c.benchmark_group("ingest");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    for (name, path, bytes) in inputs {
         g.throughput(Throughput::Bytes(bytes));
         g.bench_function(name, |b| {
             b.iter_batched(

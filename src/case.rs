@@ -414,11 +414,7 @@ fn bug(e: impl std::fmt::Display) -> Error {
 }
 
 fn internal(id: &str, purpose: Purpose, sql: &str) -> Result<crate::rules::Rule, Error> {
-    let text = format!(
-        "-- id: {id}\n-- purpose: {}\n-- requirement: CTL-4, CTL-5\n-- severity: info\n-- mode: case\n-- summary.en: case screening\n-- summary.nl: dossierscreening\n{sql}\n",
-        purpose.letter()
-    );
-    Ok(crate::rules::parse(&Path::new("case").join(format!("{id}.sql")), &text)?)
+    Ok(crate::rules::internal(id, purpose, "CTL-4, CTL-5", sql)?)
 }
 
 fn sql_text(s: &str) -> String {
@@ -511,11 +507,7 @@ pub fn search_query(path: &str) -> Option<String> {
 pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
     let purpose = Purpose::parse(&case.purpose.to_string()).ok_or_else(|| bug("case purpose"))?;
     let tz = config.timezone;
-    let window = Window {
-        from: DateTime::from_timestamp_micros(crate::store::hold::day_start_us(case.from, tz)).unwrap_or_default(),
-        to: DateTime::from_timestamp_micros(crate::store::hold::day_start_us(case.to + Duration::days(1), tz))
-            .unwrap_or_default(),
-    };
+    let window = Window::local_days(case.from, case.to, tz);
     let engine = Engine::new(config, window)?;
     let limits = Limits::new(purpose, config);
     let subject = sql_text(&case.subject);
@@ -534,6 +526,9 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
     };
     let readable = |s: Source| limits.columns(s.name()).is_none_or(|c| !c.is_empty());
     let words: Vec<String> = config.word_lists.keys().cloned().collect();
+    // The labels the engine's protected view uses (CTL-7), so both agree.
+    let labels: Vec<String> = crate::rules::engine::PERSONAL_LABELS.iter().map(|l| sql_text(l)).collect();
+    let labels = labels.join(", ");
     let word_expr = if words.is_empty() {
         "CAST(NULL AS VARCHAR)".to_string()
     } else {
@@ -547,7 +542,7 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
             purpose,
             &format!(
                 "SELECT e.event_time, e.sender, e.recipient, e.subject, e.mailer, s.role AS sender_role, r.role AS recipient_role, \
-                 coalesce(lower(e.sensitivity) IN ('persoonlijk', 'personal', 'private', 'privé'), false) \
+                 coalesce(lower(e.sensitivity) IN ({labels}), false) \
                    OR coalesce(s.role, '') = 'counsellor' OR coalesce(r.role, '') = 'counsellor' AS protected, \
                  {word_expr} AS word_list, extensions(e.attachment_names) AS exts, \
                  coalesce(e.message_id, e.trace_id) AS message, e.source_file, e.source_line \
@@ -809,23 +804,6 @@ fn screening_markdown(s: &Screening, content: bool, subject_line: &str) -> Strin
     m
 }
 
-fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<FileHash>, Error> {
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source: std::io::Error| Error::Config(ConfigError::Create { path: p, source })
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut out = Vec::new();
-    for (name, body) in files {
-        let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, body.as_bytes()).and_then(|()| std::fs::rename(&tmp, &path)).map_err(io(&path))?;
-        let (sha256, _) = audit_log::file_sha256(&path)?;
-        out.push(FileHash { path: path.display().to_string(), sha256 });
-    }
-    Ok(out)
-}
-
 /// `case screen`: steps 1 and 2, written to `cases/<id>/screen.md` and `screen.json`.
 pub fn screen(
     config: &Config,
@@ -840,7 +818,7 @@ pub fn screen(
     let subject = pseudonym_of(config, &case.subject)?;
     let md = format!("# Case {}: screening (steps 1-2)\n\n{}", case.id, screening_markdown(&s, false, &subject));
     let json = serde_json::to_string_pretty(&s).map_err(bug)? + "\n";
-    let files = write_files(&case_dir(config, id), &[("screen.md", md), ("screen.json", json)])?;
+    let files = audit_log::write_files(&case_dir(config, id), &[("screen.md", md), ("screen.json", json)])?;
     let mut e = audit_log::entry(clock.now(), "case screen", &who, &case.purpose.to_string());
     e.scope = serde_json::json!({ "case": case.id, "subject": subject, "from": case.from, "to": case.to, "sources": s.sources });
     e.rows_read = s.left_alone.values().sum::<u64>() + s.remainder.iter().map(|i| i.count).sum::<u64>();
@@ -899,7 +877,7 @@ pub fn report(
     }
     json["subject"] = serde_json::json!(subject_by_name(config, &case));
     json["suspicion"] = serde_json::json!(case.suspicion);
-    let files = write_files(
+    let files = audit_log::write_files(
         &case_dir(config, id),
         &[("case-report.md", m), ("case-report.json", serde_json::to_string_pretty(&json).map_err(bug)? + "\n")],
     )?;
@@ -1051,7 +1029,7 @@ pub fn close(
     case.closed_at = Some(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     case.outcome = Some(outcome.trim().to_string());
     case.letter_due = Some(today + Duration::days(i64::from(config.letter_days)));
-    let files = write_files(
+    let files = audit_log::write_files(
         &case_dir(config, id),
         &[
             ("letter-nl.md", letter(config, &case, &s.sources, true)),

@@ -300,11 +300,7 @@ pub fn audit_rules(
 ) -> Result<Vec<RuleOutcome>> {
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     let tz = config.timezone;
-    let window = rules::engine::Window {
-        from: DateTime::from_timestamp_micros(store::hold::day_start_us(from, tz)).unwrap_or_default(),
-        to: DateTime::from_timestamp_micros(store::hold::day_start_us(to + chrono::Duration::days(1), tz))
-            .unwrap_or_default(),
-    };
+    let window = rules::engine::Window::local_days(from, to, tz);
     let engine = rules::engine::Engine::new(config, window)?;
     let mut out = Vec::new();
     for rule in config.rules()?.into_iter().filter(|r| pick(r)) {

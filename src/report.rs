@@ -25,7 +25,7 @@ pub mod suppress;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use datafusion::arrow::array::{Array, AsArray};
@@ -231,21 +231,8 @@ fn bug(e: impl std::fmt::Display) -> Error {
     Error::Bug(e.to_string())
 }
 
-/// An internal query, checked like a rule: its purpose limits what it reads.
-fn internal(id: &str, purpose: char, sql: &str) -> Result<Rule, Error> {
-    let text = format!(
-        "-- id: {id}\n-- purpose: {purpose}\n-- requirement: CTL-2\n-- severity: info\n-- mode: case\n-- summary.en: report statistics\n-- summary.nl: rapportstatistiek\n{sql}\n"
-    );
-    Ok(crate::rules::parse(&Path::new("report").join(format!("{id}.sql")), &text)?)
-}
-
 fn day_bounds(config: &Config, from: NaiveDate, to: NaiveDate) -> Window {
-    let tz = config.timezone;
-    Window {
-        from: DateTime::from_timestamp_micros(crate::store::hold::day_start_us(from, tz)).unwrap_or_default(),
-        to: DateTime::from_timestamp_micros(crate::store::hold::day_start_us(to + Duration::days(1), tz))
-            .unwrap_or_default(),
-    }
+    Window::local_days(from, to, config.timezone)
 }
 
 fn micros_literal(t: DateTime<Utc>) -> String {
@@ -375,7 +362,7 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
     let mut end = req.from - Duration::days(1);
     while end >= trend_from {
         let start = (end - Duration::days(6)).max(trend_from);
-        earlier.push((week_label(start), Engine::new(config, day_bounds(config, start, end))?));
+        earlier.push((week_label(start), engine.for_window(day_bounds(config, start, end))));
         end = start - Duration::days(1);
     }
     let week = day_bounds(config, req.from, req.to);
@@ -492,9 +479,10 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
     let mut sources = Vec::new();
     for source in Source::ALL {
         let bytes = if source == Source::Web { "coalesce(sum(bytes), 0)" } else { "0" };
-        let q = internal(
+        let q = crate::rules::internal(
             &format!("report_volume_{}", source.name()),
-            'f',
+            Purpose::F,
+            "CTL-2",
             &format!(
                 "SELECT local_date(event_time) AS day, count(*) AS n, {bytes} AS b FROM {} WHERE {bounds} GROUP BY local_date(event_time) ORDER BY day",
                 source.name()
@@ -519,9 +507,10 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
             bytes_per_day: if source == Source::Web { bytes_per_day } else { Vec::new() },
         });
     }
-    let q = internal(
+    let q = crate::rules::internal(
         "report_signin_countries",
-        'e',
+        Purpose::E,
+        "CTL-2",
         &format!(
             "SELECT coalesce(geo_country, geo_outcome, 'unknown') AS c, count(*) AS n FROM signin WHERE {bounds} GROUP BY coalesce(geo_country, geo_outcome, 'unknown') ORDER BY n DESC, c"
         ),

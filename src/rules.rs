@@ -203,6 +203,16 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("web_malware_or_phishing.sql", include_str!("../queries/web_malware_or_phishing.sql")),
 ];
 
+/// A query logwacht runs itself (report statistics, case screening), parsed as a rule so
+/// that the engine checks it against its purpose like any other.
+pub fn internal(id: &str, purpose: Purpose, requirement: &str, sql: &str) -> Result<Rule, RuleError> {
+    let text = format!(
+        "-- id: {id}\n-- purpose: {}\n-- requirement: {requirement}\n-- severity: info\n-- mode: case\n-- summary.en: internal query\n-- summary.nl: interne query\n{sql}\n",
+        purpose.letter()
+    );
+    parse(&Path::new("internal").join(format!("{id}.sql")), &text)
+}
+
 /// The built-in rules.
 pub fn builtin() -> Result<Vec<Rule>, RuleError> {
     BUILTIN.iter().map(|(name, text)| parse(&Path::new("queries").join(name), text)).collect()

@@ -591,21 +591,11 @@ pub fn json(r: &Report) -> Value {
 /// Writes the three files into `dir` (each to a temporary name, then renamed) and returns
 /// them with their SHA-256.
 pub fn write(r: &Report, dir: &Path) -> Result<Vec<FileHash>, Error> {
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source: std::io::Error| Error::Config(crate::error::ConfigError::Create { path: p, source })
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
     let json_text = serde_json::to_string_pretty(&json(r)).map_err(|e| Error::Bug(e.to_string()))? + "\n";
-    let mut out = Vec::new();
-    for (name, body) in [("report.html", html(r)), ("report.md", markdown(r)), ("findings.json", json_text)] {
-        let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, body.as_bytes()).and_then(|()| std::fs::rename(&tmp, &path)).map_err(io(&path))?;
-        let (sha256, _) = crate::audit_log::file_sha256(&path)?;
-        out.push(FileHash { path: path.display().to_string(), sha256 });
-    }
-    Ok(out)
+    crate::audit_log::write_files(
+        dir,
+        &[("report.html", html(r)), ("report.md", markdown(r)), ("findings.json", json_text)],
+    )
 }
 
 #[cfg(test)]

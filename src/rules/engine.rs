@@ -82,6 +82,17 @@ pub struct Window {
     pub to: DateTime<Utc>,
 }
 
+impl Window {
+    /// School-local days `from..=to` in zone `tz`: from the first day's midnight to the
+    /// midnight after the last.
+    pub fn local_days(from: chrono::NaiveDate, to: chrono::NaiveDate, tz: chrono_tz::Tz) -> Window {
+        let at = |d: chrono::NaiveDate| {
+            DateTime::from_timestamp_micros(crate::store::hold::day_start_us(d, tz)).unwrap_or_default()
+        };
+        Window { from: at(from), to: at(to + chrono::Duration::days(1)) }
+    }
+}
+
 /// The default columns a purpose may read per table (art. 8); `None`: the whole table.
 /// `[purposes.<letter>]` in `logwacht.toml` replaces an entry.
 ///
@@ -225,8 +236,8 @@ impl Limits {
 pub struct Engine {
     config: Config,
     window: Window,
-    people: Vec<Person>,
-    functions: Functions,
+    people: Arc<Vec<Person>>,
+    functions: Arc<Functions>,
     contexts: RefCell<BTreeMap<char, SessionContext>>,
     runtime: &'static tokio::runtime::Runtime,
 }
@@ -296,8 +307,8 @@ impl Engine {
     /// Prepares sessions for `window`: loads the directory, the lists and the key.
     pub fn new(config: &Config, window: Window) -> Result<Engine, Error> {
         let runtime = runtime()?;
-        let people = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?;
-        let functions = Functions::new(config)?;
+        let people = Arc::new(crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?);
+        let functions = Arc::new(Functions::new(config)?);
         Ok(Engine {
             config: config.clone(),
             window,
@@ -308,9 +319,17 @@ impl Engine {
         })
     }
 
-    /// The functions (and blocklist) rules use.
-    pub fn functions(&self) -> &Functions {
-        &self.functions
+    /// The same workspace over another window, without loading the directory, the
+    /// blocklists and the key again.
+    pub fn for_window(&self, window: Window) -> Engine {
+        Engine {
+            config: self.config.clone(),
+            window,
+            people: self.people.clone(),
+            functions: self.functions.clone(),
+            contexts: RefCell::new(BTreeMap::new()),
+            runtime: self.runtime,
+        }
     }
 
     fn addresses(&self, roles: &[&str]) -> Vec<Expr> {

@@ -248,11 +248,6 @@ impl Functions {
         })
     }
 
-    /// The blocklist the functions match against.
-    pub fn blocklist(&self) -> &Blocklist {
-        &self.blocklist
-    }
-
     /// Registers every function in `ctx`.
     pub fn register(&self, ctx: &SessionContext) {
         let text = DataType::Utf8;

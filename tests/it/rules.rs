@@ -246,8 +246,9 @@ pub fn rules_workspace() -> Workspace {
     ws
 }
 
-fn run_rule(ws: &Workspace, id: &str) -> serde_json::Value {
-    let run = ws.run(&[
+/// `audit run --rule ID --json` over the fixtures' two days.
+fn audit_rule(ws: &Workspace, id: &str) -> crate::util::Run {
+    ws.run(&[
         "--now",
         "2026-11-22T03:00:00Z",
         "audit",
@@ -259,7 +260,11 @@ fn run_rule(ws: &Workspace, id: &str) -> serde_json::Value {
         "--to",
         "2026-11-21",
         "--json",
-    ]);
+    ])
+}
+
+fn run_rule(ws: &Workspace, id: &str) -> serde_json::Value {
+    let run = audit_rule(ws, id);
     assert!(run.code <= 1, "{id}: {}", run.stderr);
     findings(&run.json(), id)
 }
@@ -384,19 +389,7 @@ fn the_engine_refuses_what_a_purpose_may_not_read() {
     let mut out = serde_json::Map::new();
     for (id, purpose, sql) in probes {
         with_rules(&ws, id, &format!("{}{sql}\n", header(id, purpose)));
-        let run = ws.run(&[
-            "--now",
-            "2026-11-22T03:00:00Z",
-            "audit",
-            "run",
-            "--rule",
-            id,
-            "--from",
-            "2026-11-20",
-            "--to",
-            "2026-11-21",
-            "--json",
-        ]);
+        let run = audit_rule(&ws, id);
         let outcome = if run.code == 2 {
             serde_json::json!({"refused": run.stderr.trim().trim_start_matches("logwacht: ")})
         } else {

@@ -13,6 +13,7 @@
 //! A school adds a rule by dropping a `.sql` file in the folder: no recompiling.
 pub mod engine;
 pub mod functions;
+pub mod psl;
 
 use std::path::{Path, PathBuf};
 

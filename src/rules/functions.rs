@@ -3,7 +3,7 @@
 //!
 //! | function | returns |
 //! | --- | --- |
-//! | `registrable_domain(text)` | `example.co.uk` of an address, URL or host |
+//! | `registrable_domain(text)` | `example.co.uk` of an address, URL or host (Public Suffix List) |
 //! | `extension(text)` | lower-case extension of a file name or URL path (no dot) |
 //! | `extensions(text)` | the extensions of `;`-separated attachment names, `;`-joined |
 //! | `word_match(text, 'list,list')` | the first `[mail.words]` list with a whole-word hit |
@@ -112,15 +112,8 @@ impl Calendar {
     }
 }
 
-/// Public suffixes of two labels under which a registrable domain has three. A short list
-/// rather than the whole Public Suffix List: enough for the mail providers and the
-/// countries a Belgian school's mail meets; a longer suffix names one level too little.
-const TWO_LABEL_SUFFIXES: [&str; 24] = [
-    "co.uk", "org.uk", "ac.uk", "gov.uk", "ac.be", "gouv.fr", "co.nz", "com.au", "net.au", "org.au", "co.jp", "ne.jp",
-    "com.br", "com.tr", "co.za", "com.cn", "com.mx", "co.in", "co.kr", "com.ar", "com.es", "com.pl", "co.il", "com.sg",
-];
-
-/// The registrable domain of an address (`user@mail.example.co.uk`), URL or host.
+/// The registrable domain of an address (`user@mail.example.co.uk`), URL or host, by the
+/// Public Suffix List; an IP address is its own; `None` for a bare public suffix.
 pub fn registrable_domain(text: &str) -> Option<String> {
     let t = text.trim().trim_start_matches('<').trim_end_matches('>');
     let host = match t.rsplit_once('@') {
@@ -129,21 +122,17 @@ pub fn registrable_domain(text: &str) -> Option<String> {
             let rest = t.split_once("://").map_or(t, |(_, r)| r);
             let rest = rest.split(['/', '?', '#']).next().unwrap_or(rest);
             let rest = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
-            rest.split(':').next().unwrap_or(rest)
+            match rest.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or(v6),
+                None => rest.split(':').next().unwrap_or(rest),
+            }
         }
     };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.trim_end_matches('.').to_lowercase();
     if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
         return (!host.is_empty()).then_some(host);
     }
-    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
-    let n = labels.len();
-    if n <= 2 {
-        return Some(labels.join("."));
-    }
-    let last_two = format!("{}.{}", labels[n - 2], labels[n - 1]);
-    let keep = if TWO_LABEL_SUFFIXES.contains(&last_two.as_str()) { 3 } else { 2 };
-    Some(labels[n - keep..].join("."))
+    crate::rules::psl::registrable(&host).map(str::to_string)
 }
 
 /// The lower-case extension of a file name or URL path, without the dot.
@@ -416,6 +405,12 @@ mod tests {
         assert_eq!(registrable_domain("https://a.b.example.co.uk:8443/p?q=1").as_deref(), Some("example.co.uk"));
         assert_eq!(registrable_domain("cdn.games.test").as_deref(), Some("games.test"));
         assert_eq!(registrable_domain("10.1.2.3").as_deref(), Some("10.1.2.3"));
+        assert_eq!(registrable_domain("http://[2001:DB8::1]:8080/x").as_deref(), Some("2001:db8::1"));
+        // The Public Suffix List, private section included: two github.io sites are two.
+        assert_eq!(registrable_domain("https://jan.github.io/x").as_deref(), Some("jan.github.io"));
+        assert_eq!(registrable_domain("x@leerling.school.ac.be").as_deref(), Some("school.ac.be"));
+        assert_eq!(registrable_domain("Pieter@Mail.Example.BE.").as_deref(), Some("example.be"));
+        assert_eq!(registrable_domain("co.uk"), None);
         assert_eq!(registrable_domain(""), None);
     }
 

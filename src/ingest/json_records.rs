@@ -24,6 +24,8 @@ enum Mode {
     Objects,
 }
 
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
 /// Calls `each` for every record in `input`. Stray text between records is handed over
 /// as a record of its own, so the caller rejects it with its line.
 pub fn split<E>(
@@ -42,7 +44,8 @@ pub fn split<E>(
     let mut page_depth: Option<u32> = None; // depth of a page's `value` array contents
     let mut last_key: Vec<u8> = Vec::new();
     let mut key_buf: Vec<u8> = Vec::new();
-    let mut first = true;
+    // Bytes of the byte order mark seen so far; 3 once it is past or absent.
+    let mut bom = 0usize;
     let mut one_per_line = false;
     let mut stray: Vec<u8> = Vec::new();
     let mut stray_line = 0u64;
@@ -53,13 +56,38 @@ pub fn split<E>(
         }
         let n = buf.len();
         let mut i = 0;
-        if first {
-            first = false;
-            if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
-                i = 3;
+        // A byte order mark, even when it straddles two buffer fills.
+        while bom < 3 && i < n {
+            if buf[i] == BOM[bom] {
+                bom += 1;
+                i += 1;
+            } else {
+                // A partial mark is no mark: keep its bytes as stray text, to be rejected.
+                if bom > 0 {
+                    stray.extend_from_slice(&BOM[..bom]);
+                    stray_line = 1;
+                }
+                bom = 3;
             }
         }
         while i < n {
+            if in_string && !escaped {
+                // Most bytes are inside strings: jump to the next byte that matters.
+                let rest = &buf[i..n];
+                let skip = memchr::memchr3(b'"', b'\\', b'\n', rest).unwrap_or(rest.len());
+                if skip > 0 {
+                    let chunk = &rest[..skip];
+                    if in_record {
+                        rec.extend_from_slice(chunk);
+                    }
+                    let room = 64usize.saturating_sub(key_buf.len());
+                    key_buf.extend_from_slice(&chunk[..skip.min(room)]);
+                    i += skip;
+                    if i == n {
+                        break;
+                    }
+                }
+            }
             let b = buf[i];
             i += 1;
             if in_record {
@@ -231,6 +259,31 @@ mod tests {
         assert_eq!(records(one), vec![(1, one.into(), false)]);
     }
 
+    /// The same records whatever the reader's buffer size: the string fast path must not
+    /// lose or double a byte at a buffer boundary.
+    #[test]
+    fn buffer_boundaries_change_nothing() {
+        let inputs = [
+            "[\n {\"a\": 1},\n {\"a\": [2, {\"b\": \"}\\\"x\"}]}\n]",
+            "{\"@odata.context\": \"x\",\n \"value\": [\n  {\"id\": \"1\"},\n  {\"id\": \"2\"}\n ]}",
+            "\u{feff}{\"x\": \"a\\\"b\\\\\"}\r\n{\"x\": \"long string value here\"}\r\n{\"a\": \"cut\n{\"a\": 3}\ngarbage\n",
+        ];
+        for text in inputs {
+            let whole = records(text);
+            for cap in [1, 2, 3, 7, 64] {
+                let mut r = std::io::BufReader::with_capacity(cap, text.as_bytes());
+                let mut got = Vec::new();
+                split::<()>(&mut r, &mut |rec| {
+                    got.push((rec.line, String::from_utf8_lossy(rec.bytes).into_owned(), rec.truncated));
+                    Ok(())
+                })
+                .map_err(|_| ())
+                .unwrap();
+                assert_eq!(got, whole, "capacity {cap}: {text:?}");
+            }
+        }
+    }
+
     #[test]
     fn truncated_and_stray_text_are_handed_over() {
         let lines = "{\"a\": 1}\n{\"a\": \"cut\n{\"a\": {\"b\": 2}\n{\"a\": 3}\n";
@@ -239,6 +292,15 @@ mod tests {
         assert_eq!(got[3].1, "{\"a\": 3}");
         let cut = "[{\"a\": 1}, {\"a\": ";
         assert_eq!(records(cut), vec![(1, "{\"a\": 1}".into(), false), (1, "{\"a\": ".into(), true)]);
+        let half_bom = [&[0xEF, 0xBB][..], b"{\"a\": 1}"].concat();
+        let mut got = Vec::new();
+        split::<()>(&mut half_bom.as_slice(), &mut |r| {
+            got.push((r.line, r.bytes.to_vec()));
+            Ok(())
+        })
+        .map_err(|_| ())
+        .unwrap();
+        assert_eq!(got, vec![(1, vec![0xEF, 0xBB]), (1, b"{\"a\": 1}".to_vec())]);
         let stray = "{\"a\": 1}\ngarbage\n{\"a\": 2}";
         let got = records(stray);
         assert_eq!(got.len(), 3);

@@ -58,13 +58,45 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
 type Text<'a> = Option<Cow<'a, str>>;
 
 /// A value Microsoft writes as a number in one export and a string in another.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// Deserialised by hand: serde's `untagged` buffers the value and tries each variant in
+/// turn, which cost a tenth of the sign-in parse.
 enum Flex<'a> {
     Bool(bool),
     Int(i64),
-    Str(#[serde(borrow)] Cow<'a, str>),
+    Str(Cow<'a, str>),
 }
+
+impl<'de: 'a, 'a> Deserialize<'de> for Flex<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Flex<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a boolean, an integer or a string")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Flex<'de>, E> {
+                Ok(Flex::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Flex<'de>, E> {
+                Ok(Flex::Int(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Flex<'de>, E> {
+                i64::try_from(v).map(Flex::Int).map_err(|_| E::custom("integer out of range"))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Flex<'de>, E> {
+                Ok(Flex::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Flex<'de>, E> {
+                Ok(Flex::Str(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A string that borrows from the input unless it holds escapes.
+#[derive(Deserialize)]
+struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
 
 impl Flex<'_> {
     fn int(&self) -> Option<i64> {
@@ -84,20 +116,46 @@ impl Flex<'_> {
     }
 }
 
-/// Graph's `location` object, or the diagnostic export's top-level `location` string.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// Graph's `location` object, or the diagnostic export's top-level `location` string
+/// (by hand, like `Flex`).
 enum Location<'a> {
-    Object {
-        #[serde(rename = "countryOrRegion", borrow)]
-        country: Text<'a>,
-    },
-    Code(#[serde(borrow)] Cow<'a, str>),
+    Object { country: Text<'a> },
+    Code(Cow<'a, str>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Location<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Location<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a location object or a country code")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Location<'de>, E> {
+                Ok(Location::Code(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Location<'de>, E> {
+                Ok(Location::Code(Cow::Owned(v.to_string())))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Location<'de>, A::Error> {
+                let mut country = None;
+                while let Some(Borrowed(key)) = map.next_key()? {
+                    if key == "countryOrRegion" {
+                        country = map.next_value::<Option<Borrowed<'de>>>()?.map(|b| b.0);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(Location::Object { country })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize)]
 struct Status<'a> {
-    #[serde(rename = "errorCode")]
+    #[serde(rename = "errorCode", borrow)]
     error_code: Option<Flex<'a>>,
     #[serde(rename = "failureReason", borrow)]
     failure_reason: Text<'a>,
@@ -120,7 +178,7 @@ struct SignIn<'a> {
     client_app: Text<'a>,
     #[serde(rename = "conditionalAccessStatus", borrow)]
     conditional_access: Text<'a>,
-    #[serde(rename = "isInteractive")]
+    #[serde(rename = "isInteractive", borrow)]
     interactive: Option<Flex<'a>>,
     #[serde(borrow)]
     location: Option<Location<'a>>,
@@ -145,7 +203,7 @@ struct Top<'a> {
     client_app: Text<'a>,
     #[serde(rename = "conditionalAccessStatus", borrow)]
     conditional_access: Text<'a>,
-    #[serde(rename = "isInteractive")]
+    #[serde(rename = "isInteractive", borrow)]
     interactive: Option<Flex<'a>>,
     #[serde(borrow)]
     location: Option<Location<'a>>,
@@ -156,7 +214,7 @@ struct Top<'a> {
     time: Text<'a>,
     #[serde(borrow)]
     category: Text<'a>,
-    #[serde(rename = "resultType")]
+    #[serde(rename = "resultType", borrow)]
     result_type: Option<Flex<'a>>,
     #[serde(rename = "resultDescription", borrow)]
     result_description: Text<'a>,

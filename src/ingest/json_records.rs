@@ -37,7 +37,10 @@ pub fn split<E>(
     let mut depth: u32 = 0;
     let mut in_string = false;
     let mut escaped = false;
-    let mut rec: Vec<u8> = Vec::new();
+    // A record is handed over as a slice of the read buffer; only the part of a record
+    // that began in an earlier buffer fill is carried here.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut rec_from = 0usize; // where the open record starts in the current buffer
     let mut rec_line = 0u64;
     let mut rec_depth = 0u32; // depth at which the current record's value opened
     let mut in_record = false;
@@ -77,9 +80,6 @@ pub fn split<E>(
                 let skip = memchr::memchr3(b'"', b'\\', b'\n', rest).unwrap_or(rest.len());
                 if skip > 0 {
                     let chunk = &rest[..skip];
-                    if in_record {
-                        rec.extend_from_slice(chunk);
-                    }
                     let room = 64usize.saturating_sub(key_buf.len());
                     key_buf.extend_from_slice(&chunk[..skip.min(room)]);
                     i += skip;
@@ -90,9 +90,6 @@ pub fn split<E>(
             }
             let b = buf[i];
             i += 1;
-            if in_record {
-                rec.push(b);
-            }
             if in_string {
                 if escaped {
                     escaped = false;
@@ -113,8 +110,9 @@ pub fn split<E>(
                     if in_record {
                         in_record = false;
                         depth = rec_depth;
-                        each(JsonRecord { line: rec_line, bytes: &rec, truncated: false }).map_err(SplitError::Sink)?;
-                        rec.clear();
+                        let bytes = record(&mut carry, &buf[rec_from..i]);
+                        each(JsonRecord { line: rec_line, bytes, truncated: false }).map_err(SplitError::Sink)?;
+                        carry.clear();
                     }
                 }
                 continue;
@@ -124,8 +122,9 @@ pub fn split<E>(
                 line += 1;
                 in_record = false;
                 depth = 0;
-                each(JsonRecord { line: rec_line, bytes: &rec, truncated: false }).map_err(SplitError::Sink)?;
-                rec.clear();
+                let bytes = record(&mut carry, &buf[rec_from..i]);
+                each(JsonRecord { line: rec_line, bytes, truncated: false }).map_err(SplitError::Sink)?;
+                carry.clear();
                 continue;
             }
             match b {
@@ -159,13 +158,13 @@ pub fn split<E>(
                         && last_key == b"value"
                     {
                         in_record = false;
-                        rec.clear();
+                        carry.clear();
                         page_depth = Some(2);
                     } else if record_starts {
                         flush_stray(&mut stray, stray_line, each)?;
                         in_record = true;
-                        rec.clear();
-                        rec.push(b);
+                        carry.clear();
+                        rec_from = i - 1;
                         rec_line = line;
                         rec_depth = depth;
                     }
@@ -175,11 +174,12 @@ pub fn split<E>(
                     depth = depth.saturating_sub(1);
                     if in_record && depth == rec_depth {
                         in_record = false;
-                        if mode == Mode::Objects && rec_depth == 0 && !rec.contains(&b'\n') {
+                        let bytes = record(&mut carry, &buf[rec_from..i]);
+                        if mode == Mode::Objects && rec_depth == 0 && !bytes.contains(&b'\n') {
                             one_per_line = true;
                         }
-                        each(JsonRecord { line: rec_line, bytes: &rec, truncated: false }).map_err(SplitError::Sink)?;
-                        rec.clear();
+                        each(JsonRecord { line: rec_line, bytes, truncated: false }).map_err(SplitError::Sink)?;
+                        carry.clear();
                     }
                     if page_depth.is_some_and(|d| depth < d) {
                         page_depth = None;
@@ -196,13 +196,27 @@ pub fn split<E>(
                 _ => {}
             }
         }
+        if in_record {
+            carry.extend_from_slice(&buf[rec_from..n]);
+            rec_from = 0;
+        }
         input.consume(n);
     }
     flush_stray(&mut stray, stray_line, each)?;
     if in_record {
-        each(JsonRecord { line: rec_line, bytes: &rec, truncated: true }).map_err(SplitError::Sink)?;
+        each(JsonRecord { line: rec_line, bytes: &carry, truncated: true }).map_err(SplitError::Sink)?;
     }
     Ok(())
+}
+
+/// A finished record: the slice of this buffer, after what was carried from earlier fills.
+fn record<'a>(carry: &'a mut Vec<u8>, tail: &'a [u8]) -> &'a [u8] {
+    if carry.is_empty() {
+        tail
+    } else {
+        carry.extend_from_slice(tail);
+        carry
+    }
 }
 
 fn flush_stray<E>(

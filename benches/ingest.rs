@@ -200,8 +200,8 @@ fn geoip(c: &mut Criterion) {
     g.finish();
 }
 
-/// WEB-1..WEB-5: matching requests against the UT1 lists (the shared ones when present,
-/// else the built-in sample): hosts and paths of a generated Squid log, every category the
+/// WEB-1..WEB-5: matching requests against the UT1 lists (the full lists in the folder
+/// `LOGWACHT_UT1_DIR` names, else the built-in sample): hosts and paths of a generated Squid log, every category the
 /// default `[web]` groups name.
 fn blocklist(c: &mut Criterion) {
     use logwacht::enrich::blocklist::Blocklist;
@@ -210,9 +210,11 @@ fn blocklist(c: &mut Criterion) {
     let mut cats: Vec<String> = config.category_groups.values().flatten().cloned().collect();
     cats.sort();
     cats.dedup();
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/blocklists/ut1");
-    let load =
-        || if shared.exists() { Blocklist::load(&shared, &cats).unwrap() } else { Blocklist::builtin(&cats).unwrap() };
+    let full = std::env::var_os("LOGWACHT_UT1_DIR").map(std::path::PathBuf::from);
+    let load = || match &full {
+        Some(dir) => Blocklist::load(dir, &cats).unwrap(),
+        None => Blocklist::builtin(&cats).unwrap(),
+    };
     let list = load();
     let (_keep, logs) = school(200, 2);
     let squid = std::fs::read_to_string(files(&logs.join("web"), "access-")[1].clone()).unwrap();

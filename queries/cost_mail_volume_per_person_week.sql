@@ -1,6 +1,6 @@
 -- id: cost_mail_volume_per_person_week
 -- purpose: f            (art. 7.1 a-f)
--- requirement: 003 art. 8.7-8.8
+-- requirement: COST-1
 -- severity: info
 -- mode: automated
 -- summary.en: Mail sent per person per week: messages and megabytes (traffic data only).

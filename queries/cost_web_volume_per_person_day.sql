@@ -1,6 +1,6 @@
 -- id: cost_web_volume_per_person_day
 -- purpose: f            (art. 7.1 a-f)
--- requirement: 003 art. 8.7-8.8
+-- requirement: COST-1
 -- severity: info
 -- mode: automated
 -- summary.en: Web traffic per person per day: requests and bytes (traffic data only).

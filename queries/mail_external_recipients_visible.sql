@@ -34,7 +34,6 @@ WITH school AS (
 )
 SELECT
   m.sender AS person,
-  m.message,
   m.event_time,
   m.visible_external,
   m.visible_external >= p.visible_external_threshold AS violation,

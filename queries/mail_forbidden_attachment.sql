@@ -12,7 +12,6 @@
 -- the file name. Protected mail has no attachment names here.
 SELECT
   e.sender AS person,
-  coalesce(e.message_id, e.trace_id) AS message,
   min(e.event_time) AS event_time,
   min(x.value) AS extension,
   min(e.source_file) AS source_file,

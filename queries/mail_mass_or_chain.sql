@@ -50,7 +50,6 @@ WITH r AS (
 )
 SELECT
   f.sender AS person,
-  f.message,
   f.event_time,
   CASE WHEN f.recipients >= p.mass_recipients THEN 'mass' ELSE 'chain' END AS pattern,
   CASE WHEN f.recipients >= p.mass_recipients THEN f.recipients ELSE f.repeats END AS count,

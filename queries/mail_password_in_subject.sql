@@ -12,7 +12,6 @@
 -- (CTL-7/8) has no subject here, so it is never a finding.
 SELECT
   e.sender AS person,
-  coalesce(e.message_id, e.trace_id) AS message,
   min(e.event_time) AS event_time,
   min(word_match(e.subject, 'password')) AS matched_list,
   min(e.source_file) AS source_file,

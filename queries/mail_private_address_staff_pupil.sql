@@ -13,7 +13,6 @@
 -- provider's domain ([mail] private_domains) is a finding. One row per message.
 SELECT
   e.sender AS person,
-  coalesce(e.message_id, e.trace_id) AS message,
   min(e.event_time) AS event_time,
   min(s.role) AS sender_role,
   min(r.role) AS recipient_role,

@@ -24,7 +24,6 @@ WITH school AS (
 )
 SELECT
   coalesce(e.submitted_by, e.sender) AS person,
-  coalesce(e.message_id, e.trace_id) AS message,
   min(e.event_time) AS event_time,
   min(CASE
     WHEN e.sender IS NULL THEN 'anonymous sender'

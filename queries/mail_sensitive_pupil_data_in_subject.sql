@@ -13,7 +13,6 @@
 -- [mail.words], and the DPO reviews a random sample. Protected mail has no subject here.
 SELECT
   e.sender AS person,
-  coalesce(e.message_id, e.trace_id) AS message,
   min(e.event_time) AS event_time,
   min(word_match(e.subject, 'medical,family,psychosocial,care,financial')) AS matched_list,
   bool_or(word_match(e.subject, 'medical,family,psychosocial,care,financial') IS NOT NULL) AS violation,

@@ -11,7 +11,6 @@
 -- as the directory has them. One row per message.
 SELECT
   e.sender AS person,
-  coalesce(e.message_id, e.trace_id) AS message,
   min(e.event_time) AS event_time,
   min(local_date(e.event_time)) AS local_day,
   count(DISTINCT e.recipient) AS parents,

@@ -8,13 +8,12 @@
 --
 -- MAIL-9 (003 art. 4.3): only the school's mail software is used. Where the source logs
 -- the client (X-Mailer or User-Agent header), a message from a school address whose
--- client does not start with one of [mail] approved_mailers is a finding. The row names
--- the software, which is no personal data.
+-- client does not start with one of [mail] approved_mailers is a finding. The row does
+-- not name the software: a header value is content, written by whoever sent the mail
+-- (CTL-2); the evidence line points the DPO to it in the log.
 SELECT
   e.sender AS person,
-  coalesce(e.message_id, e.trace_id) AS message,
   min(e.event_time) AS event_time,
-  min(e.mailer) AS mailer,
   min(e.source_file) AS source_file,
   min(e.source_line) AS source_line
 FROM email e

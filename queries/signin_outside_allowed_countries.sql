@@ -14,13 +14,11 @@
 SELECT
   s.event_time,
   s."user" AS person,
-  s.ip,
   s.geo_country AS country,
   s.geo_outcome,
   s.success,
   CASE WHEN s.geo_outcome <> 'placed' THEN 'review' WHEN s.success THEN 'high' ELSE 'info' END AS finding_severity,
   s.geo_database,
-  s.request_id,
   s.source_file,
   s.source_line
 FROM signin s

@@ -30,7 +30,6 @@ SELECT
   first_day,
   last_day,
   requested_on,
-  approved_by,
   concat_ws('; ',
     CASE WHEN no_approver THEN 'no approver' END,
     CASE WHEN late_lead THEN 'GEO-2: requested less than the lead time ahead' END,

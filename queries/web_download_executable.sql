@@ -20,7 +20,6 @@ WITH d AS (
 )
 SELECT
   coalesce(d."user", d.client_ip) AS person,
-  d.host,
   coalesce(d.category, 'extension ' || d.ext) AS reason,
   local_date(d.event_time) AS local_day,
   min(d.event_time) AS event_time,

@@ -13,7 +13,6 @@
 -- school day, with the number of requests and the first of them as evidence.
 SELECT
   coalesce(w."user", w.client_ip) AS person,
-  w.host,
   web_category(w.host, w.path, 'leisure') AS category,
   local_date(w.event_time) AS local_day,
   min(w.event_time) AS event_time,

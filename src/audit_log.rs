@@ -49,6 +49,21 @@ pub struct AuditEntry {
     pub prev_sha256: String,
 }
 
+/// How long an append waits for another command's append to finish.
+pub const TRAIL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The trail's lock, released when dropped (or when the process dies).
+struct TrailLock {
+    file: std::fs::File,
+}
+
+impl Drop for TrailLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
+    }
+}
+
 /// The audit trail of a workspace.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
@@ -64,6 +79,19 @@ pub struct VerifyOutcome {
     pub broken: Option<(usize, String)>,
     /// SHA-256 of the last line: write it down (or into a report) to anchor the chain,
     /// since no chain can show an edit of its own last line.
+    pub head: String,
+}
+
+/// A point of the chain written down outside it: after `lines` lines (when known) the head
+/// was `head`. Weekly reports carry one (`audit_log_lines`, `audit_log_head`); a school
+/// keeps others where the operators cannot reach them (README, "The audit trail").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anchor {
+    /// Where it was found, for the message.
+    pub source: String,
+    /// The line count then.
+    pub lines: Option<usize>,
+    /// The head hash then.
     pub head: String,
 }
 
@@ -92,13 +120,49 @@ impl AuditLog {
         Ok(last.map(sha_hex).unwrap_or_else(|| GENESIS.into()))
     }
 
-    /// Appends an entry (its `prev_sha256` is filled in) and syncs it to disk.
+    /// Appends an entry (its `prev_sha256` is filled in) and syncs it to disk. Reading the
+    /// head and appending happen under `audit.log.lock`, so two commands at once (an
+    /// `audit` beside a `case screen`) never fork the chain: the second waits up to
+    /// [`TRAIL_WAIT`], then stops with exit 75 naming the holder.
     pub fn append(&self, mut entry: AuditEntry) -> Result<AuditEntry, StoreError> {
+        let _lock = self.lock(&entry.command)?;
         entry.prev_sha256 = self.last_hash()?;
         let line = serde_json::to_string(&entry)
             .map_err(|e| StoreError::io("encode", &self.path)(std::io::Error::other(e)))?;
         crate::store::append_line(&self.path, &line)?;
         Ok(entry)
+    }
+
+    /// Takes the trail's lock for one append.
+    fn lock(&self, command: &str) -> Result<TrailLock, StoreError> {
+        use std::io::{Read, Seek, Write};
+        let path = self.path.with_extension("log.lock");
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(StoreError::io("open", &path))?;
+        let started = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < TRAIL_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let mut holder = String::new();
+                    let _ = file.read_to_string(&mut holder);
+                    let holder = if holder.trim().is_empty() { "another logwacht process".into() } else { holder };
+                    return Err(StoreError::Busy { store: self.path.clone(), holder });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io("lock", &path)(e)),
+            }
+        }
+        let note = format!("held by `logwacht {command}` (pid {})", std::process::id());
+        let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(note.as_bytes()));
+        Ok(TrailLock { file })
     }
 
     /// Every entry, in order (lines that do not parse are skipped; `verify` names them).
@@ -116,6 +180,48 @@ impl AuditLog {
             }
         }
         Ok(out)
+    }
+
+    /// SHA-256 of each line, in order.
+    pub fn line_hashes(&self) -> Result<Vec<String>, StoreError> {
+        let text = match std::fs::read(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StoreError::io("read", &self.path)(e)),
+        };
+        Ok(text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(sha_hex).collect())
+    }
+
+    /// Holds the trail against anchors written down outside it: a trail cut short (last
+    /// lines deleted, truncated, removed) or rewritten (even as a consistent new chain)
+    /// no longer holds the head an anchor saw. One message per anchor that fails.
+    pub fn check_anchors(&self, anchors: &[Anchor]) -> Result<Vec<String>, StoreError> {
+        let hashes = self.line_hashes()?;
+        let mut problems = Vec::new();
+        for a in anchors {
+            if a.head == GENESIS && a.lines.unwrap_or(0) == 0 {
+                continue;
+            }
+            match a.lines {
+                Some(n) if n > hashes.len() => problems.push(format!(
+                    "{} saw {n} lines, the trail has {}: it was cut (lines deleted, truncated or removed)",
+                    a.source,
+                    hashes.len()
+                )),
+                Some(n) if n == 0 || hashes[n - 1] != a.head => problems.push(format!(
+                    "{} saw line {n} with head {}, the trail's line {n} differs: it was rewritten or forked",
+                    a.source,
+                    a.head.get(..16).unwrap_or(&a.head)
+                )),
+                None if !hashes.contains(&a.head) => problems.push(format!(
+                    "{} saw head {}, which no line of the trail has: it was cut or rewritten",
+                    a.source,
+                    a.head.get(..16).unwrap_or(&a.head)
+                )),
+                _ => {}
+            }
+        }
+        Ok(problems)
     }
 
     /// Checks the chain line by line.
@@ -214,6 +320,29 @@ mod tests {
             log.append(entry(now, &format!("cmd{i}"), "dpo", "retention")).unwrap();
         }
         log
+    }
+
+    #[test]
+    fn appends_from_many_writers_at_once_keep_one_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let now = DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z").unwrap().to_utc();
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let log = AuditLog::new(path);
+                    for i in 0..25 {
+                        log.append(entry(now, &format!("w{t}-{i}"), "dpo", "a")).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let v = AuditLog::new(&path).verify().unwrap();
+        assert_eq!((v.lines, v.broken), (200, None));
     }
 
     #[test]

@@ -86,12 +86,22 @@ impl Cases {
 
     /// Reads the registry (none if absent).
     pub fn load(path: &Path) -> Result<Cases, Error> {
-        let cases = match std::fs::read_to_string(path) {
+        let cases: Vec<Case> = match std::fs::read_to_string(path) {
             Ok(t) => serde_json::from_str(&t)
                 .map_err(|e| Error::Config(ConfigError::Parse { path: path.into(), message: e.to_string() }))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(source) => return Err(ConfigError::Read { path: path.into(), source }.into()),
         };
+        // Every id is a folder name (cases/<id>) that the purge removes in time (RET-4): a
+        // registry with an id like `..` is refused whole, before anything is removed.
+        for c in &cases {
+            crate::fsio::check_id("case", &c.id).map_err(|e| {
+                Error::Config(ConfigError::Invalid {
+                    path: path.into(),
+                    message: format!("{e}; fix or remove that entry before any case command or purge runs"),
+                })
+            })?;
+        }
         Ok(Cases { path: path.into(), cases })
     }
 
@@ -154,10 +164,6 @@ pub struct Probe {
     pub to: Option<String>,
 }
 
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-}
-
 fn normal_subject(s: &str) -> Option<String> {
     let a = s.trim().trim_start_matches('<').trim_end_matches('>').to_lowercase();
     let (local, domain) = a.split_once('@')?;
@@ -195,11 +201,9 @@ pub fn open(config: &Config, clock: &Clock, req: &OpenRequest, operator: Option<
     let now = clock.now();
     let tz = config.timezone;
     let no = |reason: String| refuse(config, clock, &who, "case open", &req.id, reason);
-    if !valid_id(&req.id) {
-        return Err(no(format!(
-            "case id {:?} may hold only letters, digits, '.', '-' and '_' (at most 64)",
-            req.id.chars().take(64).collect::<String>()
-        )));
+    // The id becomes the folder cases/<id> that RET-4 later removes: checked here.
+    if let Err(e) = crate::fsio::check_id("case", &req.id) {
+        return Err(refuse(config, clock, &who, "case open", &e.shown, e.to_string()));
     }
     if req.suspicion.trim().len() < 10 {
         return Err(no(format!(
@@ -762,6 +766,7 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
 /// The screening as Markdown (the security officer's view of steps 1 and 2: no content).
 fn screening_markdown(s: &Screening, content: bool, subject_line: &str) -> String {
     let mut m = String::new();
+    // `subject_line` comes escaped by the caller (a name and address, or a pseudonym).
     let _ = writeln!(m, "- subject: {subject_line}\n- purpose: {} · window: {} .. {}", s.purpose, s.from, s.to);
     for (src, how) in &s.sources {
         let _ = writeln!(m, "- {src}: {how}");

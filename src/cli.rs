@@ -46,7 +46,10 @@ pub enum Command {
     #[command(subcommand)]
     Key(KeyCommand),
     /// Check the audit trail's hash chain and name the first broken line (CTL-9).
-    VerifyLog,
+    VerifyLog(VerifyArgs),
+    /// Repair the store's bookkeeping after a loss (README, "When the ledger is lost").
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Write a fictional school's logs in the real native formats.
     Generate(GenerateArgs),
     /// Run the whole job on a generated school in a fresh folder and summarise.
@@ -313,6 +316,23 @@ pub struct CaseProbe {
     /// Must be the case's last day.
     #[arg(long)]
     pub to: Option<String>,
+}
+
+/// `logwacht verify-log`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A head hash written down earlier (`LINES:HASH` or `HASH`): the trail must still hold
+    /// it, at that line if given.
+    #[arg(long, value_name = "HEAD")]
+    pub expect: Vec<String>,
+}
+
+/// `logwacht store ...`
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Write ledger lines for the parts the ledger does not know (after it was lost,
+    /// emptied or damaged and moved aside). Removes nothing.
+    RebuildLedger,
 }
 
 /// `logwacht key ...`

@@ -1,5 +1,5 @@
 //! The workspace configuration: `logwacht.toml`, found in the current directory or given
-//! with `--config`. Defaults come from `../shared/POLICY.md`; paths are relative to the
+//! with `--config`. Defaults come from `docs/policy.md`; paths are relative to the
 //! file. [`TEMPLATE`] is what `logwacht init` writes: every setting, commented.
 use std::path::{Path, PathBuf};
 

@@ -133,6 +133,15 @@ pub enum StoreError {
     /// The ledger has a line that does not parse.
     #[error("store: ledger {path} line {line} is damaged: {message}")]
     Ledger { path: PathBuf, line: usize, message: String },
+    /// Parts in the store that neither the ledger nor an interrupted commit accounts for:
+    /// the ledger is missing, emptied or damaged. Nothing is removed; every writer stops.
+    #[error(
+        "store: the ledger {ledger} does not know {count} part(s) in the store (first: {first}); it may be missing, emptied or damaged, so nothing was removed and no writer runs. Rebuild it from the parts with `logwacht store rebuild-ledger` (README, \"When the ledger is lost\")"
+    )]
+    UnknownParts { ledger: PathBuf, count: usize, first: String },
+    /// A folder logwacht was about to remove is not one it owns.
+    #[error("refusing to remove {path}: {why} (owner folder {owner}); nothing was removed")]
+    NotOwned { path: PathBuf, owner: PathBuf, why: String },
 }
 
 impl StoreError {

@@ -5,7 +5,7 @@
 //!   |no
 //!   +--sniff--> Format --parser--> records --Sink--> per-day RecordBatches --PartWriter--> _tmp/*.parquet
 //!                                     | expired (RET-1) / rejected (file, line, reason, raw)
-//!   publish: rename parts and rejected files into place, then append the ledger line (commit)
+//!   intent (what will be published) -> rename parts and rejected files into place -> ledger line (commit)
 //! ```
 pub mod combined;
 pub mod csv_input;
@@ -23,13 +23,13 @@ pub mod time;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, IngestError, StoreError};
@@ -194,7 +194,7 @@ pub struct IngestOptions {
 pub struct FileOutcome {
     /// The file, absolute.
     pub file: String,
-    /// `stored`, `already stored`, `empty` or `error`.
+    /// `stored`, `already stored`, `empty`, `skipped` (not a regular file) or `error`.
     pub status: &'static str,
     /// The format it was read as.
     pub format: Option<&'static str>,
@@ -268,14 +268,23 @@ pub struct IngestContext {
     pub geoip: Option<std::sync::Arc<crate::enrich::geoip::GeoIp>>,
 }
 
-/// Expands folders into their files (sorted, hidden files skipped).
+/// Expands folders into their files (sorted, hidden files skipped). Inside a folder, a link
+/// to a folder is not followed (as `find` does without `-L`: two links to `.` cannot make
+/// the walk endless, a link to `/` cannot pull in the machine) and a folder is walked once;
+/// what is not a regular file is passed on for `run` to skip with its reason.
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    use std::os::unix::fs::MetadataExt;
     let mut out = Vec::new();
+    let mut seen: std::collections::HashSet<(u64, u64)> = std::collections::HashSet::new();
     for p in paths {
         if p.is_dir() {
             let mut stack = vec![p.clone()];
             let mut found = Vec::new();
             while let Some(dir) = stack.pop() {
+                let Ok(meta) = std::fs::metadata(&dir) else { continue };
+                if !seen.insert((meta.dev(), meta.ino())) {
+                    continue;
+                }
                 let entries =
                     std::fs::read_dir(&dir).map_err(|e| IngestError::Read { path: dir.clone(), source: e })?;
                 for e in entries {
@@ -284,7 +293,10 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
                     if e.file_name().to_string_lossy().starts_with('.') {
                         continue;
                     }
-                    if path.is_dir() { stack.push(path) } else { found.push(path) }
+                    match e.file_type() {
+                        Ok(t) if t.is_dir() => stack.push(path),
+                        _ => found.push(path),
+                    }
                 }
             }
             found.sort();
@@ -338,6 +350,17 @@ pub fn run(
     let mut stats = IngestStats::default();
     for path in files {
         let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        if let Some(why) = not_regular(&abs) {
+            stats.files.push(FileOutcome {
+                file: abs.display().to_string(),
+                status: "skipped",
+                format: None,
+                source: None,
+                counts: FileCounts::default(),
+                error: Some(why.into()),
+            });
+            continue;
+        }
         let outcome = match ingest_file(ctx, ledger, &abs, opts) {
             Ok(o) => o,
             Err(Error::Store(e)) => return Err(Error::Store(e)),
@@ -353,6 +376,16 @@ pub fn run(
         stats.files.push(outcome);
     }
     Ok(stats)
+}
+
+/// Why a path is not read: a FIFO would block the run forever, a device never ends.
+fn not_regular(path: &Path) -> Option<&'static str> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => None,
+        Ok(m) if m.is_dir() => Some("a link to a folder inside a folder: not followed"),
+        Ok(_) => Some("not a regular file (a FIFO, socket or device): skipped, never opened"),
+        Err(_) => None,
+    }
 }
 
 fn ingest_file(
@@ -454,19 +487,25 @@ fn ingest_file(
         return Ok(FileOutcome::already_stored(file, format));
     }
     let stem = &sha[..16];
-    // Publish, then commit: a crash before the ledger line leaves parts whose hash the
-    // ledger does not know, and the next lock removes them (store::recover).
-    let mut published = Vec::new();
-    for p in &parts {
-        let dest = ctx.store.part_path(p.source, p.day, stem);
-        publish(&p.tmp, &dest)?;
+    // Intent, publish, commit. The intent names every file this commit will publish and is
+    // on disk before the first rename; a crash before the ledger line leaves parts that the
+    // intent accounts for, and the next lock removes exactly those (`recover`). A part that
+    // no intent and no ledger line accounts for is never removed.
+    let moves: Vec<(&Path, PathBuf)> = parts
+        .iter()
+        .map(|p| (p.tmp.as_path(), ctx.store.part_path(p.source, p.day, stem)))
+        .chain(rejects.iter().map(|r| (r.tmp.as_path(), ctx.store.rejected_path(format.source(), r.day, stem))))
+        .collect();
+    let intent =
+        Intent { sha256: sha.clone(), files: moves.iter().map(|(_, dest)| relative(ctx.store.root(), dest)).collect() };
+    intent.write(&ctx.store)?;
+    crate::crash::step();
+    for (tmp, dest) in &moves {
+        publish(tmp, dest)?;
         crate::crash::step();
-        published.push(relative(ctx.store.root(), &dest));
     }
-    for r in &rejects {
-        publish(&r.tmp, &ctx.store.rejected_path(format.source(), r.day, stem))?;
-        crate::crash::step();
-    }
+    // The ledger lists the data parts (the first `parts.len()` moves), not rejected rows.
+    let published = intent.files[..parts.len()].to_vec();
     let entry = LedgerEntry {
         sha256: sha.clone(),
         bytes,
@@ -479,9 +518,11 @@ fn ingest_file(
         expired: counts.expired,
         rejected: counts.rejected_total(),
         parts: published,
+        rebuilt: false,
     };
     ledger.append(&entry)?;
     crate::crash::step();
+    intent.done(&ctx.store);
     Ok(FileOutcome {
         file,
         status: "stored",
@@ -496,24 +537,106 @@ fn relative(root: &Path, p: &Path) -> String {
     p.strip_prefix(root).unwrap_or(p).display().to_string()
 }
 
-/// Brings the store back to its last commit: empties `_tmp/` and removes parts and
-/// rejected-rows files whose input-file hash the ledger does not know (left by an ingest
-/// that crashed before its ledger line). Run while holding the lock.
+/// What one ingest commit is about to publish: written to `STORE/_tmp/commit-<hash>.json`
+/// (temp + rename + fsync) before its first part is renamed into place, removed after its
+/// ledger line. It is the proof `recover` needs before it removes a published file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Intent {
+    /// SHA-256 of the input file: the ledger line that commits it.
+    pub sha256: String,
+    /// The files it publishes, relative to the store.
+    pub files: Vec<String>,
+}
+
+/// The name prefix of intent files in `STORE/_tmp/`.
+const INTENT_PREFIX: &str = "commit-";
+
+impl Intent {
+    fn path(store: &Store, sha256: &str) -> PathBuf {
+        store.tmp_dir().join(format!("{INTENT_PREFIX}{}.json", sha256.get(..16).unwrap_or(sha256)))
+    }
+
+    /// Writes the intent durably.
+    pub fn write(&self, store: &Store) -> Result<(), StoreError> {
+        let path = Intent::path(store, &self.sha256);
+        let text =
+            serde_json::to_string(self).map_err(|e| StoreError::io("encode", &path)(std::io::Error::other(e)))?;
+        let tmp = path.with_extension("json.tmp");
+        let mut f = File::create(&tmp).map_err(StoreError::io("create", &tmp))?;
+        f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(StoreError::io("write", &tmp))?;
+        publish(&tmp, &path)
+    }
+
+    /// Removes the intent once the ledger line is on disk (a leftover is harmless: the
+    /// next `recover` sees the ledger knows it and only removes the intent).
+    pub fn done(&self, store: &Store) {
+        let _ = std::fs::remove_file(Intent::path(store, &self.sha256));
+    }
+}
+
+/// Brings the store back to its last commit, while holding the lock:
+/// 1. an interrupted commit (an intent whose input the ledger does not know) loses exactly
+///    the files its intent names, each checked to be a part or rejected-rows file of that
+///    input inside the store;
+/// 2. `_tmp/` is emptied (files never published);
+/// 3. any part or rejected-rows file that neither the ledger nor an intent accounts for
+///    stops every writer with [`StoreError::UnknownParts`] and is left in place: the ledger
+///    is missing, emptied or damaged, and removing "orphans" would wipe the store.
 pub fn recover(store: &Store, ledger: &Ledger) -> Result<usize, StoreError> {
+    let removed = clear_interrupted(store, ledger)?;
+    let unknown = unknown_files(store, ledger)?;
+    if let Some(first) = unknown.first() {
+        return Err(StoreError::UnknownParts {
+            ledger: store.ledger_path(),
+            count: unknown.len(),
+            first: relative(store.root(), first),
+        });
+    }
+    Ok(removed)
+}
+
+/// Parts and rejected-rows files whose input the ledger does not know, sorted.
+pub fn unknown_files(store: &Store, ledger: &Ledger) -> Result<Vec<PathBuf>, StoreError> {
+    let parts = store.parts()?.into_iter().chain(store.rejected_files()?);
+    Ok(parts
+        .map(|(_, _, f)| f)
+        .filter(|f| crate::store::hash_of_name(f).is_none_or(|h| !ledger.knows_prefix(h)))
+        .collect())
+}
+
+/// Steps 1 and 2 of [`recover`]: interrupted commits undone, `_tmp/` emptied.
+pub fn clear_interrupted(store: &Store, ledger: &Ledger) -> Result<usize, StoreError> {
     let mut removed = 0;
     let tmp = store.tmp_dir();
-    for f in crate::store::list_files(&tmp)? {
-        if f.is_file() {
-            std::fs::remove_file(&f).map_err(StoreError::io("remove", &f))?;
-            removed += 1;
+    let entries = crate::store::list_files(&tmp)?;
+    for f in &entries {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !(name.starts_with(INTENT_PREFIX) && name.ends_with(".json")) {
+            continue;
         }
+        let text = std::fs::read_to_string(f).map_err(StoreError::io("read", f))?;
+        let intent: Intent = serde_json::from_str(&text).map_err(|e| StoreError::Ledger {
+            path: f.clone(),
+            line: 1,
+            message: format!("an interrupted commit's intent does not parse: {e}"),
+        })?;
+        if !ledger.contains(&intent.sha256) {
+            let stem = intent.sha256.get(..16).unwrap_or("");
+            for rel in &intent.files {
+                let path = store.root().join(rel);
+                let safe = Path::new(rel).components().all(|c| matches!(c, std::path::Component::Normal(_)))
+                    && crate::store::hash_of_name(&path) == Some(stem);
+                if safe && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file()) {
+                    std::fs::remove_file(&path).map_err(StoreError::io("remove", &path))?;
+                    removed += 1;
+                }
+            }
+        }
+        std::fs::remove_file(f).map_err(StoreError::io("remove", f))?;
     }
-    let parts = store.parts()?.into_iter().chain(store.rejected_files()?);
-    for (_, _, f) in parts {
-        if let Some(h) = crate::store::hash_of_name(&f)
-            && !ledger.knows_prefix(h)
-        {
-            std::fs::remove_file(&f).map_err(StoreError::io("remove", &f))?;
+    for f in &entries {
+        if std::fs::symlink_metadata(f).is_ok_and(|m| m.file_type().is_file()) {
+            std::fs::remove_file(f).map_err(StoreError::io("remove", f))?;
             removed += 1;
         }
     }

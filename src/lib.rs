@@ -1,5 +1,5 @@
 //! logwacht audits a school's sign-in, email and web logs the way its ICT protocol
-//! demands, and no further (`../shared/POLICY.md`).
+//! demands, and no further (`docs/policy.md`).
 //!
 //! ```text
 //!  Entra sign-ins ─┐                         ┌─> rules (DataFusion SQL, purpose-checked)
@@ -18,6 +18,7 @@ pub mod crash;
 pub mod demo;
 pub mod enrich;
 pub mod error;
+pub mod fsio;
 pub mod generate;
 pub mod ingest;
 pub mod progress;
@@ -73,7 +74,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&stats).map_err(|e| Error::Bug(e.to_string()))?);
             } else {
-                print!("{}", render_ingest(&stats));
+                print!("{}", fsio::printable(&render_ingest(&stats)));
             }
             Ok(if stats.failed() > 0 { EXIT_ERROR } else { EXIT_OK })
         }
@@ -117,9 +118,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                     r.id,
                     r.purpose.letter(),
                     r.requirements.join(", "),
-                    r.severity,
+                    fsio::printable(&r.severity),
                     r.mode,
-                    r.summary_en
+                    fsio::printable(&r.summary_en)
                 );
             }
             Ok(EXIT_OK)
@@ -154,22 +155,106 @@ pub fn run(cli: Cli) -> Result<u8> {
             println!("started pseudonym key period {period}: pseudonyms from now on cannot be linked to earlier ones");
             Ok(EXIT_OK)
         }
-        Command::VerifyLog => {
+        Command::Store(cli::StoreCommand::RebuildLedger) => {
+            let config = Config::find(cli.config.as_deref())?;
+            let now = clock.now();
+            let store = Store::new(&config.store_dir);
+            store.create()?;
+            let _lock = StoreLock::acquire(store.root(), "store rebuild-ledger", now)?;
+            let mut ledger = Ledger::load(&store.ledger_path())?;
+            ingest::clear_interrupted(&store, &ledger)?;
+            let unknown = ingest::unknown_files(&store, &ledger)?;
+            let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let entries = store::ledger::rebuild(&store, &mut ledger, &unknown, &stamp)?;
+            let mut e = audit_log::entry(
+                now,
+                "store rebuild-ledger",
+                &audit_log::operator(cli.operator.as_deref()),
+                "retention",
+            );
+            e.details = serde_json::json!({
+                "lines_written": entries.len(),
+                "files": unknown.len(),
+                "rows": entries.iter().map(|e| e.stored).sum::<u64>(),
+            });
+            config.audit_log().append(e)?;
+            println!(
+                "{}: {} line(s) written for {} file(s) the ledger did not know; nothing removed",
+                store.ledger_path().display(),
+                entries.len(),
+                unknown.len()
+            );
+            Ok(EXIT_OK)
+        }
+        Command::VerifyLog(args) => {
             let config = Config::find(cli.config.as_deref())?;
             let log = config.audit_log();
             let v = log.verify()?;
-            match v.broken {
-                None => {
-                    println!("{}: {} lines, chain intact; head {}", log.path().display(), v.lines, v.head);
-                    Ok(EXIT_OK)
-                }
-                Some((line, why)) => {
-                    println!("{}: line {line} is broken: {why}", log.path().display());
-                    Ok(EXIT_ERROR)
-                }
+            let anchors = trail_anchors(&config, &args.expect)?;
+            let problems = log.check_anchors(&anchors)?;
+            match &v.broken {
+                None => println!(
+                    "{}: {} lines, chain intact; head {}; {} anchor(s) checked",
+                    log.path().display(),
+                    v.lines,
+                    v.head,
+                    anchors.len()
+                ),
+                Some((line, why)) => println!("{}: line {line} is broken: {why}", log.path().display()),
             }
+            for p in &problems {
+                println!("  {}", fsio::printable(p));
+            }
+            Ok(if v.broken.is_none() && problems.is_empty() { EXIT_OK } else { EXIT_ERROR })
         }
     }
+}
+
+/// The anchors `verify-log` holds the trail against: `--expect` values (`LINES:HASH` or
+/// `HASH`), and the head every weekly report recorded (in `reports_dir` and wherever the
+/// trail says `audit` wrote one).
+fn trail_anchors(config: &Config, expect: &[String]) -> Result<Vec<audit_log::Anchor>> {
+    let mut anchors = Vec::new();
+    for e in expect {
+        let (lines, head) = match e.split_once(':') {
+            Some((n, h)) => (
+                Some(
+                    n.parse::<usize>()
+                        .map_err(|_| Error::Usage(format!("--expect {e:?}: {n:?} is not a line count")))?,
+                ),
+                h,
+            ),
+            None => (None, e.as_str()),
+        };
+        if head.len() != 64 || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Usage(format!("--expect {e:?}: a head is 64 hex digits, as verify-log prints it")));
+        }
+        anchors.push(audit_log::Anchor { source: "--expect".into(), lines, head: head.to_ascii_lowercase() });
+    }
+    let mut files: std::collections::BTreeSet<std::path::PathBuf> = std::collections::BTreeSet::new();
+    if let Ok(entries) = std::fs::read_dir(&config.reports_dir) {
+        files.extend(entries.flatten().map(|e| e.path().join("findings.json")));
+    }
+    for e in config.audit_log().entries()?.into_iter().filter(|e| e.command == "audit") {
+        files.extend(
+            e.files_written
+                .iter()
+                .filter(|f| f.path.ends_with("findings.json"))
+                .map(|f| config.workspace().join(&f.path)),
+        );
+    }
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+        if let Some(head) = v["audit_log_head"].as_str() {
+            anchors.push(audit_log::Anchor {
+                source: format!("report {}", v["week"].as_str().or(v["label"].as_str()).unwrap_or("?")),
+                lines: v["audit_log_lines"].as_u64().map(|n| n as usize),
+                head: head.to_string(),
+            });
+        }
+    }
+    Ok(anchors)
 }
 
 /// What one rule found, without identities: counts, and per finding only evidence
@@ -183,6 +268,10 @@ pub struct RuleOutcome {
     pub by_severity: std::collections::BTreeMap<String, usize>,
     pub by_country: std::collections::BTreeMap<String, usize>,
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Why the rule did not run (refused by the output gate or its purpose, or failed):
+    /// one line, no values. The other rules still ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 impl RuleOutcome {
@@ -191,6 +280,14 @@ impl RuleOutcome {
         let join = |m: &std::collections::BTreeMap<String, usize>| {
             m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
         };
+        if self.refused.is_some() {
+            return format!(
+                "{} (purpose {}, {}): refused, did not run",
+                self.id,
+                self.purpose,
+                self.requirements.join(", ")
+            );
+        }
         let mut line = format!(
             "{} (purpose {}, {}): {} findings",
             self.id,
@@ -208,86 +305,74 @@ impl RuleOutcome {
     }
 }
 
-/// RET-4 (003 art. 11.5): reports and case files are personal data too and expire. A
-/// report folder goes when its week ends before the retention window; a case's folder and
-/// registry entry go when the case was closed and its subject told more than the
-/// retention window ago, and no hold of the case is still active.
+/// RET-4 (003 art. 11.5): reports and case files are personal data too and expire.
+///
+/// A report goes when its week ends before the retention window. What counts as a report
+/// is what the trail says `audit` wrote (path and SHA-256 of each file, wherever `--out`
+/// put it): a file is removed only while it still holds the bytes logwacht wrote, and its
+/// folder only once empty, so nothing logwacht did not write is ever removed. A case's
+/// folder and registry entry go when the case was closed and its subject told more than
+/// the retention window ago, and no hold of the case is still active; the folder must be a
+/// real folder directly inside `cases/` named by a valid id (`fsio::remove_owned_dir`).
 fn expire_outputs(
     config: &Config,
     now: DateTime<chrono::Utc>,
     dry_run: bool,
     holds: &store::hold::Holds,
+    mut cases: case::Cases,
     receipt: &mut store::retention::PurgeReceipt,
 ) -> Result<()> {
     let tz = config.timezone;
     let window_start = (now - chrono::Duration::days(i64::from(config.retention_days))).with_timezone(&tz).date_naive();
-    let remove = |p: &Path| -> Result<()> {
-        if !dry_run {
-            std::fs::remove_dir_all(p).map_err(error::StoreError::io("remove", p))?;
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in config.audit_log().entries()? {
+        let to = entry.scope["to"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        if entry.command != "audit" || to.is_none_or(|to| to >= window_start) {
+            continue;
         }
-        Ok(())
-    };
-    if let Ok(entries) = std::fs::read_dir(&config.reports_dir) {
-        let mut dirs: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
-        dirs.sort();
-        for dir in dirs {
-            let to = std::fs::read_to_string(dir.join("findings.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .and_then(|v| v["to"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()));
-            if to.is_some_and(|to| to < window_start) {
-                remove(&dir)?;
-                receipt
-                    .reports_removed
-                    .push(dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let label = entry.scope["week"].as_str().unwrap_or("").to_string();
+        let mut removed = false;
+        for f in &entry.files_written {
+            // Paths are absolute since `audit` resolves its folder; older entries were
+            // written relative to the workspace.
+            let path = &config.workspace().join(&f.path);
+            let ours = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
+                && audit_log::file_sha256(path).is_ok_and(|(sha, _)| sha == f.sha256);
+            if !ours {
+                continue;
+            }
+            removed = true;
+            if !dry_run {
+                std::fs::remove_file(path).map_err(error::StoreError::io("remove", path))?;
+                // The folder goes with its last file; a folder with anything else in it stays.
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::remove_dir(dir);
+                }
             }
         }
+        if removed && seen.insert(label.clone()) {
+            receipt.reports_removed.push(label);
+        }
     }
-    let path = case::Cases::path(config);
-    let mut cases = case::Cases::load(&path)?;
-    let before = cases.cases.len();
     let mut gone = Vec::new();
     for c in &cases.cases {
         let told = c.notified_at.as_deref().and_then(clock::parse_instant);
         let held = holds.holds.iter().any(|h| h.case == c.id && h.active(now, tz));
         if told.is_some_and(|t| t.with_timezone(&tz).date_naive() < window_start) && !held {
             let dir = case::case_dir(config, &c.id);
-            if dir.exists() {
-                remove(&dir)?;
+            if !dry_run && std::fs::symlink_metadata(&dir).is_ok() {
+                fsio::remove_owned_dir(&config.cases_dir, &dir)?;
             }
             gone.push(c.id.clone());
         }
     }
     if !gone.is_empty() && !dry_run {
         cases.cases.retain(|c| !gone.contains(&c.id));
-        debug_assert!(cases.cases.len() < before);
         cases.save()?;
     }
     receipt.case_files_removed = gone;
     Ok(())
 }
-
-/// Columns that name or point at a person, or carry content (CTL-2): never printed by
-/// `audit run` nor kept in a report.
-pub const IDENTITY_COLUMNS: [&str; 17] = [
-    "person",
-    "message",
-    "message_id",
-    "trace_id",
-    "user",
-    "ip",
-    "sender",
-    "recipient",
-    "subject",
-    "url",
-    "path",
-    "host",
-    "client_ip",
-    "approved_by",
-    "note",
-    "display_name",
-    "address",
-];
 
 /// Runs the configured rules that `pick` selects over school-local days `from..=to`.
 pub fn audit_rules(
@@ -304,7 +389,6 @@ pub fn audit_rules(
     let engine = rules::engine::Engine::new(config, window)?;
     let mut out = Vec::new();
     for rule in config.rules()?.into_iter().filter(|r| pick(r)) {
-        let batches = engine.run(&rule)?;
         let mut o = RuleOutcome {
             id: rule.id.clone(),
             purpose: rule.purpose.letter(),
@@ -313,6 +397,16 @@ pub fn audit_rules(
             by_severity: Default::default(),
             by_country: Default::default(),
             rows: Vec::new(),
+            refused: None,
+        };
+        // One bad rule (a school's own, say) is reported and the others still run.
+        let batches = match engine.run(&rule) {
+            Ok(b) => b,
+            Err(e) => {
+                o.refused = Some(e.to_string());
+                out.push(o);
+                continue;
+            }
         };
         let opts = FormatOptions::default();
         for b in &batches {
@@ -327,9 +421,9 @@ pub fn audit_rules(
                 o.findings += 1;
                 let mut row = serde_json::Map::new();
                 for (f, fmt) in schema.fields().iter().zip(&fmts) {
-                    if IDENTITY_COLUMNS.contains(&f.name().as_str())
-                        || b.column_by_name(f.name()).is_some_and(|c| c.is_null(i))
-                    {
+                    // The output gate let only allowed values through; `person` is the one
+                    // raw identity it lets pass, and it is pseudonymised in the report only.
+                    if f.name() == rules::gate::PERSON || b.column_by_name(f.name()).is_some_and(|c| c.is_null(i)) {
                         continue;
                     }
                     row.insert(f.name().clone(), serde_json::Value::String(fmt.value(i).to_string()));
@@ -459,7 +553,17 @@ fn audit_command(config: &Config, clock: &Clock, cmd: &AuditCommand, operator: O
             println!("{}", r.summary());
         }
     }
-    Ok(if outcome.iter().any(|r| r.findings > 0) { error::EXIT_FINDINGS } else { EXIT_OK })
+    let refused: Vec<&String> = outcome.iter().filter_map(|r| r.refused.as_ref()).collect();
+    for why in &refused {
+        eprintln!("logwacht: {why}");
+    }
+    Ok(if !refused.is_empty() {
+        EXIT_ERROR
+    } else if outcome.iter().any(|r| r.findings > 0) {
+        error::EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 /// `logwacht audit` without a subcommand: the weekly DPO report.
@@ -509,8 +613,17 @@ fn weekly_report(config: &Config, clock: &Clock, args: &cli::AuditArgs, operator
     for f in &outcome.files {
         println!("wrote {} (sha256 {})", f.path, &f.sha256[..16]);
     }
+    for (id, why) in &outcome.report.refused {
+        eprintln!("logwacht: {id} did not run: {why}");
+    }
     let any = outcome.report.rules.iter().any(|r| r.rule.purpose != rules::Purpose::F && r.findings > 0);
-    Ok(if any { error::EXIT_FINDINGS } else { EXIT_OK })
+    Ok(if !outcome.report.refused.is_empty() {
+        EXIT_ERROR
+    } else if any {
+        error::EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 fn date_flag(name: &str, v: &str) -> Result<NaiveDate> {
@@ -621,7 +734,9 @@ pub fn purge(
     if !dry_run {
         ingest::recover(&store, &ledger)?;
     }
+    // Both registries are read (and their ids checked) before anything is removed.
     let holds = store::hold::Holds::load(&config.holds_path())?;
+    let cases = case::Cases::load(&case::Cases::path(config))?;
     let plan = store::retention::PurgePlan {
         store: &store,
         now,
@@ -631,7 +746,11 @@ pub fn purge(
         dry_run,
     };
     let mut receipt = store::retention::purge(&plan)?;
-    expire_outputs(config, now, dry_run, &holds, &mut receipt)?;
+    // The receipt is written whatever the RET-4 step says: rows are gone by now.
+    let outputs = expire_outputs(config, now, dry_run, &holds, cases, &mut receipt);
+    if let Err(e) = &outputs {
+        receipt.errors.push(e.to_string());
+    }
     let mut e = audit_log::entry(
         now,
         if dry_run { "purge --dry-run" } else { "purge" },
@@ -642,6 +761,7 @@ pub fn purge(
     e.rows_read = receipt.rows_removed.values().sum::<u64>() + receipt.rows_moved_to_holds.values().sum::<u64>();
     e.details = serde_json::to_value(&receipt).unwrap_or_default();
     config.audit_log().append(e)?;
+    outputs?;
     Ok(receipt)
 }
 
@@ -748,6 +868,9 @@ pub fn render_ingest(stats: &ingest::IngestStats) -> String {
             }
             "empty" => {
                 let _ = writeln!(out, "empty           {name}");
+            }
+            "skipped" => {
+                let _ = writeln!(out, "skipped         {name}: {}", f.error.as_deref().unwrap_or(""));
             }
             status => {
                 let _ = writeln!(

@@ -206,8 +206,14 @@ pub struct Report {
     pub rate: f64,
     /// The audit trail's head before this report (anchor it elsewhere to detect edits).
     pub trail_head: String,
+    /// The number of lines the trail had then: with the head, an anchor `verify-log`
+    /// checks the trail against.
+    pub trail_lines: usize,
     /// Per rule.
     pub rules: Vec<RuleReport>,
+    /// Rules that did not run (refused by the output gate or their purpose, or failed):
+    /// id and one line without values. The other rules still ran.
+    pub refused: Vec<(String, String)>,
     /// Per source.
     pub sources: Vec<SourceVolume>,
     /// Sign-ins per country (or outcome when unplaced) this week.
@@ -301,7 +307,6 @@ fn rows_of(
                     "source_file" => file = Some(value.rsplit('/').next().unwrap_or_default().to_string()),
                     "source_line" => line = Some(value),
                     "violation" => row.violation = Some(value == "true"),
-                    _ if crate::IDENTITY_COLUMNS.contains(&name) => {}
                     _ => {
                         row.details.insert(name.to_string(), value);
                     }
@@ -393,15 +398,28 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
     e.scope = serde_json::json!({ "from": req.from, "to": req.to, "week": req.label, "redraw": req.redraw.is_some() });
     e.seed = Some(seed.clone());
     trail.append(e)?;
-    let trail_head = trail.verify()?.head;
+    let verified = trail.verify()?;
+    let (trail_head, trail_lines) = (verified.head, verified.lines);
     let mut rules = Vec::new();
+    let mut refused = Vec::new();
     for rule in config.rules()?.into_iter().filter(|r| r.mode == "automated" || r.mode == "sample") {
         let sampled = rule.mode == "sample";
         let counts = |r: &Row| !sampled || r.violation == Some(true);
-        let mut rows = rows_of(&engine.run(&rule)?, &cal, &pseudonyms, &req.label)?;
-        for (label, e) in &earlier {
-            rows.extend(rows_of(&e.run(&rule)?, &cal, &pseudonyms, label)?.into_iter().filter(|r| counts(r)));
-        }
+        // One bad rule (a school's own, say) is reported as such; the others still run.
+        let run = || -> Result<Vec<Row>, Error> {
+            let mut rows = rows_of(&engine.run(&rule)?, &cal, &pseudonyms, &req.label)?;
+            for (label, e) in &earlier {
+                rows.extend(rows_of(&e.run(&rule)?, &cal, &pseudonyms, label)?.into_iter().filter(|r| counts(r)));
+            }
+            Ok(rows)
+        };
+        let rows = match run() {
+            Ok(rows) => rows,
+            Err(e) => {
+                refused.push((rule.id.clone(), e.to_string()));
+                continue;
+            }
+        };
         let mut per_week: BTreeMap<String, u64> = BTreeMap::new();
         let mut d = trend_from;
         while d <= req.to {
@@ -554,7 +572,9 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
         unit: config.sample_unit.clone(),
         rate: config.sample_rate,
         trail_head,
+        trail_lines,
         rules,
+        refused,
         sources,
         countries,
         retention,
@@ -565,6 +585,13 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
 pub fn weekly(config: &Config, clock: &Clock, req: &Request, operator: Option<&str>) -> Result<ReportOutcome, Error> {
     let report = build(config, clock, req, operator)?;
     let dir = req.out.clone().unwrap_or_else(|| config.reports_dir.join(&req.label));
+    // The trail records each file by its absolute path: that record is what lets the purge
+    // find and expire the report wherever it was written (RET-4), and nothing else.
+    std::fs::create_dir_all(&dir)
+        .map_err(|source| Error::Config(crate::error::ConfigError::Create { path: dir.clone(), source }))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(|source| Error::Config(crate::error::ConfigError::Create { path: dir.clone(), source }))?;
     let files = render::write(&report, &dir)?;
     let mut e = audit_log::entry(clock.now(), "audit", &audit_log::operator(operator), "a,b,e,f");
     e.scope = serde_json::json!({
@@ -576,6 +603,7 @@ pub fn weekly(config: &Config, clock: &Clock, req: &Request, operator: Option<&s
     e.files_written = files.clone();
     e.details = serde_json::json!({
         "findings": report.rules.iter().map(|r| (r.rule.id.clone(), r.findings)).collect::<BTreeMap<_, _>>(),
+        "refused": report.refused.iter().map(|(id, _)| id).collect::<Vec<_>>(),
         "language": req.lang,
     });
     config.audit_log().append(e)?;

@@ -6,13 +6,14 @@
 //! -- purpose: e            (art. 7.1 a-f)
 //! -- requirement: GEO-1, GEO-4
 //! -- severity: high
-//! -- mode: automated       (automated | sample | case)
+//! -- mode: automated       (automated | sample)
 //! -- summary.en: Sign-in from outside Belgium and its neighbours without a travel exception.
 //! -- summary.nl: Aanmelding buiten België en buurlanden zonder reisuitzondering.
 //! ```
 //! A school adds a rule by dropping a `.sql` file in the folder: no recompiling.
 pub mod engine;
 pub mod functions;
+pub mod gate;
 pub mod psl;
 
 use std::path::{Path, PathBuf};
@@ -82,11 +83,13 @@ pub struct Rule {
     pub id: String,
     /// Its purpose.
     pub purpose: Purpose,
-    /// Requirement ids of POLICY.md.
+    /// Requirement ids of `docs/policy.md`.
     pub requirements: Vec<String>,
     /// high | medium | low | info.
     pub severity: String,
-    /// automated | sample | case.
+    /// automated | sample in a rule file; `internal` for logwacht's own queries (report
+    /// statistics, case screening), the only ones the output gate does not hold to the
+    /// DPO's allow-list (CTL-2).
     pub mode: String,
     /// English summary.
     pub summary_en: String,
@@ -159,8 +162,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Rule, RuleError> {
         return Err(err(line_of("severity"), format!("severity {severity:?} is not one of high, medium, low, info")));
     }
     let mode = value("mode").to_ascii_lowercase();
-    if !["automated", "sample", "case"].contains(&mode.as_str()) {
-        return Err(err(line_of("mode"), format!("mode {mode:?} is not one of automated, sample, case")));
+    // A rule file never escapes the output gate: `internal` is logwacht's own.
+    if !["automated", "sample"].contains(&mode.as_str()) {
+        return Err(err(line_of("mode"), format!("mode {mode:?} is not one of automated, sample")));
     }
     let requirements: Vec<String> =
         value("requirement").split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
@@ -204,14 +208,19 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("web_malware_or_phishing.sql", include_str!("../queries/web_malware_or_phishing.sql")),
 ];
 
+/// The mode of logwacht's own queries.
+pub const INTERNAL: &str = "internal";
+
 /// A query logwacht runs itself (report statistics, case screening), parsed as a rule so
 /// that the engine checks it against its purpose like any other.
 pub fn internal(id: &str, purpose: Purpose, requirement: &str, sql: &str) -> Result<Rule, RuleError> {
     let text = format!(
-        "-- id: {id}\n-- purpose: {}\n-- requirement: {requirement}\n-- severity: info\n-- mode: case\n-- summary.en: internal query\n-- summary.nl: interne query\n{sql}\n",
+        "-- id: {id}\n-- purpose: {}\n-- requirement: {requirement}\n-- severity: info\n-- mode: automated\n-- summary.en: internal query\n-- summary.nl: interne query\n{sql}\n",
         purpose.letter()
     );
-    parse(&Path::new("internal").join(format!("{id}.sql")), &text)
+    let mut rule = parse(&Path::new("internal").join(format!("{id}.sql")), &text)?;
+    rule.mode = INTERNAL.into();
+    Ok(rule)
 }
 
 /// The built-in rules.

@@ -130,6 +130,186 @@ pub const REFERER: &str = "referer";
 /// User-Agent header (combined log).
 pub const USER_AGENT: &str = "user_agent";
 
+/// The privacy class of a column (CTL-2: 003 art. 6.4; art. 8): the purpose limits and
+/// the output gate (`rules::gate`) reason with classes, never with lists of column names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// Names a person, an account, an address, a message or a request: the account, the
+    /// sender, the message id, the trace id, an approver.
+    Identity,
+    /// An IP address or a network that points at one machine.
+    Network,
+    /// What a person wrote, read or visited: subject, attachment names, URL, host, path,
+    /// referer, user agent, header values, notes, display names, free-text reasons.
+    Content,
+    /// Where: country, city, autonomous system.
+    Location,
+    /// When: timestamps and days.
+    Time,
+    /// How much: counts, sizes, durations, thresholds.
+    Measure,
+    /// A value from a short fixed vocabulary: status, result, category, role, format, app.
+    Code,
+    /// Where a row came from: input file, line, format, GeoIP database.
+    Provenance,
+}
+
+impl Class {
+    /// Every class, in order.
+    pub const ALL: [Class; 8] = [
+        Class::Identity,
+        Class::Network,
+        Class::Content,
+        Class::Location,
+        Class::Time,
+        Class::Measure,
+        Class::Code,
+        Class::Provenance,
+    ];
+
+    /// The name used in `docs/schema.md`, refusals and `[purposes]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Identity => "identity",
+            Class::Network => "network",
+            Class::Content => "content",
+            Class::Location => "location",
+            Class::Time => "time",
+            Class::Measure => "measure",
+            Class::Code => "code",
+            Class::Provenance => "provenance",
+        }
+    }
+
+    /// Parses a class name.
+    pub fn parse(text: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.name() == text)
+    }
+
+    /// True for the classes that point at a person or carry what they wrote: a DPO-facing
+    /// output never holds them raw (CTL-2).
+    pub fn is_personal(self) -> bool {
+        matches!(self, Class::Identity | Class::Network | Class::Content)
+    }
+}
+
+/// Every column a rule can see, with its class: the store tables, then the reference
+/// tables the rules engine registers. The one list; `docs/schema.md` shows it, and a test
+/// fails when a column of any table lacks a class or the document disagrees.
+pub const CLASSES: &[(&str, &str, Class)] = &[
+    // signin
+    ("signin", EVENT_TIME, Class::Time),
+    ("signin", USER, Class::Identity),
+    ("signin", IP, Class::Network),
+    ("signin", SUCCESS, Class::Code),
+    ("signin", ERROR_CODE, Class::Code),
+    ("signin", FAILURE_REASON, Class::Code),
+    ("signin", APP, Class::Code),
+    ("signin", CLIENT_APP, Class::Code),
+    ("signin", CONDITIONAL_ACCESS, Class::Code),
+    ("signin", INTERACTIVE, Class::Code),
+    ("signin", SOURCE_COUNTRY, Class::Location),
+    ("signin", LOG_CATEGORY, Class::Code),
+    ("signin", REQUEST_ID, Class::Identity),
+    ("signin", GEO_COUNTRY, Class::Location),
+    ("signin", GEO_OUTCOME, Class::Code),
+    ("signin", GEO_CITY, Class::Location),
+    ("signin", GEO_NETWORK, Class::Network),
+    ("signin", GEO_ASN, Class::Location),
+    ("signin", GEO_AS_ORG, Class::Location),
+    ("signin", GEO_DATABASE, Class::Provenance),
+    ("signin", GEO_BUILD_EPOCH, Class::Provenance),
+    ("signin", SOURCE_FORMAT, Class::Provenance),
+    ("signin", SOURCE_FILE, Class::Provenance),
+    ("signin", SOURCE_LINE, Class::Provenance),
+    // email
+    ("email", EVENT_TIME, Class::Time),
+    ("email", MESSAGE_ID, Class::Identity),
+    ("email", TRACE_ID, Class::Identity),
+    ("email", EVENT, Class::Code),
+    ("email", SENDER, Class::Identity),
+    ("email", RECIPIENT, Class::Identity),
+    ("email", RECIPIENT_TYPE, Class::Code),
+    ("email", RECIPIENT_COUNT, Class::Measure),
+    ("email", SUBJECT, Class::Content),
+    ("email", STATUS, Class::Code),
+    ("email", SIZE_BYTES, Class::Measure),
+    ("email", DIRECTION, Class::Code),
+    ("email", CLIENT_IP, Class::Network),
+    ("email", SERVER_IP, Class::Network),
+    ("email", CLIENT_HOST, Class::Network),
+    ("email", SUBMITTED_BY, Class::Identity),
+    ("email", SENSITIVITY, Class::Code),
+    ("email", ATTACHMENT_NAMES, Class::Content),
+    ("email", MAILER, Class::Content),
+    ("email", HEADER_FROM, Class::Identity),
+    ("email", SOURCE_FORMAT, Class::Provenance),
+    ("email", SOURCE_FILE, Class::Provenance),
+    ("email", SOURCE_LINE, Class::Provenance),
+    // web
+    ("web", EVENT_TIME, Class::Time),
+    ("web", CLIENT_IP, Class::Network),
+    ("web", WEB_USER, Class::Identity),
+    ("web", METHOD, Class::Code),
+    ("web", URL, Class::Content),
+    ("web", HOST, Class::Content),
+    ("web", PATH, Class::Content),
+    ("web", HTTP_STATUS, Class::Code),
+    ("web", BYTES, Class::Measure),
+    ("web", ELAPSED_MS, Class::Measure),
+    ("web", CACHE_RESULT, Class::Code),
+    ("web", HIERARCHY, Class::Network),
+    ("web", CONTENT_TYPE, Class::Code),
+    ("web", REFERER, Class::Content),
+    ("web", USER_AGENT, Class::Content),
+    ("web", SOURCE_FORMAT, Class::Provenance),
+    ("web", SOURCE_FILE, Class::Provenance),
+    ("web", SOURCE_LINE, Class::Provenance),
+    // people: the directory without display names
+    ("people", "address", Class::Identity),
+    ("people", "role", Class::Code),
+    ("people", "class", Class::Code),
+    // travel_exceptions
+    ("travel_exceptions", "person", Class::Identity),
+    ("travel_exceptions", "country", Class::Location),
+    ("travel_exceptions", "first_day", Class::Time),
+    ("travel_exceptions", "last_day", Class::Time),
+    ("travel_exceptions", "requested_on", Class::Time),
+    ("travel_exceptions", "approved_by", Class::Identity),
+    ("travel_exceptions", "note", Class::Content),
+    ("travel_exceptions", "cover_from", Class::Time),
+    ("travel_exceptions", "cover_to", Class::Time),
+    ("travel_exceptions", SOURCE_LINE, Class::Provenance),
+    ("travel_exceptions", "first_day_num", Class::Time),
+    ("travel_exceptions", "requested_day_num", Class::Time),
+    // holds
+    ("holds", "case_id", Class::Code),
+    ("holds", "subject", Class::Identity),
+    ("holds", "first_day", Class::Time),
+    ("holds", "last_day", Class::Time),
+    ("holds", "until", Class::Time),
+    ("holds", "active", Class::Code),
+    // allowed_countries, lists, blocklist_categories, policy: the school's settings
+    ("allowed_countries", "country", Class::Location),
+    ("lists", "list", Class::Code),
+    ("lists", "value", Class::Code),
+    ("blocklist_categories", "group_name", Class::Code),
+    ("blocklist_categories", "category", Class::Code),
+    ("policy", "travel_lead_days", Class::Measure),
+    ("policy", "summer_deadline_month", Class::Time),
+    ("policy", "summer_deadline_day", Class::Time),
+    ("policy", "retention_days", Class::Measure),
+    ("policy", "visible_external_threshold", Class::Measure),
+    ("policy", "mass_recipients", Class::Measure),
+    ("policy", "chain_repeats", Class::Measure),
+];
+
+/// The class of `table.column`, if it has one.
+pub fn class_of(table: &str, column: &str) -> Option<Class> {
+    CLASSES.iter().find(|(t, c, _)| *t == table && *c == column).map(|(_, _, k)| *k)
+}
+
 /// The three kinds of log the store holds; each is a table and a folder of the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -274,6 +454,20 @@ mod tests {
             // The Hive partition column lives in the folder name only; a file column of the
             // same name would clash in DuckDB and polars.
             assert!(schema.field_with_name("date").is_err());
+        }
+    }
+
+    #[test]
+    fn every_store_column_has_exactly_one_class() {
+        for source in Source::ALL {
+            for f in source.schema().fields() {
+                let n = CLASSES.iter().filter(|(t, c, _)| *t == source.name() && c == f.name()).count();
+                assert_eq!(n, 1, "{}.{} has {n} classes", source.name(), f.name());
+            }
+        }
+        for (t, c, _) in CLASSES {
+            let n = CLASSES.iter().filter(|(t2, c2, _)| t2 == t && c2 == c).count();
+            assert_eq!(n, 1, "{t}.{c} is listed {n} times");
         }
     }
 

@@ -401,8 +401,8 @@ fn v4_private(v4: Ipv4Addr) -> bool {
 mod tests {
     use super::*;
 
-    fn shared(name: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/geoip-test").join(name)
+    fn maxmind_test(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/geoip/maxmind-test").join(name)
     }
 
     #[test]
@@ -458,46 +458,46 @@ mod tests {
 
     #[test]
     fn maxmind_layouts_are_read_with_the_registered_country_as_fallback() {
-        let mut g = GeoIp::open(&shared("GeoIP2-Country-Test.mmdb")).unwrap();
+        let mut g = GeoIp::open(&maxmind_test("GeoIP2-Country-Test.mmdb")).unwrap();
         assert_eq!(g.database_type, "GeoIP2-Country");
         assert_eq!(g.lookup("2.125.160.216"), Placement::Country("GB".into()));
         assert_eq!(g.lookup("89.160.20.112"), Placement::Country("SE".into()));
         assert_eq!(g.lookup("2001:218::1"), Placement::Country("JP".into()));
         // Not in the tiny test database.
         assert_eq!(g.lookup("8.8.8.8"), Placement::Unknown);
-        let mut city = GeoIp::open(&shared("GeoIP2-City-Test.mmdb")).unwrap();
+        let mut city = GeoIp::open(&maxmind_test("GeoIP2-City-Test.mmdb")).unwrap();
         assert_eq!(city.lookup("81.2.69.160"), Placement::Country("GB".into()));
         let d = city.lookup_detail("81.2.69.160");
         assert_eq!((d.city.as_deref(), d.network.as_deref()), (Some("London"), Some("81.2.69.160/27")));
         let b = GeoIp::builtin().unwrap().lookup_detail("81.246.12.34");
         assert!(b.city.is_none() && b.network.as_deref().is_some_and(|n| n.contains('/')), "{b:?}");
-        let mut lite = GeoIp::open(&shared("GeoLite2-Country-Test.mmdb")).unwrap();
+        let mut lite = GeoIp::open(&maxmind_test("GeoLite2-Country-Test.mmdb")).unwrap();
         assert_eq!(lite.lookup("216.160.83.56"), Placement::Country("US".into()));
     }
 
     #[test]
     fn an_asn_database_adds_the_autonomous_system() {
-        let asn = Asn::open(&shared("GeoLite2-ASN-Test.mmdb")).unwrap();
-        let mut g = GeoIp::open(&shared("GeoIP2-City-Test.mmdb")).unwrap().with_asn(asn);
+        let asn = Asn::open(&maxmind_test("GeoLite2-ASN-Test.mmdb")).unwrap();
+        let mut g = GeoIp::open(&maxmind_test("GeoIP2-City-Test.mmdb")).unwrap().with_asn(asn);
         let d = g.lookup_detail("2.125.160.216");
         assert_eq!(d.placement, Placement::Country("GB".into()));
-        let asn = Asn::open(&shared("GeoLite2-ASN-Test.mmdb")).unwrap();
+        let asn = Asn::open(&maxmind_test("GeoLite2-ASN-Test.mmdb")).unwrap();
         assert_eq!(asn.lookup("1.128.0.1".parse().unwrap()), (Some(1221), Some("Telstra Pty Ltd".into())));
         assert_eq!(asn.lookup("12.81.92.1".parse().unwrap()).0, Some(7018));
-        let err = Asn::open(&shared("GeoIP2-Country-Test.mmdb")).err().unwrap();
+        let err = Asn::open(&maxmind_test("GeoIP2-Country-Test.mmdb")).err().unwrap();
         assert!(matches!(err, GeoError::WrongAsnType { .. }), "{err}");
     }
 
     #[test]
     fn broken_missing_and_wrong_databases_are_clear_errors() {
         for broken in ["GeoIP2-City-Test-Broken-Double-Format.mmdb", "GeoIP2-City-Test-Invalid-Node-Count.mmdb"] {
-            let err = GeoIp::open(&shared(broken)).err().unwrap_or_else(|| panic!("{broken} opened"));
+            let err = GeoIp::open(&maxmind_test(broken)).err().unwrap_or_else(|| panic!("{broken} opened"));
             assert!(matches!(err, GeoError::Invalid { .. }), "{broken}: {err}");
         }
         let err = GeoIp::open(Path::new("/nonexistent/GeoLite2-Country.mmdb")).err().unwrap();
         assert!(err.to_string().contains("cannot read"), "{err}");
         for wrong in ["GeoLite2-ASN-Test.mmdb", "GeoIP2-Anonymous-IP-Test.mmdb"] {
-            let err = GeoIp::open(&shared(wrong)).err().unwrap();
+            let err = GeoIp::open(&maxmind_test(wrong)).err().unwrap();
             assert!(matches!(err, GeoError::WrongType { .. }), "{wrong}: {err}");
             assert!(err.to_string().contains("Country or City"), "{err}");
         }

@@ -32,16 +32,26 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text for Markdown (a table cell or a line): a value from a log can never become
+/// a link, an image (a tracking beacon), a heading, emphasis or HTML, and control characters
+/// (ESC, BEL, CR) never reach the reader's terminal or viewer.
 pub fn md(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
-        .replace('\n', " ")
-        .replace('*', "\\*")
-        .replace('_', "\\_")
-        .replace('`', "\\`")
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '(' | ')' | '!' | '#' | '~' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Neutralises a cell a spreadsheet would evaluate.
@@ -214,6 +224,15 @@ pub fn html(r: &Report) -> String {
             esc(&x.rule.severity),
             cell_td(Cell::of(x.findings, k), k),
             cell_td(Cell::of(x.persons, k), k)
+        );
+    }
+    for (id, why) in &r.refused {
+        let _ = write!(
+            h,
+            "<tr class=\"refused\"><td><strong>{}</strong></td><td colspan=\"6\">{}: {}</td></tr>",
+            esc(id),
+            esc(t.refused),
+            esc(why)
         );
     }
     let all: Vec<u64> = findings_rules.iter().map(|x| x.findings).collect();
@@ -415,6 +434,9 @@ pub fn markdown(r: &Report) -> String {
             Cell::of(x.persons, k).text(k)
         );
     }
+    for (id, why) in &r.refused {
+        let _ = writeln!(m, "| `{}` | {}: {} | | | | |", md(id), t.refused, md(why));
+    }
     let all: Vec<u64> = rules.iter().map(|x| x.findings).collect();
     let _ = writeln!(m, "| **{}** | | | | {} | |\n", t.total, Cell::total(&all, k).text(k));
     let _ = writeln!(m, "### {}\n", t.trend);
@@ -570,7 +592,9 @@ pub fn json(r: &Report) -> Value {
         "key_period": r.key_period,
         "sampling": {"seed": r.seed, "unit": r.unit, "rate": r.rate},
         "audit_log_head": r.trail_head,
+        "audit_log_lines": r.trail_lines,
         "rules": rules,
+        "refused": r.refused.iter().map(|(id, why)| json!({"id": id, "reason": why})).collect::<Vec<_>>(),
         "sources": r.sources.iter().map(|s| {
             let n: Vec<u64> = s.per_day.iter().map(|(_, n)| *n).collect();
             json!({

@@ -66,12 +66,13 @@ pub struct Text {
     pub case: &'static str,
     pub until: &'static str,
     pub due: &'static str,
+    pub refused: &'static str,
 }
 
 /// Dutch.
 pub const NL: Text = Text {
     title: "Wekelijkse audit van de logbestanden",
-    intro: "Dit rapport toont bevindingen, geen mensen: personen verschijnen enkel als pseudoniem, aantallen kleiner dan de drempel staan er als „< k”, en onderwerpen, URL's, bijlagen, adressen en IP-adressen staan er nooit in (ICT-protocol art. 6.4-6.5).",
+    intro: "Dit rapport toont bevindingen, geen mensen: personen verschijnen enkel als pseudoniem, aantallen kleiner dan de drempel staan er als „< k”, en onderwerpen, URL's, bijlagen, adressen en IP-adressen staan er nooit in (ICT-protocol art. 6.4-6.5) De vereisten achter elke regel (CTL-2, MAIL-1, ...) staan in docs/policy.md van logwacht.",
     window: "Periode",
     generated: "Opgemaakt op",
     rules: "Bevindingen per regel",
@@ -132,12 +133,13 @@ pub const NL: Text = Text {
     case: "Dossier",
     until: "tot",
     due: "brief uiterlijk",
+    refused: "niet uitgevoerd",
 };
 
 /// English.
 pub const EN: Text = Text {
     title: "Weekly audit of the logs",
-    intro: "This report shows findings, not people: persons appear only as pseudonyms, counts below the threshold read \"< k\", and subjects, URLs, attachments, addresses and IP addresses never appear (ICT protocol art. 6.4-6.5).",
+    intro: "This report shows findings, not people: persons appear only as pseudonyms, counts below the threshold read \"< k\", and subjects, URLs, attachments, addresses and IP addresses never appear (ICT protocol art. 6.4-6.5) The requirement behind each rule (CTL-2, MAIL-1, ...) is listed in logwacht's docs/policy.md.",
     window: "Period",
     generated: "Made on",
     rules: "Findings per rule",
@@ -198,6 +200,7 @@ pub const EN: Text = Text {
     case: "Case",
     until: "until",
     due: "letter due",
+    refused: "did not run",
 };
 
 /// The words of a language.

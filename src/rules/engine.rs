@@ -29,6 +29,7 @@ use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::context::SQLOptions;
 use datafusion::functions::string::expr_fn::lower;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::{Expr, LogicalPlanBuilder, when};
@@ -40,7 +41,7 @@ use crate::enrich::directory::Person;
 use crate::error::Error;
 use crate::rules::functions::{Functions, PSEUDONYM};
 use crate::rules::{Purpose, Rule};
-use crate::schema::{self, Source};
+use crate::schema::{self, Class, Source};
 use crate::store::{Store, day_of_micros, list_partitions};
 
 /// Every table a rule can read.
@@ -55,22 +56,6 @@ pub const TABLES: [&str; 10] = [
     "lists",
     "policy",
     "blocklist_categories",
-];
-
-/// Columns that name a person, an account, an address or a message. Purpose f reads them
-/// only through `pseudonym()`.
-pub const IDENTITY: [&str; 11] = [
-    "user",
-    "ip",
-    "sender",
-    "recipient",
-    "submitted_by",
-    "header_from",
-    "client_ip",
-    "address",
-    "person",
-    "message_id",
-    "trace_id",
 ];
 
 /// What a rule run looks at.
@@ -93,46 +78,46 @@ impl Window {
     }
 }
 
-/// The default columns a purpose may read per table (art. 8); `None`: the whole table.
-/// `[purposes.<letter>]` in `logwacht.toml` replaces an entry.
+/// The classes a purpose may read by default (art. 8); `None`: every class.
 ///
-/// - a (misuse, 8.1) and e (security, 8.5-8.6): every table; the engine still nulls
-///   protected content (CTL-7/8) and the rule header says whether it is automated.
-/// - b, c, d (8.2-8.4): business mail of staff only: the `email` table (rows cut to staff
-///   and shared mailboxes) and the directory; no sign-ins, web traffic, travel or holds.
-/// - f (8.7-8.8): traffic data only: time, counts and sizes, never an address, subject,
-///   URL, host or path; identities only as pseudonyms.
-pub fn default_columns(purpose: Purpose, table: &str) -> Option<&'static [&'static str]> {
-    match (purpose, table) {
-        (Purpose::F, "signin") => Some(&[
-            schema::EVENT_TIME,
-            schema::SUCCESS,
-            schema::ERROR_CODE,
-            schema::APP,
-            schema::CLIENT_APP,
-            schema::INTERACTIVE,
-        ]),
-        (Purpose::F, "email") => Some(&[
-            schema::EVENT_TIME,
-            schema::SIZE_BYTES,
-            schema::RECIPIENT_COUNT,
-            schema::STATUS,
-            schema::EVENT,
-            schema::DIRECTION,
-        ]),
-        (Purpose::F, "web") => Some(&[
-            schema::EVENT_TIME,
-            schema::BYTES,
-            schema::HTTP_STATUS,
-            schema::ELAPSED_MS,
-            schema::METHOD,
-            schema::CACHE_RESULT,
-        ]),
-        (Purpose::F, "people") => Some(&["role"]),
-        (Purpose::F, "travel_exceptions" | "holds") => Some(&[]),
-        (Purpose::B | Purpose::C | Purpose::D, "signin" | "web" | "travel_exceptions" | "holds") => Some(&[]),
+/// - a (misuse, 8.1) and e (security, 8.5-8.6): every class; the engine still nulls
+///   protected content (CTL-7/8), and what leaves the engine for the DPO passes the output
+///   gate (`gate`) whatever the purpose.
+/// - b, c, d (8.2-8.4): every class, of business mail of staff only (see [`excluded_tables`]
+///   and the row limits in `build`).
+/// - f (8.7-8.8): traffic data only: time, measures and codes; never content, a location
+///   or provenance; identity and network values only through `pseudonym()`.
+pub fn allowed_classes(purpose: Purpose) -> Option<&'static [Class]> {
+    match purpose {
+        Purpose::F => Some(&[Class::Time, Class::Measure, Class::Code]),
         _ => None,
     }
+}
+
+/// The tables a purpose never reads (art. 8.2-8.4: business mail only; 8.7: no travel or
+/// holds for cost and capacity).
+pub fn excluded_tables(purpose: Purpose) -> &'static [&'static str] {
+    match purpose {
+        Purpose::B | Purpose::C | Purpose::D => &["signin", "web", "travel_exceptions", "holds"],
+        Purpose::F => &["travel_exceptions", "holds"],
+        _ => &[],
+    }
+}
+
+/// The default columns a purpose may read of a table, from the classes; `None`: all.
+/// `[purposes.<letter>]` in `logwacht.toml` replaces an entry.
+pub fn default_columns(purpose: Purpose, table: &str) -> Option<Vec<String>> {
+    if excluded_tables(purpose).contains(&table) {
+        return Some(Vec::new());
+    }
+    let classes = allowed_classes(purpose)?;
+    Some(
+        schema::CLASSES
+            .iter()
+            .filter(|(t, _, k)| *t == table && classes.contains(k))
+            .map(|(_, c, _)| c.to_string())
+            .collect(),
+    )
 }
 
 /// What each purpose is, for refusals.
@@ -201,7 +186,7 @@ impl Limits {
                 let cols = match config.purpose_columns.get(&(purpose.letter(), t.to_string())) {
                     Some(c) if c.iter().any(|c| c == "*") => None,
                     Some(c) => Some(c.clone()),
-                    None => default_columns(purpose, t).map(|c| c.iter().map(|s| s.to_string()).collect()),
+                    None => default_columns(purpose, t),
                 };
                 (t.to_string(), cols)
             })
@@ -219,14 +204,17 @@ impl Limits {
         self.purpose == Purpose::F
     }
 
-    /// Identity columns this purpose reads only through `pseudonym()`.
-    fn masked_identity(&self) -> Vec<&'static str> {
+    /// Identity and network columns (table, column) this purpose reads only through
+    /// `pseudonym()`.
+    fn masked_identity(&self) -> Vec<(&'static str, &'static str)> {
         if !self.pseudonyms_only() {
             return Vec::new();
         }
-        IDENTITY
-            .into_iter()
-            .filter(|c| self.tables.values().flatten().all(|cols| !cols.iter().any(|x| x == c)))
+        schema::CLASSES
+            .iter()
+            .filter(|(_, _, k)| matches!(k, Class::Identity | Class::Network))
+            .filter(|(t, c, _)| self.columns(t).is_some_and(|cols| !cols.iter().any(|x| x == c)))
+            .map(|(t, c, _)| (*t, *c))
             .collect()
     }
 }
@@ -239,6 +227,10 @@ pub struct Engine {
     people: Arc<Vec<Person>>,
     functions: Arc<Functions>,
     contexts: RefCell<BTreeMap<char, SessionContext>>,
+    /// Per purpose, the plans of the store tables' views: the gate treats them as the
+    /// tables they stand for (their own literals, the counsellors' addresses, are not the
+    /// rule's).
+    views: RefCell<BTreeMap<char, Vec<(&'static str, LogicalPlan)>>>,
     runtime: &'static tokio::runtime::Runtime,
 }
 
@@ -315,6 +307,7 @@ impl Engine {
             people,
             functions,
             contexts: RefCell::new(BTreeMap::new()),
+            views: RefCell::new(BTreeMap::new()),
             runtime,
         })
     }
@@ -328,6 +321,7 @@ impl Engine {
             people: self.people.clone(),
             functions: self.functions.clone(),
             contexts: RefCell::new(BTreeMap::new()),
+            views: RefCell::new(BTreeMap::new()),
             runtime: self.runtime,
         }
     }
@@ -356,6 +350,7 @@ impl Engine {
         // CTL-8: counsellors' mail is never inspected for content.
         let counsellors: Vec<String> =
             self.people.iter().filter(|p| p.role == "counsellor").map(|p| p.address.clone()).collect();
+        let mut views = Vec::new();
         for source in Source::ALL {
             let mut urls = Vec::new();
             for (day, dir) in list_partitions(&store.table_dir(source))? {
@@ -396,6 +391,7 @@ impl Engine {
                 builder = builder.project(protected_email(&counsellors)).map_err(df)?;
             }
             let plan = builder.build().map_err(df)?;
+            views.push((source.name(), plan.clone()));
             ctx.register_table(source.name(), Arc::new(ViewTable::new(plan, None))).map_err(df)?;
         }
         let travel = crate::enrich::travel::load(&config.reference_dir.join("travel_exceptions.csv"))?;
@@ -497,16 +493,43 @@ impl Engine {
         )
         .map_err(bug)?;
         mem_table(&ctx, "policy", policy)?;
+        self.views.borrow_mut().insert(purpose.letter(), views);
         Ok(ctx)
     }
 
     /// Checks the rule's purpose against its plan, then runs it in its purpose's session.
     pub fn run(&self, rule: &Rule) -> Result<Vec<RecordBatch>, Error> {
         let ctx = self.context(rule.purpose)?;
-        let frame =
-            self.runtime.block_on(ctx.sql(&rule.sql)).map_err(|e| Error::Usage(format!("rule {}: {e}", rule.id)))?;
+        // A rule is one query over the tables given here, nothing else: no DDL (CREATE
+        // EXTERNAL TABLE over any file, CREATE VIEW that a later rule would see), no DML
+        // (COPY ... TO any path, INSERT), no statements (SET, transactions). The session
+        // is shared by the rules of one purpose, so no rule can change what the next sees.
+        let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        let frame = self
+            .runtime
+            .block_on(ctx.sql_with_options(&rule.sql, options))
+            .map_err(|e| Error::Usage(format!("rule {}: {e}", rule.id)))?;
+        // EXPLAIN and DESCRIBE print plans, and a plan holds the literals of the protected
+        // view (counsellors' addresses): only a query's rows may come out.
+        if matches!(
+            frame.logical_plan(),
+            LogicalPlan::Explain(_) | LogicalPlan::Analyze(_) | LogicalPlan::DescribeTable(_)
+        ) {
+            return Err(Error::Usage(format!(
+                "rule {} is not a query: EXPLAIN and DESCRIBE are refused; a rule is one SELECT",
+                rule.id
+            )));
+        }
         let plan = ctx.state().optimize(frame.logical_plan()).map_err(df)?;
         check_purpose(&plan, rule, &Limits::new(rule.purpose, &self.config))?;
+        // CTL-2: what a rule file shows a person is decided by its plan's lineage, before
+        // it runs (`gate`); logwacht's own queries (case files, statistics) are exempt.
+        if rule.mode != super::INTERNAL {
+            let views = self.views.borrow();
+            let views = views.get(&rule.purpose.letter()).map(Vec::as_slice).unwrap_or_default();
+            super::gate::check_dpo(frame.logical_plan(), views)
+                .map_err(|why| Error::Usage(format!("rule {} {why}", rule.id)))?;
+        }
         self.runtime
             .block_on(frame.collect())
             .map_err(|e| Error::Usage(format!("rule {}: {}", rule.id, scrub(&e.to_string()))))
@@ -528,9 +551,10 @@ fn bare_columns(e: &Expr, out: &mut Vec<String>) {
 /// Refuses a plan that reads a column its rule's purpose may not see.
 pub fn check_purpose(plan: &LogicalPlan, rule: &Rule, limits: &Limits) -> Result<(), Error> {
     let refuse = |table: &str, c: &str, how: &str| {
+        let class = schema::class_of(table, c).map(|k| format!(" ({})", k.name())).unwrap_or_default();
         let column = if table.is_empty() { c.to_string() } else { format!("{table}.{c}") };
         Error::Usage(format!(
-            "rule {} has purpose {} ({}), which may not read {column}{how} (003 {})",
+            "rule {} has purpose {} ({}), which may not read {column}{class}{how} (003 {})",
             rule.id,
             rule.purpose.letter(),
             purpose_text(rule.purpose),
@@ -553,7 +577,7 @@ pub fn check_purpose(plan: &LogicalPlan, rule: &Rule, limits: &Limits) -> Result
                     if allowed.contains(&c) {
                         continue;
                     }
-                    if masked.contains(&c.as_str()) {
+                    if masked.contains(&(table, c.as_str())) {
                         scanned.entry(c).or_insert_with(|| table.to_string());
                     } else {
                         refusal = Some(refuse(table, &c, ""));
@@ -584,7 +608,7 @@ pub fn check_purpose(plan: &LogicalPlan, rule: &Rule, limits: &Limits) -> Result
                     bare_columns(&e, &mut bare);
                 }
             }
-            if let Some(c) = bare.into_iter().find(|c| masked.contains(&c.as_str())) {
+            if let Some(c) = bare.into_iter().find(|c| scanned.contains_key(c)) {
                 refusal = Some(refuse(&table_of(&c), &c, " except through pseudonym()"));
                 return Ok(TreeNodeRecursion::Stop);
             }
@@ -592,7 +616,7 @@ pub fn check_purpose(plan: &LogicalPlan, rule: &Rule, limits: &Limits) -> Result
         });
     }
     if refusal.is_none()
-        && let Some(f) = plan.schema().fields().iter().find(|f| masked.contains(&f.name().as_str()))
+        && let Some(f) = plan.schema().fields().iter().find(|f| scanned.contains_key(f.name()))
     {
         refusal = Some(refuse(&table_of(f.name()), f.name(), " except through pseudonym()"));
     }
@@ -605,6 +629,22 @@ pub fn check_purpose(plan: &LogicalPlan, rule: &Rule, limits: &Limits) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_column_of_every_table_a_rule_sees_has_a_class() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = crate::config::init(dir.path(), None, "2026-11-22T03:00:00Z").unwrap();
+        let config = Config::find(Some(&cfg)).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z").unwrap().to_utc();
+        let engine = Engine::new(&config, Window { from: now - chrono::Duration::days(7), to: now }).unwrap();
+        let ctx = engine.context(Purpose::A).unwrap();
+        for table in TABLES {
+            let provider = engine.runtime.block_on(ctx.table_provider(table)).unwrap();
+            for f in provider.schema().fields() {
+                assert!(schema::class_of(table, f.name()).is_some(), "{table}.{} has no class", f.name());
+            }
+        }
+    }
 
     #[test]
     fn scrub_hides_quoted_values() {

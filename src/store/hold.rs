@@ -95,6 +95,17 @@ impl Holds {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(StoreError::io("read", path)(e).into()),
         };
+        // An id that is no valid folder name (a hand-edited file, an older version) would
+        // send the purge's copies outside STORE/_holds: refuse the file before anything moves.
+        for (i, h) in holds.iter().enumerate() {
+            let h: &Hold = h;
+            crate::fsio::check_id("hold", &h.case).map_err(|e| {
+                Error::Config(crate::error::ConfigError::Invalid {
+                    path: path.into(),
+                    message: format!("hold {} of the file: {e}; fix or remove it before any purge runs", i + 1),
+                })
+            })?;
+        }
         Ok(Holds { path: path.into(), holds })
     }
 
@@ -118,12 +129,8 @@ impl Holds {
     /// scope). Returns whether it was new.
     pub fn add(&mut self, req: HoldRequest, now: DateTime<Utc>, tz: Tz, max_days: u32) -> Result<bool, Error> {
         let case = req.case.trim();
-        if case.is_empty()
-            || !case.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            || case.starts_with('.')
-        {
-            return Err(invalid(format!("case id {case:?} may hold only letters, digits, '.', '-' and '_'")));
-        }
+        // The id becomes the folder STORE/_holds/<case>: checked here, not by a later purge.
+        crate::fsio::check_id("hold", case).map_err(|e| invalid(e.to_string()))?;
         if req.reason.trim().is_empty() {
             return Err(invalid(format!("hold for case {case} has no reason; a hold needs a concrete case (RET-2)")));
         }

@@ -36,6 +36,10 @@ pub struct LedgerEntry {
     pub rejected: u64,
     /// Parts written, relative to the store.
     pub parts: Vec<String>,
+    /// True for a line `store rebuild-ledger` wrote from the parts after the ledger was
+    /// lost: `sha256` then holds only the 16-digit prefix the part names carry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rebuilt: bool,
 }
 
 /// The ledger of a store.
@@ -44,6 +48,8 @@ pub struct Ledger {
     path: PathBuf,
     hashes: HashSet<String>,
     heads: HashSet<(u64, String)>,
+    /// Hash prefixes of rebuilt lines: a file whose hash starts so is already stored.
+    prefixes: HashSet<String>,
 }
 
 impl Ledger {
@@ -51,6 +57,7 @@ impl Ledger {
     pub fn load(path: &Path) -> Result<Ledger, StoreError> {
         let mut hashes = HashSet::new();
         let mut heads = HashSet::new();
+        let mut prefixes = HashSet::new();
         match std::fs::File::open(path) {
             Ok(f) => {
                 for (i, line) in BufReader::new(f).lines().enumerate() {
@@ -60,6 +67,9 @@ impl Ledger {
                     }
                     match serde_json::from_str::<LedgerEntry>(&line) {
                         Ok(e) => {
+                            if e.rebuilt {
+                                prefixes.insert(e.sha256.clone());
+                            }
                             if let Some(h) = e.head_sha256 {
                                 heads.insert((e.bytes, h));
                             }
@@ -79,18 +89,23 @@ impl Ledger {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(StoreError::io("read", path)(e)),
         }
-        Ok(Ledger { path: path.into(), hashes, heads })
+        Ok(Ledger { path: path.into(), hashes, heads, prefixes })
     }
 
     /// True when a file with this hash is already stored.
     pub fn contains(&self, sha256: &str) -> bool {
-        self.hashes.contains(sha256)
+        self.hashes.contains(sha256) || sha256.get(..16).is_some_and(|p| self.prefixes.contains(p))
     }
 
     /// True when a stored file may be this one: same size and first MiB (entries written
     /// before the key existed always answer yes).
     pub fn may_contain(&self, bytes: u64, head_sha256: &str) -> bool {
         self.heads.contains(&(bytes, head_sha256.to_string())) || self.heads.len() < self.hashes.len()
+    }
+
+    /// True when the ledger has no line at all.
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
     }
 
     /// True when some stored file's hash starts with this 16-digit prefix.
@@ -110,8 +125,69 @@ impl Ledger {
         if let Some(h) = &entry.head_sha256 {
             self.heads.insert((entry.bytes, h.clone()));
         }
+        if entry.rebuilt {
+            self.prefixes.insert(entry.sha256.clone());
+        }
         Ok(())
     }
+}
+
+/// `store rebuild-ledger`: after the ledger was lost, emptied or damaged (and moved
+/// aside by hand), writes one line per input file whose parts are in the store but whose
+/// hash the ledger does not know, taken from the part names (the 16-digit hash prefix),
+/// folders (source) and footers (rows). The input file's path and full hash cannot be
+/// recovered; a rebuilt line knows the prefix, so re-ingesting that file still adds
+/// nothing. Run under the store lock, after interrupted commits are cleared.
+pub fn rebuild(
+    store: &crate::store::Store,
+    ledger: &mut Ledger,
+    unknown: &[PathBuf],
+    now: &str,
+) -> Result<Vec<LedgerEntry>, StoreError> {
+    use std::collections::BTreeMap;
+    let mut by_prefix: BTreeMap<String, LedgerEntry> = BTreeMap::new();
+    for f in unknown {
+        let Some(prefix) = crate::store::hash_of_name(f) else {
+            return Err(StoreError::Ledger {
+                path: f.clone(),
+                line: 0,
+                message: "a file in the store whose name carries no input hash; move it out of the store by hand"
+                    .into(),
+            });
+        };
+        let rel = f.strip_prefix(store.root()).unwrap_or(f);
+        let source = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .find(|c| crate::schema::Source::parse(c).is_some())
+            .unwrap_or_default();
+        let e = by_prefix.entry(prefix.to_string()).or_insert_with(|| LedgerEntry {
+            sha256: prefix.to_string(),
+            bytes: 0,
+            head_sha256: None,
+            file: String::new(),
+            source,
+            format: "unknown".into(),
+            ingested_at: now.to_string(),
+            stored: 0,
+            expired: 0,
+            rejected: 0,
+            parts: Vec::new(),
+            rebuilt: true,
+        });
+        if f.extension().is_some_and(|x| x == "parquet") {
+            e.stored += crate::store::retention::num_rows(f)?;
+            e.parts.push(rel.display().to_string());
+        } else {
+            let text = std::fs::read(f).map_err(StoreError::io("read", f))?;
+            e.rejected += text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() as u64;
+        }
+    }
+    let entries: Vec<LedgerEntry> = by_prefix.into_values().collect();
+    for e in &entries {
+        ledger.append(e)?;
+    }
+    Ok(entries)
 }
 
 #[cfg(test)]
@@ -133,6 +209,7 @@ mod tests {
             expired: 0,
             rejected: 0,
             parts: vec![],
+            rebuilt: false,
         }
     }
 

@@ -87,6 +87,10 @@ pub struct PurgeReceipt {
     pub reports_removed: Vec<String>,
     /// RET-4: case folders of closed, told and unheld cases past the window (case ids).
     pub case_files_removed: Vec<String>,
+    /// What stopped part of the purge after rows were removed (the receipt is still
+    /// written, and the command exits 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 fn rel(store: &Store, p: &Path) -> String {
@@ -104,7 +108,8 @@ fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, StoreError> {
     Ok(out)
 }
 
-fn num_rows(path: &Path) -> Result<u64, StoreError> {
+/// Rows of a Parquet file, from its footer.
+pub fn num_rows(path: &Path) -> Result<u64, StoreError> {
     let f = File::open(path).map_err(StoreError::io("read", path))?;
     let r = SerializedFileReader::new(f).map_err(|source| StoreError::Parquet { path: path.into(), source })?;
     Ok(r.metadata().file_metadata().num_rows().max(0) as u64)

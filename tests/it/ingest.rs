@@ -1,5 +1,5 @@
 //! `logwacht init` and `logwacht ingest` end to end.
-use crate::util::{Workspace, count_rows, fixture, shared};
+use crate::util::{Workspace, count_rows, fixture};
 
 const NOW: &str = "2026-11-22T03:00:00Z";
 
@@ -254,10 +254,16 @@ fn a_second_writer_exits_75_naming_the_holder() {
 fn leftovers_of_a_crashed_ingest_are_removed_before_the_next_one() {
     let ws = Workspace::new();
     assert_eq!(ws.ingest(NOW, &[fixture("web/access.log")]).code, 0);
-    // A crash after publishing a part but before the ledger line, and one mid-write.
+    // A crash after publishing a part but before the ledger line (its intent names it),
+    // and one mid-write.
     let orphan = ws.store().join("web/date=2026-11-20/part-00000000deadbeef-0000.parquet");
     let kept = ws.parts()[0].clone();
     std::fs::copy(ws.store().join(&kept), &orphan).unwrap();
+    let intent = serde_json::json!({
+        "sha256": format!("00000000deadbeef{}", "0".repeat(48)),
+        "files": ["web/date=2026-11-20/part-00000000deadbeef-0000.parquet"],
+    });
+    std::fs::write(ws.store().join("_tmp/commit-00000000deadbeef.json"), intent.to_string()).unwrap();
     std::fs::write(ws.store().join("_tmp/web-00000000deadbeef-20412.parquet.tmp"), b"PAR1").unwrap();
     assert_eq!(count_rows(&ws.store(), "web", ""), 10);
     assert_eq!(ws.ingest(NOW, &[fixture("web/combined.log")]).code, 0);
@@ -269,10 +275,10 @@ fn leftovers_of_a_crashed_ingest_are_removed_before_the_next_one() {
 #[test]
 fn the_real_samples_ingest_with_zero_rejected_rows() {
     let ws = Workspace::new();
-    let run = ws.ingest("2015-05-21T00:00:00Z", &[shared("samples/apache_combined_access.log")]);
+    let run = ws.ingest("2015-05-21T00:00:00Z", &[fixture("samples/apache_combined_access.log")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(counts(&run.json(), "apache_combined_access.log"), (10_000, 0, 0));
-    let run = ws.ingest("2023-08-28T00:00:00Z", &[shared("samples/exchange2019_message_tracking.csv")]);
+    let run = ws.ingest("2023-08-28T00:00:00Z", &[fixture("samples/exchange2019_message_tracking.csv")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (stored, rejected, expired) = counts(&run.json(), "exchange2019_message_tracking.csv");
     assert_eq!((rejected, expired), (0, 0));
@@ -361,7 +367,7 @@ fn sign_ins_are_placed_by_the_geoip_database_that_is_recorded_per_row() {
 fn an_asn_database_in_the_config_adds_the_autonomous_system_columns() {
     let ws = Workspace::new();
     let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap();
-    let asn = shared("geoip-test").join("GeoLite2-ASN-Test.mmdb");
+    let asn = fixture("geoip/maxmind-test").join("GeoLite2-ASN-Test.mmdb");
     std::fs::write(
         ws.path().join("logwacht.toml"),
         cfg.replace("asn_database = \"\"", &format!("asn_database = {:?}", asn.display().to_string())),
@@ -374,7 +380,7 @@ fn an_asn_database_in_the_config_adds_the_autonomous_system_columns() {
         2
     );
     // A country database given as the ASN database is refused.
-    let wrong = shared("geoip-test").join("GeoIP2-Country-Test.mmdb");
+    let wrong = fixture("geoip/maxmind-test").join("GeoIP2-Country-Test.mmdb");
     std::fs::write(
         ws.path().join("logwacht.toml"),
         cfg.replace("asn_database = \"\"", &format!("asn_database = {:?}", wrong.display().to_string())),
@@ -393,7 +399,7 @@ fn a_broken_or_wrong_geoip_database_stops_ingest_with_a_clear_error() {
     ] {
         let ws = Workspace::new();
         let cfg = std::fs::read_to_string(ws.path().join("logwacht.toml")).unwrap();
-        let path = shared("geoip-test").join(db);
+        let path = fixture("geoip/maxmind-test").join(db);
         std::fs::write(
             ws.path().join("logwacht.toml"),
             cfg.replace("database = \"\"", &format!("database = {:?}", path.display().to_string())),

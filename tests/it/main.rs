@@ -1,10 +1,12 @@
 //! Integration tests: the real `logwacht` binary in a temporary workspace.
 mod case;
 mod demo;
+mod hostile;
 mod ingest;
 mod privacy;
 mod purge;
 mod readers;
 mod report;
 mod rules;
+mod standalone;
 mod util;

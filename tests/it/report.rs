@@ -102,38 +102,47 @@ fn the_weekly_report_shows_no_address_name_ip_or_subject() {
 fn log_values_are_escaped_and_spreadsheet_formulas_neutralised() {
     let ws = rules_workspace();
     set(&ws, "sample_rate = 0.05", "sample_rate = 1.0");
-    // MAIL-9 names the mail client, a value the sender controls.
-    let hostile = ws.path().join("hostile.log");
-    let mut text = String::new();
-    for (qid, mailer) in
-        [("B2001", "<script>alert('x')</script>"), ("B2002", "=HYPERLINK(\"http://evil.example\",\"x\")")]
-    {
-        text.push_str(&format!(
+    // MAIL-9 reads the mail client, a value the sender controls: the output gate keeps it
+    // out of the report whole. What does reach the report from outside is the evidence, the
+    // input file's name, which whoever names the export controls: it is escaped in HTML and
+    // Markdown and guarded against spreadsheet formulas in findings.json.
+    let exports = tempfile::tempdir().unwrap();
+    for (qid, mailer, name) in [
+        ("B2001", "<script>alert('x')</script>", "<img src=x onerror=alert(1)>.log"),
+        ("B2002", "=HYPERLINK(\"http://evil.example\",\"x\")", "=HYPERLINK(\"evil\").log"),
+    ] {
+        let text = format!(
             "Nov 20 13:05:01 relay postfix/smtpd[2101]: {qid}: client=pc12.school.example[10.20.0.12], sasl_method=LOGIN, sasl_username=tom.wouters@school.example\n\
              Nov 20 13:05:01 relay postfix/cleanup[2102]: {qid}: message-id=<{qid}@school.example>\n\
              Nov 20 13:05:01 relay postfix/cleanup[2102]: {qid}: info: header X-Mailer: {mailer} from pc12.school.example[10.20.0.12]; from=<tom.wouters@school.example> to=<an.claes@school.example> proto=ESMTP helo=<pc12>\n\
              Nov 20 13:05:01 relay postfix/qmgr[2103]: {qid}: from=<tom.wouters@school.example>, size=900, nrcpt=1 (queue active)\n\
              Nov 20 13:05:02 relay postfix/lmtp[2105]: {qid}: to=<an.claes@school.example>, relay=mail.school.example[private/dovecot-lmtp], delay=0.2, delays=0.1/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)\n"
-        ));
+        );
+        std::fs::write(exports.path().join(name), text).unwrap();
     }
-    std::fs::write(&hostile, text).unwrap();
-    assert_eq!(ws.ingest(NOW, &[hostile]).code, 0);
+    assert_eq!(ws.ingest(NOW, &[exports.path().to_path_buf()]).code, 0);
     assert_eq!(audit(&ws, &[]).code, 1);
     let dir = ws.path().join("reports/2026-W47");
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), "the mailer is not in the review");
-    assert!(!html.to_lowercase().contains("<script"), "report.html carries a script");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;.log"), "the evidence is not in the review");
+    assert!(
+        !html.to_lowercase().contains("<script") && !html.contains("<img"),
+        "report.html carries markup from a log"
+    );
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    assert!(!md.contains("<script"));
+    assert!(!md.contains("<script") && !md.contains("<img"), "report.md carries markup from a log");
+    for text in [&html, &md] {
+        assert!(!text.contains("alert('x')") && !text.contains("evil.example"), "a mail client reached the report");
+    }
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("findings.json")).unwrap()).unwrap();
     let review =
         json["rules"].as_array().unwrap().iter().find(|r| r["id"] == "mail_unapproved_client").unwrap()["review"]
             .clone();
-    let mailers: Vec<&str> =
-        review.as_array().unwrap().iter().filter_map(|r| r["details"]["mailer"].as_str()).collect();
-    assert!(mailers.contains(&"'=HYPERLINK(\"http://evil.example\",\"x\")"), "{mailers:?}");
-    assert!(!mailers.iter().any(|m| m.starts_with('=')));
+    let evidence: Vec<&str> = review.as_array().unwrap().iter().filter_map(|r| r["evidence"].as_str()).collect();
+    assert!(evidence.iter().any(|e| e.starts_with("'=HYPERLINK(")), "{evidence:?}");
+    assert!(!evidence.iter().any(|e| e.starts_with('=')), "{evidence:?}");
+    assert!(review.as_array().unwrap().iter().all(|r| r["details"].get("mailer").is_none()), "{review}");
 }
 
 fn seeds(ws: &Workspace) -> Vec<(String, String)> {

@@ -188,10 +188,11 @@ fn a_rule_that_reads_counsellor_mail_content_gets_nulls_whatever_its_purpose() {
     )
     .unwrap();
     assert_eq!(ws.ingest("2026-11-22T03:00:00Z", &[fixture("email")]).code, 0);
-    let probe = "-- id: mail_subject_probe\n-- purpose: a\n-- requirement: CTL-8\n-- severity: info\n-- mode: case\n-- summary.en: x\n-- summary.nl: x\n\
-        SELECT CASE WHEN subject IS NULL THEN 'hidden' ELSE 'visible' END AS finding_severity,\n\
-               CASE WHEN sender = 'eva.maes@school.example' OR recipient = 'eva.maes@school.example' THEN 'CO' ELSE 'XX' END AS country\n\
-        FROM email WHERE subject IS NOT NULL OR sender = 'eva.maes@school.example' OR recipient = 'eva.maes@school.example'\n";
+    let probe = "-- id: mail_subject_probe\n-- purpose: a\n-- requirement: CTL-8\n-- severity: info\n-- mode: automated\n-- summary.en: x\n-- summary.nl: x\n\
+        SELECT CASE WHEN e.subject IS NULL THEN 'hidden' ELSE 'visible' END AS finding_severity,\n\
+               CASE WHEN c.address IS NOT NULL THEN 'CO' ELSE 'XX' END AS country\n\
+        FROM email e LEFT JOIN people c ON c.role = 'counsellor' AND (c.address = e.sender OR c.address = e.recipient)\n\
+        WHERE e.subject IS NOT NULL OR c.address IS NOT NULL\n";
     with_rules(&ws, "mail_subject_probe", probe);
     let run = ws.run(&[
         "--now",
@@ -337,8 +338,8 @@ fn protected_mail_never_shows_its_subject_to_any_rule() {
     // CTL-8: the one to the counsellor (line 73) says "CLB"; neither is a finding, and a
     // probe of purpose a that asks for subjects gets NULL for both.
     let ws = rules_workspace();
-    let probe = "-- id: mail_subject_probe\n-- purpose: a\n-- requirement: CTL-7, CTL-8\n-- severity: info\n-- mode: case\n-- summary.en: x\n-- summary.nl: x\n\
-        SELECT min(source_line) AS source_line, bool_or(subject IS NOT NULL) AS visible, min(attachment_names) AS attachment\n\
+    let probe = "-- id: mail_subject_probe\n-- purpose: a\n-- requirement: CTL-7, CTL-8\n-- severity: info\n-- mode: automated\n-- summary.en: x\n-- summary.nl: x\n\
+        SELECT min(source_line) AS source_line, bool_or(subject IS NOT NULL) AS visible, bool_or(attachment_names IS NOT NULL) AS attachment\n\
         FROM email GROUP BY coalesce(message_id, trace_id) ORDER BY source_line\n";
     with_rules(&ws, "mail_subject_probe", probe);
     let got = run_rule(&ws, "mail_subject_probe");
@@ -360,7 +361,7 @@ fn the_engine_refuses_what_a_purpose_may_not_read() {
     let ws = rules_workspace();
     let header = |id: &str, p: &str| {
         format!(
-            "-- id: {id}\n-- purpose: {p}\n-- requirement: CTL-1\n-- severity: info\n-- mode: case\n-- summary.en: x\n-- summary.nl: x\n"
+            "-- id: {id}\n-- purpose: {p}\n-- requirement: CTL-1\n-- severity: info\n-- mode: automated\n-- summary.en: x\n-- summary.nl: x\n"
         )
     };
     // (id, purpose, query); each either runs (its row count) or is refused (the message).
@@ -382,9 +383,15 @@ fn the_engine_refuses_what_a_purpose_may_not_read() {
         (
             "probe_b_pupil_mail",
             "b",
-            "SELECT count(*) AS n FROM email WHERE sender = 'lotte.maes2010@hotmail.com' OR recipient = 'lotte.maes@school.example'",
+            // Mail to or from a pupil's school address (a rule names no person: CTL-3).
+            "SELECT count(*) AS n FROM email e JOIN people p ON p.role = 'pupil' AND (p.address = e.sender OR p.address = e.recipient)",
         ),
         ("probe_a_web", "a", "SELECT count(*) AS n FROM web"),
+        (
+            "probe_a_pupil_mail",
+            "a",
+            "SELECT count(*) AS n FROM email e JOIN people p ON p.role = 'pupil' AND (p.address = e.sender OR p.address = e.recipient)",
+        ),
     ];
     let mut out = serde_json::Map::new();
     for (id, purpose, sql) in probes {
@@ -414,14 +421,16 @@ fn the_engine_refuses_what_a_purpose_may_not_read() {
         let r = refused(id);
         assert!(r.contains("art. 8") && r.contains(&format!("rule {id} has purpose")), "{id} ran: {:#}", out[id]);
     }
-    assert!(refused("probe_f_group_by_user").contains("web.user except through pseudonym()"));
+    assert!(refused("probe_f_group_by_user").contains("web.user (identity) except through pseudonym()"));
     assert!(refused("probe_b_web").contains("web."), "{}", refused("probe_b_web"));
-    // Purpose f counts per pseudonym; purpose b sees staff mail only (the three messages
-    // to the pupil all come from staff, one from a staff member's private account);
-    // purpose a sees all 13 web rows.
+    // Purpose f counts per pseudonym; purpose b sees staff mail only; purpose a sees all
+    // 13 web rows.
     assert_eq!(out["probe_f_pseudonym"]["rows"].as_array().map(Vec::len), Some(4), "{:#}", out["probe_f_pseudonym"]);
     assert_eq!(out["probe_a_web"]["rows"][0]["n"], "13");
-    assert_eq!(out["probe_b_pupil_mail"]["rows"][0]["n"], "3");
+    // Of the pupils' mail, purpose b sees only the rows with staff on the other side.
+    assert_eq!(out["probe_b_pupil_mail"]["rows"][0]["n"], "6");
+    let all_pupil_mail: u32 = out["probe_a_pupil_mail"]["rows"][0]["n"].as_str().unwrap().parse().unwrap();
+    assert!(all_pupil_mail > 6, "{all_pupil_mail}");
     let mut golden = serde_json::Value::Object(out);
     for row in golden["probe_f_pseudonym"]["rows"].as_array_mut().unwrap() {
         row["p"] = serde_json::Value::String("(pseudonym)".into());

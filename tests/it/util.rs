@@ -12,11 +12,6 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo().join("fixtures").join(rel)
 }
 
-/// The shared folder beside the repository.
-pub fn shared(rel: &str) -> PathBuf {
-    repo().join("..").join("shared").join(rel)
-}
-
 /// A workspace made by `logwacht init` in a fresh temp dir.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
@@ -134,5 +129,37 @@ pub fn count_rows(store: &Path, table: &str, filter: &str) -> i64 {
         let sql = format!("SELECT count(*) AS n FROM {table} {filter}");
         let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
         batches[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0)
+    })
+}
+
+/// Every distinct non-empty value of one text column of a store table, read as an analyst
+/// would: what the privacy scans look for in outputs.
+pub fn distinct_texts(store: &Path, table: &str, column: &str) -> Vec<String> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::prelude::{ParquetReadOptions, SessionContext};
+    if !store.join(table).is_dir() {
+        return Vec::new();
+    }
+    let schema = logwacht::schema::Source::parse(table).unwrap().schema();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let ctx = SessionContext::new();
+        let opts = ParquetReadOptions::default()
+            .schema(&schema)
+            .table_partition_cols(vec![("date".into(), datafusion::arrow::datatypes::DataType::Utf8)]);
+        ctx.register_parquet(table, &format!("{}/", store.join(table).display()), opts).await.unwrap();
+        let sql =
+            format!("SELECT DISTINCT CAST(\"{column}\" AS VARCHAR) AS v FROM {table} WHERE \"{column}\" IS NOT NULL");
+        let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+        let mut out = Vec::new();
+        for b in batches {
+            let col =
+                datafusion::arrow::compute::cast(b.column(0), &datafusion::arrow::datatypes::DataType::Utf8).unwrap();
+            let s = col.as_string::<i32>();
+            out.extend(
+                (0..s.len()).filter(|i| s.is_valid(*i)).map(|i| s.value(i).to_string()).filter(|v| !v.is_empty()),
+            );
+        }
+        out
     })
 }

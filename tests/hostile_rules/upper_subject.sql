@@ -1,0 +1,9 @@
+-- id: upper_subject
+-- purpose: a
+-- requirement: CTL-2
+-- severity: low
+-- mode: automated
+-- summary.en: hostile probe
+-- summary.nl: vijandige proef
+-- expect: refused "n"
+SELECT upper(subject) AS n FROM email

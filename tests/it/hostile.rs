@@ -1,0 +1,326 @@
+//! Issue 12, tried as a hostile or careless user would: ids that become paths, a lost
+//! ledger, report folders outside the workspace. Each must end in a clear refusal or a
+//! correct result, and never in lost data.
+use std::path::Path;
+
+use crate::rules::rules_workspace;
+use crate::util::{Workspace, fixture};
+
+const NOW: &str = "2026-11-22T03:00:00Z";
+/// Long after everything of the fixtures has left the window.
+const LATER: &str = "2027-02-01T03:00:00Z";
+
+fn open_case(ws: &Workspace, id: &str) -> crate::util::Run {
+    ws.run(&[
+        "--now",
+        NOW,
+        "--operator",
+        "security-officer",
+        "case",
+        "open",
+        "--case",
+        id,
+        "--subject",
+        "jan.peeters@school.example",
+        "--suspicion",
+        "Melding van een ouder: contact met een leerling via privémail",
+        "--purpose",
+        "a",
+        "--from",
+        "2026-11-20",
+        "--to",
+        "2026-11-21",
+        "--approved-by",
+        "Directeur De Smet",
+    ])
+}
+
+/// Every file below `dir`, relative, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn case_ids_that_name_another_folder_are_refused_at_open() {
+    let ws = rules_workspace();
+    let long = "x".repeat(300);
+    for (id, says) in [
+        ("..", "must start with a letter or a digit"),
+        (".", "must start with a letter or a digit"),
+        ("a/b", "'/' is not one of"),
+        ("../../etc", "must start with a letter or a digit"),
+        ("x\u{1b}]0;pwned\u{7}", "is not one of"),
+        (long.as_str(), "300 bytes; the maximum is 64"),
+    ] {
+        let r = open_case(&ws, id);
+        assert_eq!(r.code, 2, "{id:?}: {}", r.stdout);
+        assert!(r.stderr.contains("case id") && r.stderr.contains(says), "{id:?}: {}", r.stderr);
+        assert!(!r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{7}'), "{:?}", r.stderr);
+    }
+    assert!(!ws.path().join("reference/cases.json").exists());
+    let trail = std::fs::read_to_string(ws.path().join("audit.log")).unwrap();
+    assert_eq!(trail.matches("\"case refused\"").count(), 6, "{trail}");
+    assert!(!trail.contains(&long), "a 300-byte id went into the trail whole");
+}
+
+#[test]
+fn a_registry_with_a_dot_dot_case_stops_the_purge_before_anything_is_removed() {
+    // The registry as a hand edit (or an older version) could leave it: a closed, told
+    // case with the id "..", long past the window. Its folder would be the workspace.
+    let ws = rules_workspace();
+    assert_eq!(open_case(&ws, "2026-014").code, 0);
+    let registry = ws.path().join("reference/cases.json");
+    let mut cases: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&registry).unwrap()).unwrap();
+    cases[0]["id"] = "..".into();
+    cases[0]["closed_at"] = "2026-11-22T04:00:00Z".into();
+    cases[0]["notified_at"] = "2026-11-22T05:00:00Z".into();
+    std::fs::write(&registry, serde_json::to_string(&cases).unwrap()).unwrap();
+    let before = tree(ws.path());
+    for cmd in [&["--now", LATER, "purge"][..], &["--now", LATER, "case", "list"][..]] {
+        let r = ws.run(cmd);
+        assert_eq!(r.code, 2, "{cmd:?}: {}", r.stdout);
+        assert!(r.stderr.contains("cases.json") && r.stderr.contains("case id \"..\""), "{}", r.stderr);
+    }
+    let after = tree(ws.path());
+    assert_eq!(
+        before.iter().filter(|f| f.ends_with(".parquet")).count(),
+        after.iter().filter(|f| f.ends_with(".parquet")).count()
+    );
+    assert!(after.contains(&"audit.log".to_string()) && after.contains(&"secret.key".to_string()), "{after:?}");
+}
+
+#[test]
+fn a_hold_id_too_long_for_a_file_name_is_refused_at_hold_add() {
+    let ws = Workspace::new();
+    let long = "h".repeat(300);
+    for id in [long.as_str(), "..", "."] {
+        let r = ws.run(&[
+            "--now",
+            NOW,
+            "hold",
+            "add",
+            "--case",
+            id,
+            "--subject",
+            "a@school.example",
+            "--from",
+            "2026-11-20",
+            "--to",
+            "2026-11-21",
+            "--reason",
+            "case",
+            "--approved-by",
+            "directie",
+            "--until",
+            "2026-12-10",
+        ]);
+        assert_eq!(r.code, 2, "{}", r.stdout);
+        assert!(r.stderr.contains("hold id"), "{}", r.stderr);
+    }
+    assert!(!ws.path().join("reference/holds.json").exists());
+}
+
+#[test]
+fn a_lost_ledger_stops_every_writer_removes_nothing_and_can_be_rebuilt() {
+    let ws = Workspace::new();
+    let r = ws.ingest(NOW, &[fixture("signin"), fixture("email"), fixture("web")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let parts = ws.parts();
+    assert!(parts.len() > 5, "{parts:?}");
+    let ledger = ws.store().join("_ledger.jsonl");
+    let kept = std::fs::read_to_string(&ledger).unwrap();
+    for lose in [|p: &Path| std::fs::write(p, "").unwrap(), |p: &Path| std::fs::remove_file(p).unwrap()] {
+        std::fs::write(&ledger, &kept).unwrap();
+        lose(&ledger);
+        let r = ws.ingest(NOW, &[fixture("web/combined.log")]);
+        assert_eq!(r.code, 2, "{}", r.stdout);
+        assert!(r.stderr.contains("does not know") && r.stderr.contains("rebuild-ledger"), "{}", r.stderr);
+        let r = ws.run(&["--now", LATER, "purge"]);
+        assert_eq!(r.code, 2, "{}", r.stdout);
+        assert_eq!(ws.parts(), parts, "a writer removed parts after the ledger was lost");
+    }
+    let r = ws.run(&["--now", NOW, "store", "rebuild-ledger"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("nothing removed"), "{}", r.stdout);
+    assert_eq!(ws.parts(), parts);
+    // The rebuilt ledger knows every input again: re-ingesting adds nothing, a purge runs.
+    let r = ws.ingest(NOW, &[fixture("signin"), fixture("email"), fixture("web")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(ws.parts(), parts);
+    let files = r.json()["files"].as_array().unwrap().clone();
+    assert!(files.iter().all(|f| f["status"] == "already stored"), "{files:?}");
+    assert_eq!(ws.run(&["--now", NOW, "purge"]).code, 0);
+    assert_eq!(ws.parts(), parts);
+    let trail = std::fs::read_to_string(ws.path().join("audit.log")).unwrap();
+    assert!(trail.contains("\"store rebuild-ledger\""), "{trail}");
+}
+
+#[test]
+fn the_purge_removes_only_report_files_it_wrote_wherever_they_are() {
+    let ws = rules_workspace();
+    let outside = tempfile::tempdir().unwrap();
+    // A folder that looks like an old report but that logwacht did not write.
+    let decoy = ws.path().join("reports/2026-W01");
+    std::fs::create_dir_all(&decoy).unwrap();
+    std::fs::write(decoy.join("findings.json"), r#"{"from":"2026-01-01","to":"2026-01-07"}"#).unwrap();
+    std::fs::write(decoy.join("notes.txt"), "the DPO's own notes").unwrap();
+    // A report written outside the workspace, into a folder that also holds other files.
+    let out = outside.path().join("dpo");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "not logwacht's").unwrap();
+    let r = ws.run(&["--now", NOW, "audit", "--week", "2026-W47", "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(out.join("findings.json").exists() && out.join("report.html").exists());
+    let r = ws.run(&["--now", LATER, "purge"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("report 2026-W47"), "{}", r.stdout);
+    // What logwacht wrote is gone; what it did not write is untouched.
+    assert!(
+        !out.join("findings.json").exists() && !out.join("report.html").exists() && !out.join("report.md").exists()
+    );
+    assert!(out.join("keep.txt").exists());
+    assert!(decoy.join("findings.json").exists() && decoy.join("notes.txt").exists());
+}
+
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let ws = Workspace::new();
+    // The reading end is closed before logwacht writes a byte: every write fails (EPIPE).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logwacht"))
+        .args(["rules", "list"])
+        .current_dir(ws.path())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn file_names_with_escape_sequences_never_reach_the_terminal_raw() {
+    let ws = Workspace::new();
+    let dir = tempfile::tempdir().unwrap();
+    let evil = dir.path().join("a\u{1b}]0;owned\u{7}\u{1b}[2J.log");
+    std::fs::copy(fixture("web/access.log"), &evil).unwrap();
+    let bad = dir.path().join("b\u{1b}[31m.txt");
+    std::fs::write(&bad, "hello, not a log\n").unwrap();
+    let r = ws.run(&["--now", NOW, "ingest", evil.to_str().unwrap(), bad.to_str().unwrap()]);
+    for text in [&r.stdout, &r.stderr] {
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    }
+    assert!(r.stdout.contains("\\u{1b}"), "{}", r.stdout);
+}
+
+#[test]
+fn markdown_from_log_values_cannot_make_links_images_or_control_codes() {
+    let evil = "![x](http://tracker.example/b.png) [click](javascript:alert(1)) # head \u{1b}[31m *b* `c` <img src=x>";
+    let out = logwacht::report::render::md(evil);
+    for bad in ["![", "](", "\u{1b}", "<img", "`c`", "*b*"] {
+        assert!(!out.contains(bad), "{bad:?} in {out:?}");
+    }
+}
+
+#[test]
+fn a_trail_cut_short_removed_or_rewritten_fails_against_its_anchors() {
+    let ws = rules_workspace();
+    assert_eq!(ws.run(&["--now", NOW, "audit", "--week", "2026-W47"]).code, 1);
+    let trail = ws.path().join("audit.log");
+    let kept = std::fs::read_to_string(&trail).unwrap();
+    let ok = ws.run(&["verify-log"]);
+    assert_eq!(ok.code, 0, "{}", ok.stdout);
+    assert!(ok.stdout.contains("chain intact") && ok.stdout.contains("1 anchor(s)"), "{}", ok.stdout);
+    let head = ok.stdout.split("head ").nth(1).unwrap().split(';').next().unwrap().trim().to_string();
+    let lines: Vec<&str> = kept.lines().collect();
+    let rewrite = |text: String| std::fs::write(&trail, text).unwrap();
+    // The last two lines deleted: the report's anchor saw more.
+    rewrite(lines[..lines.len() - 2].iter().map(|l| format!("{l}\n")).collect());
+    let r = ws.run(&["verify-log"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stdout.contains("report 2026-W47") && r.stdout.contains("cut"), "{}", r.stdout);
+    // Truncated, and removed.
+    rewrite(String::new());
+    assert!(ws.run(&["verify-log"]).stdout.contains("cut"));
+    std::fs::remove_file(&trail).unwrap();
+    assert_eq!(ws.run(&["verify-log"]).code, 2);
+    // Rewritten as a consistent chain: one line changed, every later hash recomputed.
+    let mut prev = "0".repeat(64);
+    let mut forged = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        let mut e: serde_json::Value = serde_json::from_str(l).unwrap();
+        if i == 0 {
+            e["operator"] = "someone else".into();
+        }
+        e["prev_sha256"] = prev.clone().into();
+        let line = serde_json::to_string(&e).unwrap();
+        prev = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(line.as_bytes()))
+        };
+        forged.push_str(&line);
+        forged.push('\n');
+    }
+    rewrite(forged);
+    let r = ws.run(&["verify-log"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stdout.contains("chain intact") && r.stdout.contains("rewritten or forked"), "{}", r.stdout);
+    // A head written down by hand is an anchor too.
+    rewrite(kept.clone());
+    assert_eq!(ws.run(&["verify-log", "--expect", &head]).code, 0);
+    assert_eq!(ws.run(&["verify-log", "--expect", &format!("{}:{head}", lines.len())]).code, 0);
+    rewrite(lines[..lines.len() - 1].iter().map(|l| format!("{l}\n")).collect());
+    let r = ws.run(&["verify-log", "--expect", &head]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stdout.contains("--expect"), "{}", r.stdout);
+}
+
+#[test]
+fn link_loops_and_fifos_in_an_exports_folder_neither_hang_nor_stop_ingest() {
+    let ws = Workspace::new();
+    let exports = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("web/access.log"), exports.path().join("access.log")).unwrap();
+    std::os::unix::fs::symlink(".", exports.path().join("loop1")).unwrap();
+    std::os::unix::fs::symlink(".", exports.path().join("loop2")).unwrap();
+    std::os::unix::fs::symlink("/", exports.path().join("root")).unwrap();
+    let fifo = exports.path().join("pipe.log");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_logwacht"))
+        .args(["--now", NOW, "ingest", "--json", exports.path().to_str().unwrap()])
+        .current_dir(ws.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A hang is a failure: give it a minute, then kill it.
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("ingest hung on a link loop or a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = json["files"].as_array().unwrap();
+    let stored: Vec<_> = files.iter().filter(|f| f["status"] == "stored").collect();
+    assert_eq!(stored.len(), 1, "{files:?}");
+    let fifo_outcome = files.iter().find(|f| f["file"].as_str().unwrap().ends_with("pipe.log")).unwrap();
+    assert_eq!(fifo_outcome["status"], "skipped", "{fifo_outcome}");
+}

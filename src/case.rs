@@ -533,6 +533,10 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
     // The labels the engine's protected view uses (CTL-7), so both agree.
     let labels: Vec<String> = crate::rules::engine::PERSONAL_LABELS.iter().map(|l| sql_text(l)).collect();
     let labels = labels.join(", ");
+    // CTL-8: the roles whose mail is never inspected, and a whole message is protected
+    // when any of its rows is (a colleague's copy of a message to a counsellor too).
+    let roles: Vec<String> = crate::enrich::directory::PROTECTED_ROLES.iter().map(|r| sql_text(r)).collect();
+    let roles = roles.join(", ");
     let word_expr = if words.is_empty() {
         "CAST(NULL AS VARCHAR)".to_string()
     } else {
@@ -547,10 +551,16 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
             &format!(
                 "SELECT e.event_time, e.sender, e.recipient, e.subject, e.mailer, s.role AS sender_role, r.role AS recipient_role, \
                  coalesce(lower(e.sensitivity) IN ({labels}), false) \
-                   OR coalesce(s.role, '') = 'counsellor' OR coalesce(r.role, '') = 'counsellor' AS protected, \
+                   OR coalesce(s.role, '') IN ({roles}) OR coalesce(r.role, '') IN ({roles}) \
+                   OR pm.message IS NOT NULL AS protected, \
                  {word_expr} AS word_list, extensions(e.attachment_names) AS exts, \
                  coalesce(e.message_id, e.trace_id) AS message, e.source_file, e.source_line \
                  FROM email e LEFT JOIN people s ON s.address = e.sender LEFT JOIN people r ON r.address = e.recipient \
+                 LEFT JOIN (SELECT DISTINCT coalesce(m.message_id, m.trace_id) AS message FROM email m \
+                   LEFT JOIN people ms ON ms.address = m.sender LEFT JOIN people mr ON mr.address = m.recipient \
+                   WHERE coalesce(lower(m.sensitivity) IN ({labels}), false) \
+                      OR coalesce(ms.role, '') IN ({roles}) OR coalesce(mr.role, '') IN ({roles})) pm \
+                   ON pm.message = coalesce(e.message_id, e.trace_id) \
                  WHERE e.sender = {subject} OR e.recipient = {subject} OR e.submitted_by = {subject} \
                  ORDER BY e.event_time, e.source_line"
             ),
@@ -628,6 +638,8 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
                 }
             }
         }
+        // A message with any protected row is protected whole: counted, never listed.
+        messages.retain(|m, _| !protected.contains(m));
         regular.retain(|m| !messages.contains_key(m) && !protected.contains(m));
         out.protected_messages = protected.len() as u64;
         out.left_alone.insert("email messages".into(), regular.len() as u64);

@@ -23,7 +23,7 @@ dir = "store"
 
 [reference]
 # Reference files: people.csv (address, role, display_name, class) with role one of
-# pupil | staff | counsellor | parent | shared-mailbox; travel_exceptions.csv.
+# pupil | staff | counsellor | parent | shared-mailbox | protected-mailbox; travel_exceptions.csv.
 dir = "reference"
 
 [retention]

@@ -734,6 +734,7 @@ pub fn purge(
     if !dry_run {
         ingest::recover(&store, &ledger)?;
     }
+    let mut receipt_completes = None;
     // Both registries are read (and their ids checked) before anything is removed.
     let holds = store::hold::Holds::load(&config.holds_path())?;
     let cases = case::Cases::load(&case::Cases::path(config))?;
@@ -745,22 +746,34 @@ pub fn purge(
         tz: config.timezone,
         dry_run,
     };
+    let trail = config.audit_log();
+    let who = audit_log::operator(operator);
+    if !dry_run {
+        // What the purge is about to remove goes into the trail before anything is removed,
+        // so a purge killed half-way leaves a record of what it may have removed; the next
+        // run's receipt says it completes that plan.
+        let planned = store::retention::purge(&store::retention::PurgePlan { dry_run: true, ..plan.clone() })?;
+        let mut e = audit_log::entry(now, "purge plan", &who, "retention");
+        e.scope = serde_json::json!({ "retention_days": config.retention_days, "cutoff": planned.cutoff });
+        e.details = serde_json::to_value(&planned).unwrap_or_default();
+        let last = trail.entries()?.into_iter().rev().find(|e| e.command == "purge plan" || e.command == "purge");
+        if let Some(unfinished) = last.filter(|e| e.command == "purge plan") {
+            receipt_completes = Some(unfinished.time);
+        }
+        trail.append(e)?;
+    }
     let mut receipt = store::retention::purge(&plan)?;
+    receipt.completes = receipt_completes;
     // The receipt is written whatever the RET-4 step says: rows are gone by now.
     let outputs = expire_outputs(config, now, dry_run, &holds, cases, &mut receipt);
     if let Err(e) = &outputs {
         receipt.errors.push(e.to_string());
     }
-    let mut e = audit_log::entry(
-        now,
-        if dry_run { "purge --dry-run" } else { "purge" },
-        &audit_log::operator(operator),
-        "retention",
-    );
+    let mut e = audit_log::entry(now, if dry_run { "purge --dry-run" } else { "purge" }, &who, "retention");
     e.scope = serde_json::json!({ "retention_days": config.retention_days, "cutoff": receipt.cutoff });
     e.rows_read = receipt.rows_removed.values().sum::<u64>() + receipt.rows_moved_to_holds.values().sum::<u64>();
     e.details = serde_json::to_value(&receipt).unwrap_or_default();
-    config.audit_log().append(e)?;
+    trail.append(e)?;
     outputs?;
     Ok(receipt)
 }
@@ -803,6 +816,12 @@ pub fn render_receipt(r: &store::retention::PurgeReceipt) -> String {
     }
     for case in &r.case_files_removed {
         let _ = writeln!(out, "  case {case}: case files and registry entry {verb} (RET-4)");
+    }
+    if let Some(t) = &r.completes {
+        let _ = writeln!(out, "  completes the purge planned at {t}, which stopped before its receipt");
+    }
+    for e in &r.errors {
+        let _ = writeln!(out, "  error: {}", fsio::printable(e));
     }
     out
 }

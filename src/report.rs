@@ -386,10 +386,33 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
     };
     let trail = config.audit_log();
     // CTL-1: the seed goes into the trail before anything is drawn.
+    // A redraw takes only a seed the trail recorded for this very week and window (a fresh
+    // draw's, not another redraw's): a sample cannot be chosen by trying seeds.
     let seed = match &req.redraw {
-        Some(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => s.to_ascii_lowercase(),
+        Some(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            let s = s.to_ascii_lowercase();
+            let recorded = trail.entries()?.iter().any(|e| {
+                e.command == "audit sample seed"
+                    && e.seed.as_deref() == Some(s.as_str())
+                    && e.scope["week"] == serde_json::json!(req.label)
+                    && e.scope["from"] == serde_json::json!(req.from)
+                    && e.scope["to"] == serde_json::json!(req.to)
+                    && e.scope["redraw"] != serde_json::json!(true)
+            });
+            if !recorded {
+                return Err(Error::Usage(format!(
+                    "--redraw {}: the audit trail recorded no draw of {} with this seed; only a recorded draw can be redrawn (CTL-1)",
+                    &s[..16],
+                    req.label
+                )));
+            }
+            s
+        }
         Some(s) => {
-            return Err(Error::Usage(format!("--redraw {s:?} is not a seed from the audit trail (64 hex digits)")));
+            return Err(Error::Usage(format!(
+                "--redraw {:?} is not a seed from the audit trail (64 hex digits)",
+                s.chars().take(80).collect::<String>()
+            )));
         }
         None => sample::fresh_seed(),
     };
@@ -478,6 +501,27 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
                 interval,
             };
             (Some(outcome), review)
+        };
+        // Small cells stay small (CTL-2): a rule whose count reads "< k" lists no rows (one
+        // row per finding would give the count away), and a count inside a row below k
+        // reads "< k" as well.
+        let k = config.min_cell;
+        let small = |n: u64| n > 0 && n < k;
+        let population = sample.as_ref().map_or(findings, |s| s.population_items);
+        let review: Vec<Row> = if small(findings) || small(population) {
+            Vec::new()
+        } else {
+            review
+                .into_iter()
+                .map(|mut r| {
+                    for v in r.details.values_mut() {
+                        if v.parse::<u64>().is_ok_and(small) {
+                            *v = format!("< {k}");
+                        }
+                    }
+                    r
+                })
+                .collect()
         };
         rules.push(RuleReport {
             rule,

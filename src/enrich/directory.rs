@@ -1,12 +1,17 @@
 //! The directory of people: `reference/people.csv` (`address,role,display_name,class`),
 //! validated on load with errors that name the line. Roles: pupil, staff, counsellor,
-//! parent, shared-mailbox. Counsellors' mail is never inspected for content (CTL-8).
+//! parent, shared-mailbox, protected-mailbox (a functional address a counsellor uses, such
+//! as vertrouwenspersoon@...). Mail of counsellors and protected mailboxes is never
+//! inspected for content (CTL-8).
 use std::path::Path;
 
 use crate::error::{ConfigError, Error};
 
 /// The roles of the directory.
-pub const ROLES: [&str; 5] = ["pupil", "staff", "counsellor", "parent", "shared-mailbox"];
+pub const ROLES: [&str; 6] = ["pupil", "staff", "counsellor", "parent", "shared-mailbox", "protected-mailbox"];
+
+/// The roles whose mail is never inspected for content (CTL-8: 003 art. 6.9).
+pub const PROTECTED_ROLES: [&str; 2] = ["counsellor", "protected-mailbox"];
 
 /// One person.
 #[derive(Debug, Clone, PartialEq)]

@@ -42,6 +42,13 @@ fn quoted<'a>(s: &mut &'a str) -> Option<&'a str> {
     None
 }
 
+/// The `[%t]` time of a line, read even when the rest is damaged.
+pub fn time_of(line: &str) -> Option<i64> {
+    let t = &line[line.find('[')? + 1..];
+    let end = t.find(']')?;
+    DateTime::parse_from_str(&t[..end], "%d/%b/%Y:%H:%M:%S %z").ok().map(|d| d.timestamp_micros())
+}
+
 /// Parses one line; `Err` carries the rejection reason.
 pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
     let mut s = line;
@@ -84,7 +91,7 @@ pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
 
 /// Reads a combined (or common) access log.
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), Error> {
-    read_web(input, sink, parse_line)
+    read_web(input, sink, parse_line, time_of)
 }
 
 #[cfg(test)]

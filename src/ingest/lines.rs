@@ -60,11 +60,13 @@ pub fn for_each_line(
 }
 
 /// Reads a one-record-per-line web log: `parse` maps a line to a record or a rejection
-/// reason; blank lines are skipped, bad ones kept as rejected rows.
+/// reason; blank lines are skipped, bad ones kept as rejected rows, dated by the time
+/// `time_of` can still read from them (RET-1: a bad line is kept no longer than a good one).
 pub fn read_web(
     input: &mut dyn BufRead,
     sink: &mut Sink<WebBatcher>,
     parse: for<'a> fn(&'a str) -> Result<WebRecord<'a>, &'static str>,
+    time_of: fn(&str) -> Option<i64>,
 ) -> Result<(), Error> {
     let path = sink.provenance().file.to_string();
     for_each_line(input, &path, |n, line| {
@@ -73,7 +75,7 @@ pub fn read_web(
             Ok(text) if text.trim().is_empty() => sink.skip(),
             Ok(text) => match parse(text) {
                 Ok(rec) => sink.accept(&rec, n)?,
-                Err(reason) => sink.reject(n, reason, text.as_bytes(), None)?,
+                Err(reason) => sink.reject(n, reason, text.as_bytes(), time_of(text))?,
             },
         }
         Ok(())

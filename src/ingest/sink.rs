@@ -151,9 +151,18 @@ impl<B: Batcher> Sink<B> {
 
     /// Keeps a bad row: its raw text goes to the rejected-rows file of its day (or of the
     /// ingest day when it has no readable time), never to the terminal.
+    ///
+    /// RET-1 holds for bad rows too: one whose readable time lies before the window is not
+    /// kept (counted as expired), and one dated in the future goes to the ingest day's file,
+    /// so no rejected row outlives its ingest by more than the window.
     pub fn reject(&mut self, line: u64, reason: &str, raw: &[u8], event_time: Option<i64>) -> Result<(), StoreError> {
+        if event_time.is_some_and(|t| t < self.cutoff_us) {
+            self.counts.expired += 1;
+            return Ok(());
+        }
         *self.counts.rejected.entry(reason.to_string()).or_default() += 1;
-        let day = event_time.map(day_of_micros).unwrap_or(self.ingest_day);
+        let ingest_day = self.ingest_day;
+        let day = event_time.map(day_of_micros).filter(|d| *d <= ingest_day).unwrap_or(ingest_day);
         let (path, out) = match self.rejects.entry(day) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {

@@ -32,6 +32,11 @@ fn parse_time(t: &str) -> Option<i64> {
     secs.checked_mul(1_000_000)?.checked_add(micros)
 }
 
+/// The time of a line, read from its first field even when the rest is damaged.
+pub fn time_of(line: &str) -> Option<i64> {
+    parse_time(line.split_ascii_whitespace().next()?)
+}
+
 /// Splits a URL into host and path. `host:port` (CONNECT) has no path.
 pub fn split_url(url: &str) -> (Option<&str>, Option<&str>) {
     let Some((_, after)) = url.split_once("://") else {
@@ -117,7 +122,7 @@ pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
 
 /// Reads a Squid access log.
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), Error> {
-    read_web(input, sink, parse_line)
+    read_web(input, sink, parse_line, time_of)
 }
 
 #[cfg(test)]

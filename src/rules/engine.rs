@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use datafusion::arrow::array::{ArrayRef, BooleanArray, Date32Array, Int64Array, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Date32Array, Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::default_table_source::provider_as_source;
@@ -135,14 +135,9 @@ fn purpose_text(p: Purpose) -> &'static str {
 /// Labels that mark mail as personal (CTL-7: 003 art. 6.8), compared lower-cased.
 pub const PERSONAL_LABELS: [&str; 4] = ["persoonlijk", "personal", "private", "privé"];
 
-/// The columns of the `email` table that carry content.
-pub const CONTENT_COLUMNS: [&str; 2] = [schema::SUBJECT, schema::ATTACHMENT_NAMES];
-
-/// The `email` table as every rule sees it: mail labelled personal (CTL-7) and all mail
-/// of counsellors (CTL-8) with its content columns NULL, whatever the purpose. It is part
-/// of the table, so no rule can get around it; the counsellors are literals, so the view
-/// reads nothing but the mail files.
-fn protected_email(counsellors: &[String]) -> Vec<Expr> {
+/// The condition that makes one row of mail protected: labelled personal (CTL-7) or to or
+/// from a counsellor or a protected mailbox (CTL-8).
+fn protected_row(counsellors: &[String]) -> Expr {
     let labels: Vec<Expr> = PERSONAL_LABELS.iter().map(|l| lit(*l)).collect();
     let mut protected = lower(col(schema::SENSITIVITY)).in_list(labels, false);
     if !counsellors.is_empty() {
@@ -151,13 +146,34 @@ fn protected_email(counsellors: &[String]) -> Vec<Expr> {
             .or(col(schema::SENDER).in_list(list.clone(), false))
             .or(col(schema::RECIPIENT).in_list(list, false));
     }
+    protected
+}
+
+/// The key of a message across its rows (events, recipients, copies).
+fn message_key() -> Expr {
+    datafusion::functions::core::expr_fn::coalesce(vec![col(schema::MESSAGE_ID), col(schema::TRACE_ID)])
+}
+
+/// The `email` table as every rule sees it: every row of a protected message (one of its
+/// rows is labelled personal, CTL-7, or goes to or from a counsellor or protected mailbox,
+/// CTL-8) has its content columns (subject, attachment names, mail client: the columns of
+/// class content) NULL, whatever the purpose, so a colleague's copy of a message to a
+/// counsellor hides its subject too. It is part of the table, so no rule can get around it;
+/// the counsellors and the protected message keys are literals, so the view reads nothing
+/// but the mail files.
+fn protected_email(counsellors: &[String], messages: &[String]) -> Vec<Expr> {
+    let mut protected = protected_row(counsellors);
+    if !messages.is_empty() {
+        let keys: Vec<Expr> = messages.iter().map(|m| lit(m.as_str())).collect();
+        protected = protected.or(message_key().in_list(keys, false));
+    }
     Source::Email
         .schema()
         .fields()
         .iter()
         .map(|f| {
             let c = col(f.name());
-            if CONTENT_COLUMNS.contains(&f.name().as_str()) {
+            if schema::class_of("email", f.name()) == Some(Class::Content) {
                 // NULL when protected; NULL conditions (no label, no address) are not protected.
                 when(protected.clone(), lit(ScalarValue::Utf8(None)))
                     .otherwise(c)
@@ -231,6 +247,8 @@ pub struct Engine {
     /// tables they stand for (their own literals, the counsellors' addresses, are not the
     /// rule's).
     views: RefCell<BTreeMap<char, Vec<(&'static str, LogicalPlan)>>>,
+    /// The window's protected message keys, once read.
+    protected_keys: RefCell<Option<Vec<String>>>,
     runtime: &'static tokio::runtime::Runtime,
 }
 
@@ -308,6 +326,7 @@ impl Engine {
             functions,
             contexts: RefCell::new(BTreeMap::new()),
             views: RefCell::new(BTreeMap::new()),
+            protected_keys: RefCell::new(None),
             runtime,
         })
     }
@@ -322,12 +341,46 @@ impl Engine {
             functions: self.functions.clone(),
             contexts: RefCell::new(BTreeMap::new()),
             views: RefCell::new(BTreeMap::new()),
+            protected_keys: RefCell::new(None),
             runtime: self.runtime,
         }
     }
 
     fn addresses(&self, roles: &[&str]) -> Vec<Expr> {
         self.people.iter().filter(|p| roles.contains(&p.role.as_str())).map(|p| lit(p.address.as_str())).collect()
+    }
+
+    /// The keys of the window's protected messages (CTL-7, CTL-8): any row of the message
+    /// protected makes every row of it protected. Read once per engine from the mail files.
+    fn protected_messages(
+        &self,
+        ctx: &SessionContext,
+        provider: Arc<dyn TableProvider>,
+        window: Expr,
+        counsellors: &[String],
+    ) -> Result<Vec<String>, Error> {
+        if let Some(keys) = self.protected_keys.borrow().as_ref() {
+            return Ok(keys.clone());
+        }
+        let plan = LogicalPlanBuilder::scan("email", provider_as_source(provider), None)
+            .and_then(|b| b.filter(window.and(protected_row(counsellors))))
+            .and_then(|b| b.project(vec![message_key().alias("message")]))
+            .and_then(|b| b.distinct())
+            .and_then(|b| b.build())
+            .map_err(df)?;
+        let batches = self
+            .runtime
+            .block_on(async { ctx.execute_logical_plan(plan).await?.collect().await })
+            .map_err(|e| Error::Usage(format!("protected messages: {}", scrub(&e.to_string()))))?;
+        let mut keys = Vec::new();
+        for b in &batches {
+            let col = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).map_err(bug)?;
+            let s = col.as_any().downcast_ref::<StringArray>().ok_or_else(|| bug("message keys are not text"))?;
+            keys.extend((0..s.len()).filter(|i| s.is_valid(*i)).map(|i| s.value(i).to_string()));
+        }
+        keys.sort();
+        *self.protected_keys.borrow_mut() = Some(keys.clone());
+        Ok(keys)
     }
 
     /// The session of one purpose.
@@ -348,8 +401,12 @@ impl Engine {
         let (first, last) =
             (day_of_micros(window.from.timestamp_micros()), day_of_micros(window.to.timestamp_micros() - 1));
         // CTL-8: counsellors' mail is never inspected for content.
-        let counsellors: Vec<String> =
-            self.people.iter().filter(|p| p.role == "counsellor").map(|p| p.address.clone()).collect();
+        let counsellors: Vec<String> = self
+            .people
+            .iter()
+            .filter(|p| crate::enrich::directory::PROTECTED_ROLES.contains(&p.role.as_str()))
+            .map(|p| p.address.clone())
+            .collect();
         let mut views = Vec::new();
         for source in Source::ALL {
             let mut urls = Vec::new();
@@ -372,8 +429,9 @@ impl Engine {
             let micros = |t: DateTime<Utc>| {
                 lit(ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into())))
             };
-            let mut filter =
+            let window_filter =
                 col(schema::EVENT_TIME).gt_eq(micros(window.from)).and(col(schema::EVENT_TIME).lt(micros(window.to)));
+            let mut filter = window_filter.clone();
             // Art. 8.2-8.4: purposes b, c and d process business mail of staff only.
             if source == Source::Email && matches!(purpose, Purpose::B | Purpose::C | Purpose::D) {
                 let staff = self.addresses(&["staff", "shared-mailbox"]);
@@ -384,11 +442,12 @@ impl Engine {
                 };
                 filter = filter.and(business);
             }
-            let mut builder = LogicalPlanBuilder::scan(source.name(), provider_as_source(provider), None)
+            let mut builder = LogicalPlanBuilder::scan(source.name(), provider_as_source(provider.clone()), None)
                 .and_then(|b| b.filter(filter))
                 .map_err(df)?;
             if source == Source::Email {
-                builder = builder.project(protected_email(&counsellors)).map_err(df)?;
+                let messages = self.protected_messages(&ctx, provider.clone(), window_filter.clone(), &counsellors)?;
+                builder = builder.project(protected_email(&counsellors, &messages)).map_err(df)?;
             }
             let plan = builder.build().map_err(df)?;
             views.push((source.name(), plan.clone()));

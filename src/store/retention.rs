@@ -91,6 +91,10 @@ pub struct PurgeReceipt {
     /// written, and the command exits 2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// The time of an earlier purge's plan that never got its receipt (the run was killed):
+    /// this run finished its work, and its plan in the trail says what that was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completes: Option<String>,
 }
 
 fn rel(store: &Store, p: &Path) -> String {

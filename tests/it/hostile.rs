@@ -324,3 +324,71 @@ fn link_loops_and_fifos_in_an_exports_folder_neither_hang_nor_stop_ingest() {
     let fifo_outcome = files.iter().find(|f| f["file"].as_str().unwrap().ends_with("pipe.log")).unwrap();
     assert_eq!(fifo_outcome["status"], "skipped", "{fifo_outcome}");
 }
+
+#[test]
+fn a_purge_killed_half_way_is_in_the_trail_and_the_next_run_completes_its_receipt() {
+    let ws = Workspace::new();
+    let r = ws.ingest(NOW, &[fixture("signin"), fixture("email"), fixture("web")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_logwacht"))
+        .args(["--now", LATER, "purge"])
+        .env("LOGWACHT_FAIL_AFTER", "2")
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    assert!(!killed.status.success());
+    let entries = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(ws.path().join("audit.log"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let plan = entries().into_iter().find(|e| e["command"] == "purge plan").expect("no purge plan in the trail");
+    assert!(!plan["details"]["partitions_deleted"].as_array().unwrap().is_empty(), "{plan}");
+    assert!(entries().iter().all(|e| e["command"] != "purge"), "the killed purge wrote a receipt");
+    let r = ws.run(&["--now", LATER, "purge"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("completes the purge planned at"), "{}", r.stdout);
+    let receipt = entries().into_iter().rev().find(|e| e["command"] == "purge").unwrap();
+    assert_eq!(receipt["details"]["completes"], plan["time"]);
+    // A purge after a finished one completes nothing.
+    let r = ws.run(&["--now", LATER, "purge"]);
+    assert!(!r.stdout.contains("completes"), "{}", r.stdout);
+    assert_eq!(ws.run(&["verify-log"]).code, 0);
+}
+
+#[test]
+fn rejected_rows_are_dated_by_their_time_and_never_outlive_the_window() {
+    let ws = Workspace::new();
+    let dir = tempfile::tempdir().unwrap();
+    // NOW is 2026-11-22T03:00Z. One good line, a damaged line from long ago (its address and
+    // query must not be kept past the window), a damaged recent one, a damaged future one.
+    let old = chrono::DateTime::parse_from_rfc3339("2026-09-01T08:00:00Z").unwrap().timestamp();
+    let recent = chrono::DateTime::parse_from_rfc3339("2026-11-21T08:00:00Z").unwrap().timestamp();
+    let future = chrono::DateTime::parse_from_rfc3339("2027-06-01T08:00:00Z").unwrap().timestamp();
+    let log = format!(
+        "{recent}.000     99 10.1.2.3 TCP_MISS/200 1433 GET http://example.org/ jan HIER_DIRECT/93.184.216.34 text/html\n\
+         {old}.000     99 10.9.9.9 TCP_MISS/200 oops GET http://example.org/?q=geheim\n\
+         {recent}.500     99 10.1.2.4 TCP_MISS/200 oops GET http://example.org/?q=recent\n\
+         {future}.000     99 10.1.2.5 TCP_MISS/200 oops GET http://example.org/?q=toekomst\n"
+    );
+    std::fs::write(dir.path().join("access.log"), log).unwrap();
+    let r = ws.ingest(NOW, &[dir.path().join("access.log")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = &r.json()["files"][0];
+    assert_eq!(f["counts"]["stored"], 1, "{f}");
+    assert_eq!(f["counts"]["expired"], 1, "{f}");
+    let kept: String = ws
+        .all_files()
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("_rejected"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(!kept.contains("geheim"), "a bad line from before the window was kept");
+    assert!(kept.contains("recent") && kept.contains("toekomst"), "{kept}");
+    // 29 days after the ingest nothing rejected is left, the future-dated line included.
+    let r = ws.run(&["--now", "2026-12-21T04:00:00Z", "purge"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(ws.all_files().iter().all(|p| !p.to_string_lossy().contains("_rejected")), "{:?}", ws.all_files());
+}

@@ -190,10 +190,14 @@ fn a_tampered_audit_trail_is_caught_at_its_first_broken_line() {
     ws.run(&["--now", PURGE_NOW, "purge", "--dry-run"]);
     let path = ws.path().join("audit.log");
     let good = std::fs::read_to_string(&path).unwrap();
+    // ingest, the purge's plan, its receipt, the dry run.
     let lines: Vec<&str> = good.lines().collect();
-    assert_eq!(lines.len(), 3);
-    std::fs::write(&path, format!("{}\n{}\n{}\n", lines[0], lines[1].replace("retention", "misuse"), lines[2]))
-        .unwrap();
+    assert_eq!(lines.len(), 4);
+    std::fs::write(
+        &path,
+        format!("{}\n{}\n{}\n{}\n", lines[0], lines[1].replace("retention", "misuse"), lines[2], lines[3]),
+    )
+    .unwrap();
     let r = ws.run(&["verify-log"]);
     assert_eq!(r.code, 2);
     assert!(r.stdout.contains("line 3 is broken"), "{}", r.stdout);

@@ -437,3 +437,84 @@ fn the_engine_refuses_what_a_purpose_may_not_read() {
     }
     check_golden("purpose_limits", &golden);
 }
+
+#[test]
+fn a_message_to_a_counsellor_and_a_colleague_is_protected_on_every_row() {
+    // CTL-8 per message, not per row: the colleague's copy of a message that also went to
+    // the counsellor, and a message to a protected mailbox, show no subject to any rule,
+    // no rule flags them, and a case only counts them.
+    let ws = rules_workspace();
+    let people = std::fs::read_to_string(ws.path().join("reference/people.csv")).unwrap();
+    std::fs::write(
+        ws.path().join("reference/people.csv"),
+        format!("{people}vertrouwenspersoon@school.example,protected-mailbox,Vertrouwenspersoon,\n"),
+    )
+    .unwrap();
+    let mut log = String::new();
+    for (qid, to) in [
+        ("C3001", ["eva.maes@school.example", "an.claes@school.example"]),
+        ("C3002", ["vertrouwenspersoon@school.example", "jan.peeters@school.example"]),
+    ] {
+        log.push_str(&format!(
+            "Nov 20 14:05:01 relay postfix/smtpd[2101]: {qid}: client=pc12.school.example[10.20.0.12], sasl_method=LOGIN, sasl_username=tom.wouters@school.example\n\
+             Nov 20 14:05:01 relay postfix/cleanup[2102]: {qid}: message-id=<{qid}@school.example>\n\
+             Nov 20 14:05:01 relay postfix/cleanup[2102]: {qid}: info: header Subject: Echtscheiding en voogdij bij Lotte from pc12.school.example[10.20.0.12]; from=<tom.wouters@school.example> to=<{}> proto=ESMTP helo=<pc12>\n\
+             Nov 20 14:05:01 relay postfix/qmgr[2103]: {qid}: from=<tom.wouters@school.example>, size=900, nrcpt=2 (queue active)\n\
+             Nov 20 14:05:02 relay postfix/lmtp[2105]: {qid}: to=<{}>, relay=mail.school.example[private/dovecot-lmtp], delay=0.2, delays=0.1/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)\n\
+             Nov 20 14:05:02 relay postfix/lmtp[2105]: {qid}: to=<{}>, relay=mail.school.example[private/dovecot-lmtp], delay=0.2, delays=0.1/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)\n",
+            to[0], to[0], to[1]
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("protected.log"), log).unwrap();
+    assert_eq!(ws.ingest("2026-11-22T03:00:00Z", &[dir.path().join("protected.log")]).code, 0);
+    let probe = "-- id: mail_copy_probe\n-- purpose: a\n-- requirement: CTL-8\n-- severity: info\n-- mode: automated\n-- summary.en: x\n-- summary.nl: x\n\
+        SELECT e.source_line, e.subject IS NOT NULL AS visible, b.subject IS NOT NULL AS via_join\n\
+        FROM email e JOIN email b ON b.message_id = e.message_id\n\
+        WHERE e.source_file LIKE '%protected.log' ORDER BY e.source_line\n";
+    with_rules(&ws, "mail_copy_probe", probe);
+    let got = run_rule(&ws, "mail_copy_probe");
+    let rows = got["rows"].as_array().unwrap();
+    assert!(rows.len() >= 4, "{got:#}");
+    assert!(rows.iter().all(|r| r["visible"] == "false" && r["via_join"] == "false"), "{got:#}");
+    let sensitive = run_rule(&ws, "mail_sensitive_pupil_data_in_subject");
+    let flagged: Vec<&serde_json::Value> = sensitive["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source_file"] == "protected.log" && r["violation"] == "true")
+        .collect();
+    assert!(flagged.is_empty(), "{flagged:?}");
+    // A case on the colleague counts the message as protected and never lists it.
+    let case = |args: &[&str]| {
+        let mut a = vec!["--now", "2026-11-22T03:00:00Z", "--operator", "security-officer", "case"];
+        a.extend_from_slice(args);
+        ws.run(&a)
+    };
+    let r = case(&[
+        "open",
+        "--case",
+        "2026-020",
+        "--subject",
+        "an.claes@school.example",
+        "--suspicion",
+        "Melding: gevoelige leerlinggegevens per mail verstuurd",
+        "--purpose",
+        "a",
+        "--from",
+        "2026-11-20",
+        "--to",
+        "2026-11-21",
+        "--approved-by",
+        "Directeur De Smet",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = case(&["screen", "--case", "2026-020"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = case(&["report", "--case", "2026-020"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for f in std::fs::read_dir(ws.path().join("cases/2026-020")).unwrap() {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap_or_default();
+        assert!(!text.to_lowercase().contains("echtscheiding"), "a protected subject reached the case file");
+    }
+}

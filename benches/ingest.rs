@@ -152,7 +152,7 @@ fn into_store(c: &mut Criterion) {
                     let mut ledger = Ledger::load(&store.ledger_path()).unwrap();
                     let ctx = IngestContext {
                         store,
-                        window: Window { cutoff_us: 0, future_us: now_us + 3_600_000_000, now_us },
+                        window: Window { cutoff_us: 0, future_us: now_us + 3_600_000_000, now_us, max_record: 1 << 20 },
                         timezone: chrono_tz::Europe::Brussels,
                         batch_rows: 65536,
                         now,

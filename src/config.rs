@@ -37,6 +37,9 @@ max_hold_days = 90
 future_tolerance_minutes = 60
 # Rows per Arrow batch handed from a parser to the Parquet writer.
 batch_rows = 65536
+# A line or record longer than this many bytes is rejected (its first 4 KiB kept), so no
+# input can make ingest hold more than this of one record in memory.
+max_record_bytes = 1048576
 
 [school]
 # The school's time zone: school hours, holidays, syslog stamps without zone, travel days.
@@ -200,6 +203,12 @@ pub struct IngestSection {
     /// Rows per batch.
     #[serde(default = "default_batch_rows")]
     pub batch_rows: usize,
+    /// The longest line or record read, in bytes.
+    #[serde(default = "default_max_record")]
+    pub max_record_bytes: usize,
+}
+fn default_max_record() -> usize {
+    1 << 20
 }
 fn default_tolerance() -> u32 {
     60
@@ -481,6 +490,8 @@ pub struct Config {
     /// Future tolerance in minutes.
     pub future_tolerance_minutes: u32,
     /// Rows per batch.
+    /// The longest line or record ingest reads (`[ingest] max_record_bytes`).
+    pub max_record_bytes: usize,
     pub batch_rows: usize,
     /// The school's zone.
     pub timezone: Tz,
@@ -626,6 +637,12 @@ impl Config {
         if raw.retention.days == 0 {
             return Err(invalid("retention.days = 0; it must be at least 1 (RET-1)".into()));
         }
+        if raw.ingest.max_record_bytes < 4096 || raw.ingest.max_record_bytes > 1 << 30 {
+            return Err(invalid(format!(
+                "ingest.max_record_bytes = {}; it must lie between 4096 and 1073741824",
+                raw.ingest.max_record_bytes
+            )));
+        }
         if raw.ingest.batch_rows == 0 {
             return Err(invalid("ingest.batch_rows = 0; it must be at least 1".into()));
         }
@@ -725,6 +742,7 @@ impl Config {
             retention_days: raw.retention.days,
             max_hold_days: raw.retention.max_hold_days,
             future_tolerance_minutes: raw.ingest.future_tolerance_minutes,
+            max_record_bytes: raw.ingest.max_record_bytes,
             batch_rows: raw.ingest.batch_rows,
             timezone,
             mail_domains: lower(&raw.school.mail_domains),

@@ -128,10 +128,14 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     let text = String::from_utf8_lossy(head);
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        // The first record that parses decides: one damaged record at the top (a flipped
+        // byte) does not make the whole file unreadable.
         let mut first = None;
-        let _ = json_records::split::<()>(&mut trimmed.as_bytes(), &mut |r| {
-            if first.is_none() && !r.truncated {
-                first = serde_json::from_slice::<serde_json::Value>(r.bytes).ok();
+        let mut tried = 0;
+        let _ = json_records::split::<()>(&mut trimmed.as_bytes(), SNIFF_BYTES, &mut |r| {
+            if first.is_none() && !r.truncated && tried < 10 {
+                tried += 1;
+                first = serde_json::from_slice::<serde_json::Value>(r.bytes).ok().filter(|v| v.is_object());
             }
             Ok(())
         });
@@ -166,12 +170,15 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if whole.iter().any(|l| postfix::sniff(l)) {
         return Some(Format::Postfix);
     }
-    let first = whole.first()?;
-    if squid::sniff(first) {
-        return Some(Format::Squid);
-    }
-    if combined::sniff(first) {
-        return Some(Format::Combined);
+    // The first of the first ten lines that looks like a known web log decides, so a
+    // damaged first line does not hide the format of the rest.
+    for line in whole.iter().take(10) {
+        if squid::sniff(line) {
+            return Some(Format::Squid);
+        }
+        if combined::sniff(line) {
+            return Some(Format::Combined);
+        }
     }
     None
 }
@@ -237,6 +244,7 @@ impl IngestStats {
                 t.stored += f.counts.stored;
                 t.expired += f.counts.expired;
                 t.skipped += f.counts.skipped;
+                t.incomplete += f.counts.incomplete;
                 for (reason, n) in &f.counts.rejected {
                     *t.rejected.entry(reason.clone()).or_default() += n;
                 }

@@ -355,13 +355,22 @@ fn expire_outputs(
         }
     }
     let mut gone = Vec::new();
+    // A case whose window ended so long ago that no hold can keep its data any more goes
+    // whatever its state (open, or closed with the letter never recorded): its files would
+    // otherwise outlive everything they were drawn from.
+    let stale_before = window_start - chrono::Duration::days(i64::from(config.max_hold_days));
+    let mut stale = Vec::new();
     for c in &cases.cases {
         let told = c.notified_at.as_deref().and_then(clock::parse_instant);
         let held = holds.holds.iter().any(|h| h.case == c.id && h.active(now, tz));
-        if told.is_some_and(|t| t.with_timezone(&tz).date_naive() < window_start) && !held {
+        let is_stale = c.to < stale_before && !held;
+        if (told.is_some_and(|t| t.with_timezone(&tz).date_naive() < window_start) && !held) || is_stale {
             let dir = case::case_dir(config, &c.id);
             if !dry_run && std::fs::symlink_metadata(&dir).is_ok() {
                 fsio::remove_owned_dir(&config.cases_dir, &dir)?;
+            }
+            if told.is_none() {
+                stale.push(c.id.clone());
             }
             gone.push(c.id.clone());
         }
@@ -370,7 +379,27 @@ fn expire_outputs(
         cases.cases.retain(|c| !gone.contains(&c.id));
         cases.save()?;
     }
+    receipt.stale_cases_removed = stale;
     receipt.case_files_removed = gone;
+    // Holds that ended (released, or past their last day) before the window: their subject
+    // and reason go from the registry; the trail keeps the case id and dates.
+    let ended_before = |h: &store::hold::Hold| {
+        let end = h
+            .released_at
+            .as_deref()
+            .and_then(clock::parse_instant)
+            .map(|t| t.with_timezone(&tz).date_naive())
+            .unwrap_or(h.until)
+            .min(h.until);
+        !h.active(now, tz) && end < window_start
+    };
+    let forgotten: Vec<String> = holds.holds.iter().filter(|h| ended_before(h)).map(|h| h.case.clone()).collect();
+    if !forgotten.is_empty() && !dry_run {
+        let mut kept = holds.clone();
+        kept.holds.retain(|h| !ended_before(h));
+        kept.save()?;
+    }
+    receipt.holds_forgotten = forgotten;
     Ok(())
 }
 
@@ -764,6 +793,9 @@ pub fn purge(
     }
     let mut receipt = store::retention::purge(&plan)?;
     receipt.completes = receipt_completes;
+    let cutoff_text = (now - chrono::Duration::days(i64::from(config.retention_days)))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    receipt.ledger_paths_cleared = store::ledger::clear_old_paths(&store.ledger_path(), &cutoff_text, dry_run)?;
     // The receipt is written whatever the RET-4 step says: rows are gone by now.
     let outputs = expire_outputs(config, now, dry_run, &holds, cases, &mut receipt);
     if let Err(e) = &outputs {
@@ -817,6 +849,18 @@ pub fn render_receipt(r: &store::retention::PurgeReceipt) -> String {
     for case in &r.case_files_removed {
         let _ = writeln!(out, "  case {case}: case files and registry entry {verb} (RET-4)");
     }
+    for case in &r.stale_cases_removed {
+        let _ = writeln!(out, "  case {case}: never told, its window long past every hold: {verb} (RET-4)");
+    }
+    for case in &r.holds_forgotten {
+        let _ = writeln!(
+            out,
+            "  hold of case {case}: ended before the window, its subject and reason {verb} from the registry"
+        );
+    }
+    if r.ledger_paths_cleared > 0 {
+        let _ = writeln!(out, "  ledger: {} input file path(s) older than the window cleared", r.ledger_paths_cleared);
+    }
     if let Some(t) = &r.completes {
         let _ = writeln!(out, "  completes the purge planned at {t}, which stopped before its receipt");
     }
@@ -843,6 +887,7 @@ pub fn ingest_paths(
     let files = ingest::expand(paths)?;
     let now_us = now.timestamp_micros();
     let window = Window {
+        max_record: config.max_record_bytes,
         cutoff_us: now_us - i64::from(config.retention_days) * 86_400_000_000,
         future_us: now_us + i64::from(config.future_tolerance_minutes) * 60_000_000,
         now_us,

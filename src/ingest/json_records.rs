@@ -11,6 +11,8 @@ pub struct JsonRecord<'a> {
     pub bytes: &'a [u8],
     /// True when the input ended in the middle of this record.
     pub truncated: bool,
+    /// True when the record was longer than the limit: `bytes` holds its first part only.
+    pub oversized: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -28,8 +30,11 @@ const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 /// Calls `each` for every record in `input`. Stray text between records is handed over
 /// as a record of its own, so the caller rejects it with its line.
+/// A record over `max` bytes is handed over cut at `max` with `oversized` set; what follows
+/// it is read past, never kept, so memory stays at `max` whatever the input.
 pub fn split<E>(
     input: &mut dyn BufRead,
+    max: usize,
     each: &mut dyn FnMut(JsonRecord<'_>) -> Result<(), E>,
 ) -> Result<(), SplitError<E>> {
     let mut mode = Mode::Start;
@@ -44,6 +49,7 @@ pub fn split<E>(
     let mut rec_line = 0u64;
     let mut rec_depth = 0u32; // depth at which the current record's value opened
     let mut in_record = false;
+    let mut over = false; // the open record passed `max`
     let mut page_depth: Option<u32> = None; // depth of a page's `value` array contents
     let mut last_key: Vec<u8> = Vec::new();
     let mut key_buf: Vec<u8> = Vec::new();
@@ -110,9 +116,11 @@ pub fn split<E>(
                     if in_record {
                         in_record = false;
                         depth = rec_depth;
-                        let bytes = record(&mut carry, &buf[rec_from..i]);
-                        each(JsonRecord { line: rec_line, bytes, truncated: false }).map_err(SplitError::Sink)?;
+                        let (bytes, oversized) = record(&mut carry, &buf[rec_from..i], max, over);
+                        each(JsonRecord { line: rec_line, bytes, truncated: false, oversized })
+                            .map_err(SplitError::Sink)?;
                         carry.clear();
+                        over = false;
                     }
                 }
                 continue;
@@ -122,9 +130,10 @@ pub fn split<E>(
                 line += 1;
                 in_record = false;
                 depth = 0;
-                let bytes = record(&mut carry, &buf[rec_from..i]);
-                each(JsonRecord { line: rec_line, bytes, truncated: false }).map_err(SplitError::Sink)?;
+                let (bytes, oversized) = record(&mut carry, &buf[rec_from..i], max, over);
+                each(JsonRecord { line: rec_line, bytes, truncated: false, oversized }).map_err(SplitError::Sink)?;
                 carry.clear();
+                over = false;
                 continue;
             }
             match b {
@@ -164,6 +173,7 @@ pub fn split<E>(
                         flush_stray(&mut stray, stray_line, each)?;
                         in_record = true;
                         carry.clear();
+                        over = false;
                         rec_from = i - 1;
                         rec_line = line;
                         rec_depth = depth;
@@ -174,12 +184,14 @@ pub fn split<E>(
                     depth = depth.saturating_sub(1);
                     if in_record && depth == rec_depth {
                         in_record = false;
-                        let bytes = record(&mut carry, &buf[rec_from..i]);
-                        if mode == Mode::Objects && rec_depth == 0 && !bytes.contains(&b'\n') {
+                        let (bytes, oversized) = record(&mut carry, &buf[rec_from..i], max, over);
+                        if mode == Mode::Objects && rec_depth == 0 && !oversized && !bytes.contains(&b'\n') {
                             one_per_line = true;
                         }
-                        each(JsonRecord { line: rec_line, bytes, truncated: false }).map_err(SplitError::Sink)?;
+                        each(JsonRecord { line: rec_line, bytes, truncated: false, oversized })
+                            .map_err(SplitError::Sink)?;
                         carry.clear();
+                        over = false;
                     }
                     if page_depth.is_some_and(|d| depth < d) {
                         page_depth = None;
@@ -197,26 +209,33 @@ pub fn split<E>(
             }
         }
         if in_record {
-            carry.extend_from_slice(&buf[rec_from..n]);
+            let part = &buf[rec_from..n];
+            let room = max.saturating_sub(carry.len());
+            if part.len() > room {
+                over = true;
+            }
+            carry.extend_from_slice(&part[..part.len().min(room)]);
             rec_from = 0;
         }
         input.consume(n);
     }
     flush_stray(&mut stray, stray_line, each)?;
     if in_record {
-        each(JsonRecord { line: rec_line, bytes: &carry, truncated: true }).map_err(SplitError::Sink)?;
+        each(JsonRecord { line: rec_line, bytes: &carry, truncated: true, oversized: over })
+            .map_err(SplitError::Sink)?;
     }
     Ok(())
 }
 
-/// A finished record: the slice of this buffer, after what was carried from earlier fills.
-fn record<'a>(carry: &'a mut Vec<u8>, tail: &'a [u8]) -> &'a [u8] {
-    if carry.is_empty() {
-        tail
-    } else {
-        carry.extend_from_slice(tail);
-        carry
+/// A finished record: the slice of this buffer, after what was carried from earlier fills,
+/// cut at `max` bytes; the flag says whether it was longer.
+fn record<'a>(carry: &'a mut Vec<u8>, tail: &'a [u8], max: usize, over: bool) -> (&'a [u8], bool) {
+    if carry.is_empty() && !over {
+        return (&tail[..tail.len().min(max)], tail.len() > max);
     }
+    let room = max.saturating_sub(carry.len());
+    carry.extend_from_slice(&tail[..tail.len().min(room)]);
+    (carry, over || tail.len() > room)
 }
 
 fn flush_stray<E>(
@@ -225,7 +244,7 @@ fn flush_stray<E>(
     each: &mut dyn FnMut(JsonRecord<'_>) -> Result<(), E>,
 ) -> Result<(), SplitError<E>> {
     if !stray.is_empty() {
-        each(JsonRecord { line, bytes: stray, truncated: false }).map_err(SplitError::Sink)?;
+        each(JsonRecord { line, bytes: stray, truncated: false, oversized: false }).map_err(SplitError::Sink)?;
         stray.clear();
     }
     Ok(())
@@ -246,7 +265,7 @@ mod tests {
 
     fn records(text: &str) -> Vec<(u64, String, bool)> {
         let mut out = Vec::new();
-        split::<()>(&mut text.as_bytes(), &mut |r| {
+        split::<()>(&mut text.as_bytes(), 1 << 20, &mut |r| {
             out.push((r.line, String::from_utf8_lossy(r.bytes).into_owned(), r.truncated));
             Ok(())
         })
@@ -287,7 +306,7 @@ mod tests {
             for cap in [1, 2, 3, 7, 64] {
                 let mut r = std::io::BufReader::with_capacity(cap, text.as_bytes());
                 let mut got = Vec::new();
-                split::<()>(&mut r, &mut |rec| {
+                split::<()>(&mut r, 1 << 20, &mut |rec| {
                     got.push((rec.line, String::from_utf8_lossy(rec.bytes).into_owned(), rec.truncated));
                     Ok(())
                 })
@@ -308,7 +327,7 @@ mod tests {
         assert_eq!(records(cut), vec![(1, "{\"a\": 1}".into(), false), (1, "{\"a\": ".into(), true)]);
         let half_bom = [&[0xEF, 0xBB][..], b"{\"a\": 1}"].concat();
         let mut got = Vec::new();
-        split::<()>(&mut half_bom.as_slice(), &mut |r| {
+        split::<()>(&mut half_bom.as_slice(), 1 << 20, &mut |r| {
             got.push((r.line, r.bytes.to_vec()));
             Ok(())
         })

@@ -161,6 +161,32 @@ struct Queued {
     attachments: Vec<String>,
     /// Recipients a logged To:/Cc: header names, with `to` or `cc`.
     visible: Vec<(String, &'static str)>,
+    /// The time of its last line: a message not seen for [`QUEUE_LIFETIME_US`] is flushed.
+    last_seen: i64,
+}
+
+/// How many messages in flight the reader keeps: a log with a million queue ids that never
+/// complete must not hold a million messages.
+const MAX_QUEUED: usize = 100_000;
+/// Postfix's own `maximal_queue_lifetime` (5 days): a message not seen for longer is
+/// flushed as incomplete.
+const QUEUE_LIFETIME_US: i64 = 5 * 86_400_000_000;
+/// Headers of one message kept at most (To/Cc addresses, attachment names).
+const MAX_PER_MESSAGE: usize = 1_000;
+
+/// Flushes incomplete messages when the queue is full: first those not seen for the queue
+/// lifetime before `now`, then, if still full, the older half. Returns how many went.
+fn flush_incomplete(queue: &mut HashMap<String, Queued>, now: i64) -> usize {
+    let before = queue.len();
+    queue.retain(|_, q| now - q.last_seen <= QUEUE_LIFETIME_US);
+    if queue.len() >= MAX_QUEUED {
+        let mut seen: Vec<i64> = queue.values().map(|q| q.last_seen).collect();
+        let mid = seen.len() / 2;
+        let (_, median, _) = seen.select_nth_unstable(mid);
+        let median = *median;
+        queue.retain(|_, q| q.last_seen > median);
+    }
+    before - queue.len()
 }
 
 impl Queued {
@@ -174,7 +200,9 @@ impl Queued {
             kind @ ("to" | "cc") => {
                 let kind = if kind == "to" { "to" } else { "cc" };
                 for m in HEADER_ADDR.find_iter(value) {
-                    if let Some(a) = normalise_address(m.as_str()) {
+                    if let Some(a) = normalise_address(m.as_str())
+                        && self.visible.len() < MAX_PER_MESSAGE
+                    {
                         self.visible.push((a, kind));
                     }
                 }
@@ -182,7 +210,10 @@ impl Queued {
             "content-type" | "content-disposition" => {
                 if let Some(c) = FILE_NAME.captures(value) {
                     let file = c.name("q").or(c.name("b")).map(|m| m.as_str().trim()).unwrap_or_default();
-                    if !file.is_empty() && !self.attachments.iter().any(|a| a == file) {
+                    if !file.is_empty()
+                        && self.attachments.len() < MAX_PER_MESSAGE
+                        && !self.attachments.iter().any(|a| a == file)
+                    {
                         self.attachments.push(file.to_string());
                     }
                 }
@@ -244,17 +275,22 @@ fn stamp(text: &str, opts: &SyslogTime) -> Option<i64> {
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>, opts: SyslogTime) -> Result<(), Error> {
     let path = sink.provenance().file.to_string();
     let mut queue: HashMap<String, Queued> = HashMap::new();
+    let mut incomplete = 0u64;
     let mut buf = Vec::new();
     let mut line_no = 0u64;
+    let max = sink.max_record();
     loop {
         buf.clear();
-        let n = input
-            .read_until(b'\n', &mut buf)
+        let (n, too_long) = crate::ingest::lines::read_line_capped(input, &mut buf, max)
             .map_err(|e| IngestError::Read { path: path.clone().into(), source: e })?;
         if n == 0 {
             break;
         }
         line_no += 1;
+        if too_long {
+            sink.reject_too_long(line_no, &buf)?;
+            continue;
+        }
         let Ok(text) = std::str::from_utf8(&buf) else {
             sink.reject(line_no, "not valid UTF-8", &buf, None)?;
             continue;
@@ -312,9 +348,13 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>, opts: Syslog
             continue;
         }
         if !queue.contains_key(qid) {
+            if queue.len() >= MAX_QUEUED {
+                incomplete += flush_incomplete(&mut queue, t) as u64;
+            }
             queue.insert(qid.to_string(), Queued::default());
         }
         let Some(entry) = queue.get_mut(qid) else { continue };
+        entry.last_seen = t;
         if let Some(c) = CLIENT.captures(rest) {
             entry.client_host = Some(c["host"].to_string());
             entry.client_ip = Some(c["ip"].to_string());
@@ -379,12 +419,32 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>, opts: Syslog
             sink.skip();
         }
     }
+    sink.note_incomplete(incomplete);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_queue_flushes_stale_messages_first_then_the_older_half() {
+        let mut q: HashMap<String, Queued> = HashMap::new();
+        let day = 86_400_000_000i64;
+        for i in 0..MAX_QUEUED {
+            // Half of them a week old, half of them fresh.
+            let last_seen = if i % 2 == 0 { 0 } else { 7 * day + i as i64 };
+            q.insert(format!("Q{i}"), Queued { last_seen, ..Default::default() });
+        }
+        assert_eq!(flush_incomplete(&mut q, 7 * day + MAX_QUEUED as i64), MAX_QUEUED / 2);
+        assert!(q.values().all(|x| x.last_seen > 0));
+        // All fresh and the queue full again: the older half goes.
+        for i in 0..MAX_QUEUED / 2 {
+            q.insert(format!("R{i}"), Queued { last_seen: 7 * day + i as i64, ..Default::default() });
+        }
+        let gone = flush_incomplete(&mut q, 7 * day + MAX_QUEUED as i64);
+        assert!(gone >= MAX_QUEUED / 2 - 1 && q.len() <= MAX_QUEUED / 2 + 1, "{gone} {}", q.len());
+    }
 
     fn opts(now: &str, year: Option<i32>) -> SyslogTime {
         SyslogTime {

@@ -19,7 +19,11 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
     let path = sink.provenance().file.to_string();
     let format = sink.provenance().format;
     let mut checked = false;
-    let result = json_records::split(input, &mut |rec| -> Result<(), Error> {
+    let max = sink.max_record();
+    let result = json_records::split(input, max, &mut |rec| -> Result<(), Error> {
+        if rec.oversized {
+            return Ok(sink.reject_too_long(rec.line, rec.bytes)?);
+        }
         if rec.truncated {
             return Ok(sink.reject(rec.line, "truncated record at end of file", rec.bytes, None)?);
         }

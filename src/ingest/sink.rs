@@ -24,6 +24,13 @@ pub struct FileCounts {
     pub rejected: BTreeMap<String, u64>,
     /// Lines that are valid but carry no event (postfix `connect from`, comments, ...).
     pub skipped: u64,
+    /// Messages in flight flushed as incomplete by a bounded reader (Postfix).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub incomplete: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl FileCounts {
@@ -69,6 +76,7 @@ pub struct Sink<B: Batcher> {
     cutoff_us: i64,
     future_us: i64,
     ingest_day: i32,
+    max_record: usize,
     writer: PartWriter,
     rejects: BTreeMap<i32, (PathBuf, BufWriter<File>)>,
     counts: FileCounts,
@@ -83,6 +91,8 @@ pub struct Window {
     pub future_us: i64,
     /// Now, UTC µs.
     pub now_us: i64,
+    /// The longest line or record a reader takes, in bytes; a longer one is rejected.
+    pub max_record: usize,
 }
 
 impl<B: Batcher> Sink<B> {
@@ -105,9 +115,21 @@ impl<B: Batcher> Sink<B> {
             cutoff_us: window.cutoff_us,
             future_us: window.future_us,
             ingest_day: day_of_micros(window.now_us),
+            max_record: window.max_record,
             rejects: BTreeMap::new(),
             counts: FileCounts::default(),
         }
+    }
+
+    /// The longest line or record the readers take.
+    pub fn max_record(&self) -> usize {
+        self.max_record
+    }
+
+    /// Rejects a line or record over [`Sink::max_record`], keeping its first 4 KiB.
+    pub fn reject_too_long(&mut self, line: u64, first: &[u8]) -> Result<(), StoreError> {
+        let keep = &first[..first.len().min(4096)];
+        self.reject(line, "longer than [ingest] max_record_bytes", keep, None)
     }
 
     /// The provenance of this file's rows.
@@ -142,6 +164,12 @@ impl<B: Batcher> Sink<B> {
             self.writer.send(day, batch)?;
         }
         Ok(())
+    }
+
+    /// Counts messages a reader flushed as incomplete (their delivery lines never came
+    /// while the reader's bounded queue was full).
+    pub fn note_incomplete(&mut self, n: u64) {
+        self.counts.incomplete += n;
     }
 
     /// Counts a valid line that carries no event.

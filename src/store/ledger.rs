@@ -132,6 +132,39 @@ impl Ledger {
     }
 }
 
+/// RET-1 for the ledger itself: the input path of every line ingested before `cutoff`
+/// (RFC 3339, compared as text like the lines' own `ingested_at`) is cleared, since a path
+/// can name a person; hashes, counts and parts stay. Rewritten atomically (temp, fsync,
+/// rename); returns the number of paths cleared. Run under the store lock.
+pub fn clear_old_paths(path: &Path, cutoff: &str, dry_run: bool) -> Result<u64, StoreError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(StoreError::io("read", path)(e)),
+    };
+    let mut cleared = 0u64;
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        match serde_json::from_str::<LedgerEntry>(line) {
+            Ok(mut e) if !e.file.is_empty() && e.ingested_at.as_str() < cutoff => {
+                e.file.clear();
+                cleared += 1;
+                out.push_str(&serde_json::to_string(&e).unwrap_or_else(|_| line.to_string()));
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    if cleared > 0 && !dry_run {
+        use std::io::Write;
+        let tmp = path.with_extension("jsonl.tmp");
+        let mut f = std::fs::File::create(&tmp).map_err(StoreError::io("create", &tmp))?;
+        f.write_all(out.as_bytes()).and_then(|()| f.sync_all()).map_err(StoreError::io("write", &tmp))?;
+        crate::store::publish(&tmp, path)?;
+    }
+    Ok(cleared)
+}
+
 /// `store rebuild-ledger`: after the ledger was lost, emptied or damaged (and moved
 /// aside by hand), writes one line per input file whose parts are in the store but whose
 /// hash the ledger does not know, taken from the part names (the 16-digit hash prefix),

@@ -87,6 +87,18 @@ pub struct PurgeReceipt {
     pub reports_removed: Vec<String>,
     /// RET-4: case folders of closed, told and unheld cases past the window (case ids).
     pub case_files_removed: Vec<String>,
+    /// RET-4: cases removed whatever their state because their window ended more than
+    /// `max_hold_days + days` ago (no hold can keep their data any longer): case ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_cases_removed: Vec<String>,
+    /// RET-1: ended holds whose end lies before the window, dropped from
+    /// `reference/holds.json` with their subject and reason (case ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds_forgotten: Vec<String>,
+    /// RET-1: ledger lines older than the window whose input file path was cleared (the
+    /// path can name a person; the hash stays, so a re-ingest is still recognised).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ledger_paths_cleared: u64,
     /// What stopped part of the purge after rows were removed (the receipt is still
     /// written, and the command exits 2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -95,6 +107,10 @@ pub struct PurgeReceipt {
     /// this run finished its work, and its plan in the trail says what that was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completes: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn rel(store: &Store, p: &Path) -> String {

@@ -392,3 +392,109 @@ fn rejected_rows_are_dated_by_their_time_and_never_outlive_the_window() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(ws.all_files().iter().all(|p| !p.to_string_lossy().contains("_rejected")), "{:?}", ws.all_files());
 }
+
+#[test]
+fn open_cases_ended_holds_and_ledger_paths_do_not_outlive_their_bounds() {
+    let ws = rules_workspace();
+    assert_eq!(open_case(&ws, "2026-030").code, 0);
+    let r = ws.run(&[
+        "--now",
+        NOW,
+        "hold",
+        "add",
+        "--case",
+        "h-1",
+        "--subject",
+        "jan.peeters@school.example",
+        "--from",
+        "2026-11-20",
+        "--to",
+        "2026-11-21",
+        "--reason",
+        "melding van een ouder",
+        "--approved-by",
+        "directie",
+        "--until",
+        "2026-12-10",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ledger = std::fs::read_to_string(ws.store().join("_ledger.jsonl")).unwrap();
+    assert!(ledger.contains("fixtures/rules/mail.log"), "{ledger}");
+    // Four months on: the case was never closed, the hold ended long ago, every ingest is
+    // older than the window.
+    let r = ws.run(&["--now", "2027-03-30T03:00:00Z", "purge"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("case 2026-030: never told"), "{}", r.stdout);
+    assert!(r.stdout.contains("hold of case h-1"), "{}", r.stdout);
+    assert!(r.stdout.contains("input file path(s) older than the window cleared"), "{}", r.stdout);
+    assert!(!ws.path().join("cases/2026-030").exists());
+    let cases = std::fs::read_to_string(ws.path().join("reference/cases.json")).unwrap();
+    assert!(!cases.contains("jan.peeters"), "{cases}");
+    let holds = std::fs::read_to_string(ws.path().join("reference/holds.json")).unwrap();
+    assert!(!holds.contains("jan.peeters") && !holds.contains("melding"), "{holds}");
+    let ledger = std::fs::read_to_string(ws.store().join("_ledger.jsonl")).unwrap();
+    assert!(!ledger.contains("fixtures/"), "{ledger}");
+    // The hashes stay: the same files are still recognised (and expired) on a re-ingest.
+    let again = ws.ingest("2027-03-30T03:00:00Z", &[fixture("rules/mail.log")]);
+    assert_eq!(again.json()["files"][0]["status"], "already stored");
+}
+
+#[test]
+fn a_line_or_record_over_the_limit_is_rejected_and_the_rest_goes_in() {
+    let ws = Workspace::new();
+    let dir = tempfile::tempdir().unwrap();
+    let huge = "A".repeat(3 << 20);
+    // Squid: a 3 MiB URL between two good lines.
+    let squid = std::fs::read_to_string(fixture("web/access.log")).unwrap();
+    let first = squid.lines().next().unwrap();
+    std::fs::write(
+        dir.path().join("access.log"),
+        format!("{first}\n{}\n{first}x\n", first.replacen("http://", &format!("http://{huge}"), 1)),
+    )
+    .unwrap();
+    // Postfix: a 3 MiB header line.
+    let postfix = std::fs::read_to_string(fixture("email/mail.log")).unwrap();
+    let mut lines: Vec<String> = postfix.lines().map(str::to_string).collect();
+    lines.insert(2, format!("{} {huge}", lines[1]));
+    std::fs::write(dir.path().join("mail.log"), lines.join("\n") + "\n").unwrap();
+    // Graph JSON: one record with a 3 MiB field between two good ones.
+    let graph: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("signin/graph_array.json")).unwrap()).unwrap();
+    let mut records = graph.as_array().unwrap().clone();
+    let mut big = records[0].clone();
+    big["appDisplayName"] = huge.clone().into();
+    records.insert(1, big);
+    std::fs::write(dir.path().join("graph.json"), serde_json::to_string_pretty(&records).unwrap()).unwrap();
+    let r = ws.ingest(NOW, &[dir.path().to_path_buf()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for f in r.json()["files"].as_array().unwrap() {
+        assert_eq!(f["counts"]["rejected"]["longer than [ingest] max_record_bytes"], 1, "{f}");
+        assert!(f["counts"]["stored"].as_u64().unwrap() >= 2, "{f}");
+    }
+    // Only the first 4 KiB of each are kept.
+    for p in ws.all_files().iter().filter(|p| p.to_string_lossy().contains("_rejected")) {
+        assert!(std::fs::metadata(p).unwrap().len() < 64 * 1024, "{}", p.display());
+    }
+}
+
+#[test]
+fn a_damaged_first_record_does_not_hide_the_format_of_the_file() {
+    let ws = Workspace::new();
+    let dir = tempfile::tempdir().unwrap();
+    let squid = std::fs::read_to_string(fixture("web/access.log")).unwrap();
+    std::fs::write(dir.path().join("access.log"), format!("\u{1}{}", &squid[1..])).unwrap();
+    let graph = std::fs::read_to_string(fixture("signin/graph_array.json")).unwrap();
+    // One byte of the first record's first key turned into a control character: that
+    // record no longer parses, the others do.
+    let at = graph.find("createdDateTime").unwrap();
+    let mut damaged = graph.clone();
+    damaged.replace_range(at + 3..at + 4, "\u{0}");
+    std::fs::write(dir.path().join("graph.json"), damaged).unwrap();
+    let r = ws.ingest(NOW, &[dir.path().to_path_buf()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let files = r.json()["files"].as_array().unwrap().clone();
+    let format =
+        |name: &str| files.iter().find(|f| f["file"].as_str().unwrap().ends_with(name)).unwrap()["format"].clone();
+    assert_eq!(format("access.log"), "squid");
+    assert_eq!(format("graph.json"), "graph-json");
+}

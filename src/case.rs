@@ -435,6 +435,42 @@ fn text_at(b: &RecordBatch, name: &str, i: usize) -> Option<String> {
     Some(c.as_string::<i32>().value(i).to_string())
 }
 
+/// The columns that name whose row it is, in the case queries' outputs.
+const SCOPE_COLUMNS: [&str; 4] = ["sender", "recipient", "submitted_by", "user"];
+
+/// The output gate of a case (CTL-3: as limited in time and scope as possible): the case
+/// file and the letter name the subject on purpose, so what may reach them is decided by
+/// the case's scope. Every row a case query returns is checked before anything is written:
+/// it must be one of the subject's rows (an identity column of it holds the subject) and
+/// lie in the case's window. A row outside stops the command; nothing is written.
+fn in_scope(batches: Vec<RecordBatch>, case: &Case, window: Window) -> Result<Vec<RecordBatch>, Error> {
+    let (from, to) = (window.from.timestamp_micros(), window.to.timestamp_micros());
+    for b in &batches {
+        let ids: Vec<_> = SCOPE_COLUMNS
+            .iter()
+            .filter_map(|c| b.column_by_name(c))
+            .filter_map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8).ok())
+            .collect();
+        if ids.is_empty() && b.num_rows() > 0 {
+            return Err(bug(format!("a query of case {} returns no column that names whose row it is", case.id)));
+        }
+        for i in 0..b.num_rows() {
+            let subject = ids.iter().any(|c| {
+                let s = c.as_string::<i32>();
+                s.is_valid(i) && s.value(i) == case.subject
+            });
+            let when = micros_at(b, i).is_some_and(|t| t >= from && t < to);
+            if !subject || !when {
+                return Err(bug(format!(
+                    "a query of case {} returned a row outside its subject or window; nothing was written (CTL-3)",
+                    case.id
+                )));
+            }
+        }
+    }
+    Ok(batches)
+}
+
 fn micros_at(b: &RecordBatch, i: usize) -> Option<i64> {
     let col = b.column_by_name("event_time")?;
     let c =
@@ -549,7 +585,7 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
             "case_email",
             purpose,
             &format!(
-                "SELECT e.event_time, e.sender, e.recipient, e.subject, e.mailer, s.role AS sender_role, r.role AS recipient_role, \
+                "SELECT e.event_time, e.sender, e.recipient, e.submitted_by, e.subject, e.mailer, s.role AS sender_role, r.role AS recipient_role, \
                  coalesce(lower(e.sensitivity) IN ({labels}), false) \
                    OR coalesce(s.role, '') IN ({roles}) OR coalesce(r.role, '') IN ({roles}) \
                    OR pm.message IS NOT NULL AS protected, \
@@ -568,7 +604,7 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
         let mut messages: BTreeMap<String, Item> = BTreeMap::new();
         let mut protected: BTreeSet<String> = BTreeSet::new();
         let mut regular: BTreeSet<String> = BTreeSet::new();
-        for b in engine.run(&q)? {
+        for b in in_scope(engine.run(&q)?, case, window)? {
             for i in 0..b.num_rows() {
                 let message = text_at(&b, "message", i).unwrap_or_else(|| format!("row {}", evidence_at(&b, i)));
                 if text_at(&b, "protected", i).as_deref() == Some("true") {
@@ -655,7 +691,7 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
             "case_web",
             purpose,
             &format!(
-                "SELECT w.event_time, w.host, w.path, w.url, w.http_status, \
+                "SELECT w.event_time, w.\"user\", w.host, w.path, w.url, w.http_status, \
                  coalesce({}, {}, {}, {}, {}) AS category, extension(w.path) AS ext, w.source_file, w.source_line \
                  FROM web w WHERE w.\"user\" = {subject} ORDER BY w.event_time, w.source_line",
                 cat("malware"),
@@ -669,7 +705,7 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
         words.extend(config.word_lists.values().flatten().cloned());
         let (mut requests, mut hosts) = (0u64, BTreeSet::new());
         let mut items: BTreeMap<(String, String), Item> = BTreeMap::new();
-        for b in engine.run(&q)? {
+        for b in in_scope(engine.run(&q)?, case, window)? {
             for i in 0..b.num_rows() {
                 let host = text_at(&b, "host", i).unwrap_or_default();
                 let path = text_at(&b, "path", i).unwrap_or_default();
@@ -738,14 +774,14 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
             "case_signin",
             purpose,
             &format!(
-                "SELECT s.event_time, s.geo_country, s.geo_outcome, s.success, s.source_file, s.source_line, \
+                "SELECT s.event_time, s.\"user\", s.geo_country, s.geo_outcome, s.success, s.source_file, s.source_line, \
                  s.geo_outcome = 'placed' AND a.country IS NOT NULL AS allowed \
                  FROM signin s LEFT JOIN allowed_countries a ON a.country = s.geo_country \
                  WHERE s.\"user\" = {subject} ORDER BY s.event_time, s.source_line"
             ),
         )?;
         let mut regular = 0;
-        for b in engine.run(&q)? {
+        for b in in_scope(engine.run(&q)?, case, window)? {
             for i in 0..b.num_rows() {
                 if text_at(&b, "allowed", i).as_deref() == Some("true") {
                     regular += 1;
@@ -1142,4 +1178,67 @@ pub fn notified(config: &Config, clock: &Clock, id: &str, operator: Option<&str>
     e.scope = serde_json::json!({ "case": case.id });
     config.audit_log().append(e)?;
     Ok(case)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{StringArray, TimestampMicrosecondArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+
+    use super::*;
+
+    fn case() -> Case {
+        Case {
+            id: "2026-014".into(),
+            subject: "jan@school.example".into(),
+            suspicion: "a concrete suspicion".into(),
+            purpose: 'a',
+            from: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            approved_by: "directie".into(),
+            opened_at: "2026-11-22T03:00:00Z".into(),
+            hold: false,
+            closed_at: None,
+            outcome: None,
+            letter_due: None,
+            notified_at: None,
+        }
+    }
+
+    fn rows(rows: &[(&str, &str, &str)]) -> Vec<RecordBatch> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("event_time", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+            Field::new("sender", DataType::Utf8, true),
+            Field::new("recipient", DataType::Utf8, true),
+        ]));
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros();
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| t(r.0))).with_timezone("UTC")),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2))),
+            ],
+        )
+        .unwrap();
+        vec![batch]
+    }
+
+    #[test]
+    fn a_case_query_row_outside_the_subject_or_the_window_stops_the_case() {
+        let c = case();
+        let window = Window::local_days(c.from, c.to, chrono_tz::Europe::Brussels);
+        let ok = rows(&[
+            ("2026-11-20T09:00:00Z", "jan@school.example", "x@y"),
+            ("2026-11-21T09:00:00Z", "x@y", "jan@school.example"),
+        ]);
+        assert!(in_scope(ok, &c, window).is_ok());
+        let other = rows(&[("2026-11-20T09:00:00Z", "an@school.example", "x@y")]);
+        let err = in_scope(other, &c, window).unwrap_err().to_string();
+        assert!(err.contains("outside its subject or window") && !err.contains("an@school"), "{err}");
+        let late = rows(&[("2026-11-23T09:00:00Z", "jan@school.example", "x@y")]);
+        assert!(in_scope(late, &c, window).is_err());
+    }
 }

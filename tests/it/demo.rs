@@ -225,3 +225,97 @@ fn the_mail_and_web_rules_find_exactly_what_the_generator_injected() {
     }
     assert!(checked > 50, "{checked}");
 }
+
+#[test]
+fn nothing_the_demo_writes_for_the_dpo_names_anyone_even_with_hostile_school_rules() {
+    // CTL-2 end to end: the generated school's addresses, names, IPs, subjects, URLs,
+    // attachment names and user agents appear in no file the DPO reads, also when the
+    // school's rule folder holds every hostile rule of tests/hostile_rules.
+    let ws = Workspace::new();
+    let dir = ws.path().join("demo");
+    let r = ws.run(&["--now", NOW, "demo", "--people", "40", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rules = dir.join("school-rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for folder in ["queries", "tests/hostile_rules"] {
+        for f in std::fs::read_dir(crate::util::repo().join(folder)).unwrap() {
+            let p = f.unwrap().path();
+            if p.extension().is_some_and(|e| e == "sql") {
+                std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    let config = dir.join("logwacht.toml");
+    let cfg = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, cfg.replacen("dir = \"\"\n\n[mail]", "dir = \"school-rules\"\n\n[mail]", 1)).unwrap();
+    assert!(std::fs::read_to_string(&config).unwrap().contains("school-rules"));
+    let cfg = config.to_str().unwrap();
+    let run = ws.run(&[
+        "--config",
+        cfg,
+        "--now",
+        "2026-11-22T02:00:00Z",
+        "audit",
+        "run",
+        "--from",
+        "2026-10-25",
+        "--to",
+        "2026-11-21",
+        "--json",
+    ]);
+    assert_eq!(run.code, 2, "refused rules make the run exit 2: {}", run.stderr);
+    let week = ws.run(&[
+        "--config",
+        cfg,
+        "--now",
+        "2026-11-22T02:00:00Z",
+        "audit",
+        "--week",
+        "2026-W47",
+        "--lang",
+        "en",
+        "--out",
+        "dpo",
+    ]);
+    assert_eq!(week.code, 2, "{}", week.stderr);
+    // What a person could be recognised by, from the directory and the store.
+    let mut values: Vec<String> = Vec::new();
+    let people = std::fs::read_to_string(dir.join("reference/people.csv")).unwrap();
+    for line in people.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        values.push(cols[0].to_string());
+        values.push(cols[2].to_string());
+    }
+    let store = dir.join("store");
+    for (table, cols) in [
+        ("signin", &["user", "ip"][..]),
+        ("email", &["sender", "recipient", "subject", "attachment_names", "mailer", "client_ip"][..]),
+        ("web", &["user", "client_ip", "url", "path", "user_agent", "referer"][..]),
+    ] {
+        for c in cols {
+            values.extend(crate::util::distinct_texts(&store, table, c));
+        }
+    }
+    values.retain(|v| v.chars().count() >= 6);
+    values.sort();
+    values.dedup();
+    assert!(values.len() > 500, "{}", values.len());
+    let pattern = values.iter().map(|v| regex::escape(v)).collect::<Vec<_>>().join("|");
+    let any = regex::RegexBuilder::new(&pattern).size_limit(1 << 30).dfa_size_limit(1 << 30).build().unwrap();
+    let mut outputs = vec![("audit run --json".to_string(), run.stdout.clone()), ("audit stderr".into(), run.stderr)];
+    outputs.push(("weekly stderr".into(), week.stderr));
+    let mut folders = vec![ws.path().join("dpo")];
+    folders.extend(std::fs::read_dir(dir.join("reports")).unwrap().map(|e| e.unwrap().path()));
+    for folder in folders {
+        for f in std::fs::read_dir(&folder).unwrap() {
+            let p = f.unwrap().path();
+            outputs.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+        }
+    }
+    assert!(outputs.len() >= 6, "{}", outputs.len());
+    for (name, text) in &outputs {
+        if let Some(m) = any.find(text) {
+            panic!("{name} shows {:?}", m.as_str());
+        }
+    }
+}

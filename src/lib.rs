@@ -575,11 +575,28 @@ fn audit_command(config: &Config, clock: &Clock, cmd: &AuditCommand, operator: O
     {
         return Err(Error::Usage(format!("no rule {id:?}; `logwacht rules list` shows them")));
     }
+    // CTL-2, as in the report: a rule with fewer than [audit] min_cell findings shows
+    // "< k" and no rows, so no run over any window gives away a small count.
+    let k = config.min_cell;
+    let small = |r: &RuleOutcome| r.findings > 0 && (r.findings as u64) < k;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcome).map_err(|e| Error::Bug(e.to_string()))?);
+        let mut json = serde_json::to_value(&outcome).map_err(|e| Error::Bug(e.to_string()))?;
+        for (r, v) in outcome.iter().zip(json.as_array_mut().into_iter().flatten()) {
+            if small(r) {
+                v["findings"] = format!("< {k}").into();
+                v["rows"] = serde_json::json!([]);
+                v["by_severity"] = serde_json::json!({});
+                v["by_country"] = serde_json::json!({});
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&json).map_err(|e| Error::Bug(e.to_string()))?);
     } else {
         for r in &outcome {
-            println!("{}", r.summary());
+            if small(r) {
+                println!("{} (purpose {}, {}): < {k} findings", r.id, r.purpose, r.requirements.join(", "));
+            } else {
+                println!("{}", r.summary());
+            }
         }
     }
     let refused: Vec<&String> = outcome.iter().filter_map(|r| r.refused.as_ref()).collect();
@@ -607,6 +624,14 @@ fn weekly_report(config: &Config, clock: &Clock, args: &cli::AuditArgs, operator
             let (a, b) = (date_flag("from", f)?, date_flag("to", t)?);
             if b < a {
                 return Err(Error::Usage(format!("--to {b} lies before --from {a}")));
+            }
+            // CTL-2: reports cover whole ISO weeks, so that two reports over overlapping
+            // windows cannot be subtracted to reveal a small count.
+            use chrono::Datelike;
+            if a.weekday() != chrono::Weekday::Mon || b.weekday() != chrono::Weekday::Sun {
+                return Err(Error::Usage(format!(
+                    "--from {a} .. --to {b}: a report covers whole ISO weeks (Monday to Sunday), so that no two reports can be subtracted to reveal a count below [audit] min_cell (CTL-2)"
+                )));
             }
             (a, b, format!("{a}..{b}"))
         }

@@ -145,12 +145,44 @@ pub struct RuleReport {
     pub persons: u64,
     /// Findings per ISO week, the report's week last.
     pub per_week: Vec<(String, u64)>,
+    /// The findings of each ISO week inside the report's window (one for a weekly report).
+    pub window_weeks: Vec<u64>,
     /// The draw, except for purpose f (traffic data only: nothing to review).
     pub sample: Option<SampleOutcome>,
     /// The rows of the units drawn, for the DPO's review.
     pub review: Vec<Row>,
     /// For purpose f: the sums of the numeric columns this week.
     pub totals: BTreeMap<String, f64>,
+}
+
+impl RuleReport {
+    /// The findings as shown: a window of several weeks shows its total only when no week
+    /// in it is a small cell, so that no two reports can be subtracted to reveal one
+    /// (CTL-2); its weekly reports show each week.
+    pub fn findings_cell(&self, k: u64) -> suppress::Cell {
+        if self.window_weeks.len() > 1 {
+            suppress::Cell::total(&self.window_weeks, k)
+        } else {
+            suppress::Cell::of(self.findings, k)
+        }
+    }
+
+    /// The total of several rules' findings: withheld when any of them is small or
+    /// withheld, since the others' shown counts would give it away.
+    pub fn total_cell(rules: &[&RuleReport], k: u64) -> suppress::Cell {
+        if rules.iter().any(|x| matches!(x.findings_cell(k), suppress::Cell::Withheld)) {
+            return suppress::Cell::Withheld;
+        }
+        suppress::Cell::total(&rules.iter().map(|x| x.findings).collect::<Vec<_>>(), k)
+    }
+
+    /// The persons as shown: withheld with a withheld finding count.
+    pub fn persons_cell(&self, k: u64) -> suppress::Cell {
+        match self.findings_cell(k) {
+            suppress::Cell::Withheld => suppress::Cell::Withheld,
+            _ => suppress::Cell::of(self.persons, k),
+        }
+    }
 }
 
 /// Rows and rejected rows of one source this week.
@@ -455,6 +487,12 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
                 *n += 1;
             }
         }
+        let mut window_weeks = Vec::new();
+        let mut d = req.from;
+        while d <= req.to {
+            window_weeks.push(per_week.get(&week_label(d)).copied().unwrap_or(0));
+            d += Duration::days(7);
+        }
         let week_rows: Vec<Row> = rows.into_iter().filter(in_window).collect();
         let findings = week_rows.iter().filter(|r| counts(r)).count() as u64;
         let persons =
@@ -528,6 +566,7 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
             findings,
             persons,
             per_week: per_week.into_iter().collect(),
+            window_weeks,
             sample,
             review,
             totals,

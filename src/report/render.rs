@@ -222,8 +222,8 @@ pub fn html(r: &Report) -> String {
             esc(&requirement(x)),
             esc(text::mode(lang, &x.rule.mode)),
             esc(&x.rule.severity),
-            cell_td(Cell::of(x.findings, k), k),
-            cell_td(Cell::of(x.persons, k), k)
+            cell_td(x.findings_cell(k), k),
+            cell_td(x.persons_cell(k), k)
         );
     }
     for (id, why) in &r.refused {
@@ -235,12 +235,11 @@ pub fn html(r: &Report) -> String {
             esc(why)
         );
     }
-    let all: Vec<u64> = findings_rules.iter().map(|x| x.findings).collect();
     let _ = write!(
         h,
         "<tr><th colspan=\"5\">{}</th>{}<td></td></tr></tbody></table>",
         t.total,
-        cell_td(Cell::total(&all, k), k)
+        cell_td(RuleReport::total_cell(&findings_rules, k), k)
     );
     // Trend.
     let series: Vec<(String, Vec<(String, Cell)>)> = findings_rules
@@ -332,8 +331,8 @@ pub fn html(r: &Report) -> String {
             "<tr><td><strong>{}</strong><br><span class=\"note\">{}</span></td>{}{}<td>{}</td></tr>",
             esc(&x.rule.id),
             esc(summary(x, lang)),
-            cell_td(Cell::of(x.findings, k), k),
-            cell_td(Cell::of(x.persons, k), k),
+            cell_td(x.findings_cell(k), k),
+            cell_td(x.persons_cell(k), k),
             esc(&totals.join("; "))
         );
     }
@@ -430,15 +429,14 @@ pub fn markdown(r: &Report) -> String {
             md(text::purpose(lang, x.rule.purpose)),
             md(&requirement(x)),
             text::mode(lang, &x.rule.mode),
-            Cell::of(x.findings, k).text(k),
-            Cell::of(x.persons, k).text(k)
+            x.findings_cell(k).text(k),
+            x.persons_cell(k).text(k)
         );
     }
     for (id, why) in &r.refused {
-        let _ = writeln!(m, "| `{}` | {}: {} | | | | |", md(id), t.refused, md(why));
+        let _ = writeln!(m, "| `{}` | {}: {} | | | | |", id, t.refused, md(why));
     }
-    let all: Vec<u64> = rules.iter().map(|x| x.findings).collect();
-    let _ = writeln!(m, "| **{}** | | | | {} | |\n", t.total, Cell::total(&all, k).text(k));
+    let _ = writeln!(m, "| **{}** | | | | {} | |\n", t.total, RuleReport::total_cell(&rules, k).text(k));
     let _ = writeln!(m, "### {}\n", t.trend);
     let weeks: Vec<&String> = rules.first().map(|x| x.per_week.iter().map(|(w, _)| w).collect()).unwrap_or_default();
     let _ = writeln!(m, "| {} | {} |", t.rule, weeks.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" | "));
@@ -502,8 +500,8 @@ pub fn markdown(r: &Report) -> String {
             m,
             "| `{}` | {} | {} | {} |",
             x.rule.id,
-            Cell::of(x.findings, k).text(k),
-            Cell::of(x.persons, k).text(k),
+            x.findings_cell(k).text(k),
+            x.persons_cell(k).text(k),
             md(&totals.join("; "))
         );
     }
@@ -561,8 +559,8 @@ pub fn json(r: &Report) -> Value {
                 "requirements": x.rule.requirements,
                 "mode": x.rule.mode,
                 "severity": x.rule.severity,
-                "findings": c(x.findings),
-                "persons": c(x.persons),
+                "findings": JsonCell(x.findings_cell(k), k),
+                "persons": JsonCell(x.persons_cell(k), k),
                 "per_week": x.per_week.iter().map(|(w, n)| json!({"week": w, "findings": c(*n)})).collect::<Vec<_>>(),
                 "sample": x.sample.as_ref().map(|s| json!({
                     "unit": s.unit,

@@ -58,6 +58,7 @@ fn identities() -> Vec<String> {
 #[test]
 fn the_weekly_report_shows_no_address_name_ip_or_subject() {
     let ws = rules_workspace();
+    ws.set_min_cell(5);
     let run = ws.ingest(NOW, &[fixture("email/mail.log"), fixture("web/access.log")]);
     assert!(run.code <= 2, "{}", run.stderr);
     let run = audit(&ws, &["--lang", "nl"]);
@@ -103,7 +104,7 @@ fn the_weekly_report_shows_no_address_name_ip_or_subject() {
 fn log_values_are_escaped_and_spreadsheet_formulas_neutralised() {
     let ws = rules_workspace();
     set(&ws, "sample_rate = 0.05", "sample_rate = 1.0");
-    set(&ws, "min_cell = 5", "min_cell = 1");
+    ws.set_min_cell(1);
     // MAIL-9 reads the mail client, a value the sender controls: the output gate keeps it
     // out of the report whole. What does reach the report from outside is the evidence, the
     // input file's name, which whoever names the export controls: it is escaped in HTML and
@@ -168,7 +169,7 @@ fn the_seed_is_in_the_trail_before_the_draw_and_redraws_the_same_sample() {
     let ws = rules_workspace();
     set(&ws, "sample_rate = 0.05", "sample_rate = 0.5");
     // The fixtures' counts are small: with the default threshold no review rows are listed.
-    set(&ws, "min_cell = 5", "min_cell = 1");
+    ws.set_min_cell(1);
     assert_eq!(audit(&ws, &["--out", "first"]).code, 1);
     let s = seeds(&ws);
     // The seed line comes first, then the report that used it.
@@ -239,8 +240,17 @@ fn the_report_is_one_self_contained_page_that_chromium_renders() {
 #[test]
 fn a_count_below_the_threshold_lists_no_rows_and_no_small_counts() {
     // CTL-2: "< 5" must not be undone by a review list of 1 to 4 rows, nor by a count of
-    // requests or mails inside a row.
+    // requests or mails inside a row, nor by `audit run`.
     let ws = rules_workspace();
+    ws.set_min_cell(5);
+    let run = ws.run(&["--now", NOW, "audit", "run", "--from", "2026-11-20", "--to", "2026-11-21", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let small: Vec<serde_json::Value> =
+        run.json().as_array().unwrap().iter().filter(|r| r["findings"] == "< 5").cloned().collect();
+    assert!(small.len() >= 5, "{}", run.stdout);
+    assert!(small.iter().all(|r| r["rows"].as_array().unwrap().is_empty()), "{small:?}");
+    let human = ws.run(&["--now", NOW, "audit", "run", "--from", "2026-11-20", "--to", "2026-11-21"]);
+    assert!(human.stdout.contains("< 5 findings") && !human.stdout.contains(": 1 findings"), "{}", human.stdout);
     set(&ws, "sample_rate = 0.05", "sample_rate = 1.0");
     assert_eq!(audit(&ws, &[]).code, 1);
     let dir = ws.path().join("reports/2026-W47");
@@ -263,4 +273,23 @@ fn a_count_below_the_threshold_lists_no_rows_and_no_small_counts() {
         }
     }
     assert!(small_rules >= 5, "{small_rules}");
+}
+
+#[test]
+fn reports_cover_whole_weeks_and_a_longer_window_withholds_what_a_week_would_reveal() {
+    // CTL-2: a two-week report minus a one-week report must not give away a small cell.
+    let ws = rules_workspace();
+    ws.set_min_cell(5);
+    let bad = ws.run(&["--now", NOW, "audit", "--from", "2026-11-18", "--to", "2026-11-21", "--out", "odd"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("whole ISO weeks"), "{}", bad.stderr);
+    let two = ws.run(&["--now", NOW, "audit", "--from", "2026-11-09", "--to", "2026-11-22", "--out", "two"]);
+    assert!(two.code <= 1, "{}", two.stderr);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path().join("two/findings.json")).unwrap()).unwrap();
+    let rule = json["rules"].as_array().unwrap().iter().find(|r| r["id"] == "web_forbidden_category").unwrap().clone();
+    // Two findings in the second week, none in the first: the total is withheld, not "2".
+    assert_ne!(rule["findings"], "< 5", "{rule}");
+    assert_ne!(rule["findings"], 2, "{rule}");
+    assert!(rule["findings"].as_str().is_some_and(|s| !s.chars().any(|c| c.is_ascii_digit())), "{rule}");
 }

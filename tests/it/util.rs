@@ -41,13 +41,21 @@ impl Run {
 }
 
 impl Workspace {
-    /// `logwacht init` in a new temp dir.
+    /// `logwacht init` in a new temp dir. The small fixtures make counts of 1 to 4 the
+    /// rule, so the test workspaces show every count (`[audit] min_cell = 1`); the tests of
+    /// small-cell suppression set it back to 5.
     pub fn new() -> Workspace {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace { dir };
         let r = ws.run(&["init", "."]);
         assert_eq!(r.code, 0, "init failed: {}", r.stderr);
+        ws.set_min_cell(1);
         ws
+    }
+
+    /// Sets `[audit] min_cell` of this workspace's (or `config`'s) `logwacht.toml`.
+    pub fn set_min_cell(&self, k: u64) {
+        set_min_cell(&self.path().join("logwacht.toml"), k);
     }
 
     pub fn path(&self) -> &Path {
@@ -107,6 +115,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = e.unwrap().path();
         if p.is_dir() { walk(&p, out) } else { out.push(p) }
     }
+}
+
+/// Sets `[audit] min_cell` in a `logwacht.toml`.
+pub fn set_min_cell(config: &Path, k: u64) {
+    let text = std::fs::read_to_string(config).unwrap();
+    let re = regex::Regex::new(r"(?m)^min_cell = \d+$").unwrap();
+    assert!(re.is_match(&text), "no min_cell line in {}", config.display());
+    std::fs::write(config, re.replace(&text, format!("min_cell = {k}").as_str()).as_ref()).unwrap();
 }
 
 /// Counts rows of one table of a store through DataFusion, reading it as a Hive-partitioned

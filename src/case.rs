@@ -870,7 +870,12 @@ pub fn screen(
     let s = screening(config, &case)?;
     let subject = pseudonym_of(config, &case.subject)?;
     let md = format!("# Case {}: screening (steps 1-2)\n\n{}", case.id, screening_markdown(&s, false, &subject));
-    let json = serde_json::to_string_pretty(&s).map_err(bug)? + "\n";
+    // An anchor of the trail outside it (CTL-9): the head and line count before this look.
+    let trail = config.audit_log().verify()?;
+    let mut json = serde_json::to_value(&s).map_err(bug)?;
+    json["audit_log_lines"] = trail.lines.into();
+    json["audit_log_head"] = trail.head.into();
+    let json = serde_json::to_string_pretty(&json).map_err(bug)? + "\n";
     let files = audit_log::write_files(&case_dir(config, id), &[("screen.md", md), ("screen.json", json)])?;
     let mut e = audit_log::entry(clock.now(), "case screen", &who, &case.purpose.to_string());
     e.scope = serde_json::json!({ "case": case.id, "subject": subject, "from": case.from, "to": case.to, "sources": s.sources });

@@ -235,6 +235,10 @@ fn trail_anchors(config: &Config, expect: &[String]) -> Result<Vec<audit_log::An
     if let Ok(entries) = std::fs::read_dir(&config.reports_dir) {
         files.extend(entries.flatten().map(|e| e.path().join("findings.json")));
     }
+    // Every case's screening records the trail's head too.
+    if let Ok(entries) = std::fs::read_dir(&config.cases_dir) {
+        files.extend(entries.flatten().map(|e| e.path().join("screen.json")));
+    }
     for e in config.audit_log().entries()?.into_iter().filter(|e| e.command == "audit") {
         files.extend(
             e.files_written
@@ -247,8 +251,12 @@ fn trail_anchors(config: &Config, expect: &[String]) -> Result<Vec<audit_log::An
         let Ok(text) = std::fs::read_to_string(&f) else { continue };
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
         if let Some(head) = v["audit_log_head"].as_str() {
+            let what = match v["case"].as_str() {
+                Some(case) => format!("case {case}"),
+                None => format!("report {}", v["label"].as_str().unwrap_or("?")),
+            };
             anchors.push(audit_log::Anchor {
-                source: format!("report {}", v["week"].as_str().or(v["label"].as_str()).unwrap_or("?")),
+                source: what,
                 lines: v["audit_log_lines"].as_u64().map(|n| n as usize),
                 head: head.to_string(),
             });

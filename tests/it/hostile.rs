@@ -240,19 +240,23 @@ fn markdown_from_log_values_cannot_make_links_images_or_control_codes() {
 fn a_trail_cut_short_removed_or_rewritten_fails_against_its_anchors() {
     let ws = rules_workspace();
     assert_eq!(ws.run(&["--now", NOW, "audit", "--week", "2026-W47"]).code, 1);
+    assert_eq!(open_case(&ws, "2026-040").code, 0);
+    let screen = ws.run(&["--now", NOW, "--operator", "security-officer", "case", "screen", "--case", "2026-040"]);
+    assert_eq!(screen.code, 0, "{}", screen.stderr);
     let trail = ws.path().join("audit.log");
     let kept = std::fs::read_to_string(&trail).unwrap();
     let ok = ws.run(&["verify-log"]);
     assert_eq!(ok.code, 0, "{}", ok.stdout);
-    assert!(ok.stdout.contains("chain intact") && ok.stdout.contains("1 anchor(s)"), "{}", ok.stdout);
+    assert!(ok.stdout.contains("chain intact") && ok.stdout.contains("2 anchor(s)"), "{}", ok.stdout);
     let head = ok.stdout.split("head ").nth(1).unwrap().split(';').next().unwrap().trim().to_string();
     let lines: Vec<&str> = kept.lines().collect();
     let rewrite = |text: String| std::fs::write(&trail, text).unwrap();
-    // The last two lines deleted: the report's anchor saw more.
-    rewrite(lines[..lines.len() - 2].iter().map(|l| format!("{l}\n")).collect());
+    // The last lines deleted, back to before the report: both anchors saw more.
+    rewrite(lines[..lines.len() - 5].iter().map(|l| format!("{l}\n")).collect());
     let r = ws.run(&["verify-log"]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(r.stdout.contains("report 2026-W47") && r.stdout.contains("cut"), "{}", r.stdout);
+    assert!(r.stdout.contains("case 2026-040"), "{}", r.stdout);
     // Truncated, and removed.
     rewrite(String::new());
     assert!(ws.run(&["verify-log"]).stdout.contains("cut"));

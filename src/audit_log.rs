@@ -52,18 +52,6 @@ pub struct AuditEntry {
 /// How long an append waits for another command's append to finish.
 pub const TRAIL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The trail's lock, released when dropped (or when the process dies).
-struct TrailLock {
-    file: std::fs::File,
-}
-
-impl Drop for TrailLock {
-    fn drop(&mut self) {
-        let _ = self.file.set_len(0);
-        let _ = self.file.unlock();
-    }
-}
-
 /// The audit trail of a workspace.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
@@ -134,35 +122,9 @@ impl AuditLog {
     }
 
     /// Takes the trail's lock for one append.
-    fn lock(&self, command: &str) -> Result<TrailLock, StoreError> {
-        use std::io::{Read, Seek, Write};
-        let path = self.path.with_extension("log.lock");
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(StoreError::io("open", &path))?;
-        let started = std::time::Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < TRAIL_WAIT => {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let mut holder = String::new();
-                    let _ = file.read_to_string(&mut holder);
-                    let holder = if holder.trim().is_empty() { "another logwacht process".into() } else { holder };
-                    return Err(StoreError::Busy { store: self.path.clone(), holder });
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io("lock", &path)(e)),
-            }
-        }
+    fn lock(&self, command: &str) -> Result<crate::fsio::FileLock, StoreError> {
         let note = format!("held by `logwacht {command}` (pid {})", std::process::id());
-        let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(note.as_bytes()));
-        Ok(TrailLock { file })
+        crate::fsio::FileLock::acquire(&self.path.with_extension("log.lock"), &self.path, &note, TRAIL_WAIT)
     }
 
     /// Every entry, in order (lines that do not parse are skipped; `verify` names them).

@@ -88,6 +88,58 @@ pub fn printable(text: &str) -> String {
     out
 }
 
+/// An exclusive lock on a file (flock), released when dropped or when the process dies.
+/// The file holds a note naming the holder, for the one who has to wait.
+#[derive(Debug)]
+pub struct FileLock {
+    file: std::fs::File,
+}
+
+impl FileLock {
+    /// Takes the lock of `path`, waiting up to `wait` (zero: refuse at once) for another
+    /// holder; else `Busy` naming `owner` and what the holder wrote. `note` names this one.
+    pub fn acquire(path: &Path, owner: &Path, note: &str, wait: std::time::Duration) -> Result<FileLock, StoreError> {
+        use std::io::{Read, Seek, Write};
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(StoreError::io("open", path))?;
+        let started = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let mut holder = String::new();
+                    let _ = file.read_to_string(&mut holder);
+                    let holder = holder.trim();
+                    let holder =
+                        if holder.is_empty() { "another logwacht process".to_string() } else { holder.to_string() };
+                    return Err(StoreError::Busy { store: owner.to_path_buf(), holder });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io("lock", path)(e)),
+            }
+        }
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(note.as_bytes()))
+            .map_err(StoreError::io("write", path))?;
+        Ok(FileLock { file })
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
+    }
+}
+
 /// Removes the folder `dir` and everything below it, but only when it is a real folder (not
 /// a link) whose path lies strictly inside `owner` after both are resolved, and whose own
 /// name passes [`check_id`] or is one of `names`. Anything else is refused with an error

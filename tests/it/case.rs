@@ -12,7 +12,8 @@ fn case(ws: &Workspace, args: &[&str]) -> crate::util::Run {
     ws.run(&a)
 }
 
-fn open(ws: &Workspace, id: &str, subject: &str, purpose: &str, extra: &[&str]) -> crate::util::Run {
+/// `case open` of `subject` over the rules fixtures' two days, by the security officer.
+pub fn open(ws: &Workspace, id: &str, subject: &str, purpose: &str, extra: &[&str]) -> crate::util::Run {
     let mut a = vec![
         "open",
         "--case",

@@ -11,28 +11,7 @@ const NOW: &str = "2026-11-22T03:00:00Z";
 const LATER: &str = "2027-02-01T03:00:00Z";
 
 fn open_case(ws: &Workspace, id: &str) -> crate::util::Run {
-    ws.run(&[
-        "--now",
-        NOW,
-        "--operator",
-        "security-officer",
-        "case",
-        "open",
-        "--case",
-        id,
-        "--subject",
-        "jan.peeters@school.example",
-        "--suspicion",
-        "Melding van een ouder: contact met een leerling via privémail",
-        "--purpose",
-        "a",
-        "--from",
-        "2026-11-20",
-        "--to",
-        "2026-11-21",
-        "--approved-by",
-        "Directeur De Smet",
-    ])
+    crate::case::open(ws, id, "jan.peeters@school.example", "a", &[])
 }
 
 /// Every file below `dir`, relative, sorted.

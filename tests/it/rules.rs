@@ -491,23 +491,7 @@ fn a_message_to_a_counsellor_and_a_colleague_is_protected_on_every_row() {
         a.extend_from_slice(args);
         ws.run(&a)
     };
-    let r = case(&[
-        "open",
-        "--case",
-        "2026-020",
-        "--subject",
-        "an.claes@school.example",
-        "--suspicion",
-        "Melding: gevoelige leerlinggegevens per mail verstuurd",
-        "--purpose",
-        "a",
-        "--from",
-        "2026-11-20",
-        "--to",
-        "2026-11-21",
-        "--approved-by",
-        "Directeur De Smet",
-    ]);
+    let r = crate::case::open(&ws, "2026-020", "an.claes@school.example", "a", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = case(&["screen", "--case", "2026-020"]);
     assert_eq!(r.code, 0, "{}", r.stderr);

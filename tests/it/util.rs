@@ -125,57 +125,45 @@ pub fn set_min_cell(config: &Path, k: u64) {
     std::fs::write(config, re.replace(&text, format!("min_cell = {k}").as_str()).as_ref()).unwrap();
 }
 
-/// Counts rows of one table of a store through DataFusion, reading it as a Hive-partitioned
-/// Parquet table exactly as an analyst's engine would.
-pub fn count_rows(store: &Path, table: &str, filter: &str) -> i64 {
-    use datafusion::arrow::array::Int64Array;
+/// Runs `sql` over one table of a store through DataFusion, reading it as a Hive-partitioned
+/// Parquet table exactly as an analyst's engine would; `None` when the table has no folder.
+fn query_table(store: &Path, table: &str, sql: &str) -> Option<Vec<datafusion::arrow::record_batch::RecordBatch>> {
     use datafusion::prelude::{ParquetReadOptions, SessionContext};
     if !store.join(table).is_dir() {
-        return 0;
+        return None;
     }
-    // The schema is given, so an emptied table (every partition purged) still reads as 0.
+    // The schema is given, so an emptied table (every partition purged) still reads.
     let schema = logwacht::schema::Source::parse(table).unwrap().schema();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    rt.block_on(async {
+    Some(rt.block_on(async {
         let ctx = SessionContext::new();
         let opts = ParquetReadOptions::default()
             .schema(&schema)
             .table_partition_cols(vec![("date".into(), datafusion::arrow::datatypes::DataType::Utf8)]);
         ctx.register_parquet(table, &format!("{}/", store.join(table).display()), opts).await.unwrap();
-        let sql = format!("SELECT count(*) AS n FROM {table} {filter}");
-        let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
-        batches[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0)
-    })
+        ctx.sql(sql).await.unwrap().collect().await.unwrap()
+    }))
 }
 
-/// Every distinct non-empty value of one text column of a store table, read as an analyst
-/// would: what the privacy scans look for in outputs.
+/// Counts rows of one table of a store (0 when it has none).
+pub fn count_rows(store: &Path, table: &str, filter: &str) -> i64 {
+    use datafusion::arrow::array::Int64Array;
+    let Some(batches) = query_table(store, table, &format!("SELECT count(*) AS n FROM {table} {filter}")) else {
+        return 0;
+    };
+    batches[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0)
+}
+
+/// Every distinct non-empty value of one column of a store table, as text: what the
+/// privacy scans look for in outputs.
 pub fn distinct_texts(store: &Path, table: &str, column: &str) -> Vec<String> {
     use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::prelude::{ParquetReadOptions, SessionContext};
-    if !store.join(table).is_dir() {
-        return Vec::new();
+    let sql = format!("SELECT DISTINCT CAST(\"{column}\" AS VARCHAR) AS v FROM {table} WHERE \"{column}\" IS NOT NULL");
+    let mut out = Vec::new();
+    for b in query_table(store, table, &sql).unwrap_or_default() {
+        let col = datafusion::arrow::compute::cast(b.column(0), &datafusion::arrow::datatypes::DataType::Utf8).unwrap();
+        let s = col.as_string::<i32>();
+        out.extend((0..s.len()).filter(|i| s.is_valid(*i)).map(|i| s.value(i).to_string()).filter(|v| !v.is_empty()));
     }
-    let schema = logwacht::schema::Source::parse(table).unwrap().schema();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    rt.block_on(async {
-        let ctx = SessionContext::new();
-        let opts = ParquetReadOptions::default()
-            .schema(&schema)
-            .table_partition_cols(vec![("date".into(), datafusion::arrow::datatypes::DataType::Utf8)]);
-        ctx.register_parquet(table, &format!("{}/", store.join(table).display()), opts).await.unwrap();
-        let sql =
-            format!("SELECT DISTINCT CAST(\"{column}\" AS VARCHAR) AS v FROM {table} WHERE \"{column}\" IS NOT NULL");
-        let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
-        let mut out = Vec::new();
-        for b in batches {
-            let col =
-                datafusion::arrow::compute::cast(b.column(0), &datafusion::arrow::datatypes::DataType::Utf8).unwrap();
-            let s = col.as_string::<i32>();
-            out.extend(
-                (0..s.len()).filter(|i| s.is_valid(*i)).map(|i| s.value(i).to_string()).filter(|v| !v.is_empty()),
-            );
-        }
-        out
-    })
+    out
 }

@@ -130,6 +130,9 @@ pub const REFERER: &str = "referer";
 /// User-Agent header (combined log).
 pub const USER_AGENT: &str = "user_agent";
 
+/// The name of the pseudonym function: purpose f may read identities only through it.
+pub const PSEUDONYM: &str = "pseudonym";
+
 /// The privacy class of a column (CTL-2: 003 art. 6.4; art. 8): the purpose limits and
 /// the output gate (`rules::gate`) reason with classes, never with lists of column names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

@@ -32,8 +32,7 @@ use crate::config::Config;
 use crate::enrich::blocklist::Blocklist;
 use crate::report::pseudonym::Pseudonymiser;
 
-/// The name of the pseudonym function: purpose f may read identities only through it.
-pub const PSEUDONYM: &str = "pseudonym";
+pub use crate::schema::PSEUDONYM;
 
 /// What the functions need from the configuration.
 pub struct Functions {

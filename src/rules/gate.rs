@@ -354,7 +354,7 @@ impl Walk<'_> {
     ) -> Result<Flows, Refusal> {
         let args: Vec<Flows> = f.args.iter().map(|a| self.expr(a, schema, input, outer)).collect::<Result<_, _>>()?;
         let name = f.name();
-        if name == super::functions::PSEUDONYM {
+        if name == crate::schema::PSEUDONYM {
             let arg = args.first().cloned().unwrap_or_default();
             let ok = f.args.len() == 1
                 && !arg.is_empty()

@@ -251,7 +251,8 @@ pub fn open(config: &Config, clock: &Clock, req: &OpenRequest, operator: Option<
         )));
     }
     let today = now.with_timezone(&tz).date_naive();
-    let retained_from = today - Duration::days(i64::from(config.retention_days) - 1);
+    // The same first day as the report and the purge (it may be partly purged already).
+    let retained_from = config.retention().first_day(now, tz);
     if from < retained_from || to > today {
         return Err(no(format!(
             "case {}: the window {from}..{to} lies outside the retained data ({retained_from}..{today}, RET-1)",

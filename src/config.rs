@@ -564,6 +564,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// RET-1 as a value (`retention.days`).
+    pub fn retention(&self) -> crate::store::retention::RetentionPolicy {
+        crate::store::retention::RetentionPolicy { days: self.retention_days }
+    }
+
     /// The workspace folder (where `logwacht.toml` is).
     pub fn workspace(&self) -> PathBuf {
         let dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -93,7 +93,7 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
     // The nightly purge after the last ingest: the first week is past the 28-day window.
     outcome.purge = Some(crate::purge(&config, &Clock::fixed(last_night), false, Some("demo"))?);
     // The sign-in rules over the 28 days still in the store.
-    let retained_from = last - Duration::days(i64::from(config.retention_days) - 1);
+    let retained_from = config.retention().first_day(last_night, config.timezone);
     outcome.signin_audit = crate::audit_rules(
         &config,
         &Clock::fixed(last_night),

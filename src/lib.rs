@@ -331,7 +331,7 @@ fn expire_outputs(
     receipt: &mut store::retention::PurgeReceipt,
 ) -> Result<()> {
     let tz = config.timezone;
-    let window_start = (now - chrono::Duration::days(i64::from(config.retention_days))).with_timezone(&tz).date_naive();
+    let window_start = config.retention().first_day(now, tz);
     let mut seen = std::collections::BTreeSet::new();
     for entry in config.audit_log().entries()? {
         let to = entry.scope["to"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
@@ -826,8 +826,7 @@ pub fn purge(
     }
     let mut receipt = store::retention::purge(&plan)?;
     receipt.completes = receipt_completes;
-    let cutoff_text = (now - chrono::Duration::days(i64::from(config.retention_days)))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let cutoff_text = config.retention().cutoff(now).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     receipt.ledger_paths_cleared = store::ledger::clear_old_paths(&store.ledger_path(), &cutoff_text, dry_run)?;
     // The receipt is written whatever the RET-4 step says: rows are gone by now.
     let outputs = expire_outputs(config, now, dry_run, &holds, cases, &mut receipt);
@@ -921,7 +920,7 @@ pub fn ingest_paths(
     let now_us = now.timestamp_micros();
     let window = Window {
         max_record: config.max_record_bytes,
-        cutoff_us: now_us - i64::from(config.retention_days) * 86_400_000_000,
+        cutoff_us: config.retention().cutoff_us(now),
         future_us: now_us + i64::from(config.future_tolerance_minutes) * 60_000_000,
         now_us,
     };

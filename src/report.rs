@@ -390,7 +390,7 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
     let cal = Calendar::new(config);
     let tz = config.timezone;
     // The trend: the weeks before this one whose days are still retained.
-    let retained_from = (now - Duration::days(i64::from(config.retention_days))).with_timezone(&tz).date_naive();
+    let retained_from = config.retention().first_day(now, tz);
     let trend_from = (req.from - Duration::days(21)).max(retained_from).min(req.from);
     // The report's own days in one session; the earlier weeks each in a session of their
     // own, so memory stays that of one week's rules whatever the trend's length.

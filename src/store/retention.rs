@@ -38,6 +38,33 @@ use crate::store::{Store, date_of_day, day_of_micros, list_files, list_partition
 /// Folder of held rows.
 pub const HOLDS_DIR: &str = "_holds";
 
+/// RET-1 (003 art. 6.7) as one value: how many days rows are kept, and the readings of it
+/// every stage needs, so that none computes its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    /// The window in days (`retention.days`).
+    pub days: u32,
+}
+
+impl RetentionPolicy {
+    /// The instant before which no row is kept: `now` minus the window.
+    pub fn cutoff(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - chrono::Duration::days(i64::from(self.days))
+    }
+
+    /// [`RetentionPolicy::cutoff`] in UTC microseconds, as the store keeps time.
+    pub fn cutoff_us(self, now: DateTime<Utc>) -> i64 {
+        self.cutoff(now).timestamp_micros()
+    }
+
+    /// The first school-local day that still has rows: the cut-off's own day, which may be
+    /// partly purged. Day-level decisions (a report's earliest week, when a report or a
+    /// case file expires, the earliest day a case may look at) all use this day.
+    pub fn first_day(self, now: DateTime<Utc>, tz: Tz) -> chrono::NaiveDate {
+        self.cutoff(now).with_timezone(&tz).date_naive()
+    }
+}
+
 /// A file the purge removed.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FileGone {
@@ -211,7 +238,7 @@ pub struct PurgePlan<'a> {
 /// Runs the purge (the caller holds the store lock).
 pub fn purge(plan: &PurgePlan<'_>) -> Result<PurgeReceipt, StoreError> {
     let store = plan.store;
-    let cutoff_us = plan.now.timestamp_micros() - i64::from(plan.retention_days) * 86_400_000_000;
+    let cutoff_us = RetentionPolicy { days: plan.retention_days }.cutoff_us(plan.now);
     let cutoff_day = day_of_micros(cutoff_us);
     let cutoff = DateTime::from_timestamp_micros(cutoff_us).unwrap_or_default();
     let mut r = PurgeReceipt {
@@ -420,4 +447,24 @@ pub fn held_rows(store: &Store, case: &str) -> u64 {
     let mut files = Vec::new();
     walk(&store.root().join(HOLDS_DIR).join(case), &mut files);
     files.iter().filter(|f| f.extension().is_some_and(|e| e == "parquet")).map(|f| num_rows(f).unwrap_or(0)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cutoff_and_its_first_local_day_agree_across_a_clock_change() {
+        let policy = RetentionPolicy { days: 28 };
+        let tz: Tz = "Europe/Brussels".parse().unwrap();
+        // 2026-11-22 03:00 UTC: 28 days back is 2026-10-25 03:00 UTC, the morning the clocks
+        // went back, 04:00 local.
+        let now = DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z").unwrap().to_utc();
+        assert_eq!(policy.cutoff(now).to_rfc3339(), "2026-10-25T03:00:00+00:00");
+        assert_eq!(policy.cutoff_us(now), policy.cutoff(now).timestamp_micros());
+        assert_eq!(policy.first_day(now, tz).to_string(), "2026-10-25");
+        // Just after local midnight the cut-off's day is the day before in UTC terms.
+        let late = DateTime::parse_from_rfc3339("2026-11-21T23:30:00Z").unwrap().to_utc();
+        assert_eq!(policy.first_day(late, tz).to_string(), "2026-10-25");
+    }
 }

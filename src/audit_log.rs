@@ -252,8 +252,8 @@ pub fn file_sha256(path: &Path) -> Result<(String, u64), StoreError> {
     Ok((hex::encode(h.finalize()), n))
 }
 
-/// Writes files the trail will record (a report, a case file, a letter): each to a
-/// temporary name, then renamed; returns them with their SHA-256 for `files_written`.
+/// Writes files the trail will record (a report, a case file, a letter), each atomically
+/// (`fsio::write_atomic`); returns them with their SHA-256 for `files_written`.
 pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<FileHash>, crate::error::Error> {
     let io = |p: &Path| {
         let p = p.to_path_buf();
@@ -263,8 +263,7 @@ pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<FileHash>
     let mut out = Vec::new();
     for (name, body) in files {
         let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, body.as_bytes()).and_then(|()| std::fs::rename(&tmp, &path)).map_err(io(&path))?;
+        crate::fsio::write_atomic(&path, body.as_bytes()).map_err(io(&path))?;
         let (sha256, _) = file_sha256(&path)?;
         out.push(FileHash { path: path.display().to_string(), sha256 });
     }

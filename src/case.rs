@@ -108,9 +108,7 @@ impl Cases {
     /// Writes the registry atomically.
     pub fn save(&self) -> Result<(), Error> {
         let text = serde_json::to_string_pretty(&self.cases).map_err(|e| Error::Bug(e.to_string()))?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, text + "\n")
-            .and_then(|()| std::fs::rename(&tmp, &self.path))
+        crate::fsio::write_atomic(&self.path, (text + "\n").as_bytes())
             .map_err(|source| Error::Config(ConfigError::Create { path: self.path.clone(), source }))
     }
 

@@ -88,6 +88,31 @@ pub fn printable(text: &str) -> String {
     out
 }
 
+/// Writes `bytes` to `tmp` and syncs them to disk: the first half of every atomic write.
+pub fn write_synced(tmp: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Replaces `path` with `bytes` all at once: written and synced beside it under a
+/// temporary name, renamed over it, and the folder synced, so a crash leaves the old file
+/// or the new one, never a mix or an empty file. The one atomic write of logwacht's own
+/// files (registries, the ledger, report and case files).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    write_synced(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 /// An exclusive lock on a file (flock), released when dropped or when the process dies.
 /// The file holds a note naming the holder, for the one who has to wait.
 #[derive(Debug)]

@@ -23,7 +23,7 @@ pub mod time;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -569,9 +569,9 @@ impl Intent {
         let path = Intent::path(store, &self.sha256);
         let text =
             serde_json::to_string(self).map_err(|e| StoreError::io("encode", &path)(std::io::Error::other(e)))?;
+        // Written under _tmp/ and published into it: recovery reads intents there.
         let tmp = path.with_extension("json.tmp");
-        let mut f = File::create(&tmp).map_err(StoreError::io("create", &tmp))?;
-        f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(StoreError::io("write", &tmp))?;
+        crate::fsio::write_synced(&tmp, text.as_bytes()).map_err(StoreError::io("write", &tmp))?;
         publish(&tmp, &path)
     }
 

@@ -111,13 +111,8 @@ impl Holds {
 
     /// Writes the registry atomically.
     pub fn save(&self) -> Result<(), StoreError> {
-        let tmp = self.path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(&self.holds).unwrap_or_default();
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(StoreError::io("create", dir))?;
-        }
-        std::fs::write(&tmp, text).map_err(StoreError::io("write", &tmp))?;
-        crate::store::publish(&tmp, &self.path)
+        crate::fsio::write_atomic(&self.path, text.as_bytes()).map_err(StoreError::io("write", &self.path))
     }
 
     /// The active hold of a case, if any.

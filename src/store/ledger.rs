@@ -156,11 +156,7 @@ pub fn clear_old_paths(path: &Path, cutoff: &str, dry_run: bool) -> Result<u64, 
         out.push('\n');
     }
     if cleared > 0 && !dry_run {
-        use std::io::Write;
-        let tmp = path.with_extension("jsonl.tmp");
-        let mut f = std::fs::File::create(&tmp).map_err(StoreError::io("create", &tmp))?;
-        f.write_all(out.as_bytes()).and_then(|()| f.sync_all()).map_err(StoreError::io("write", &tmp))?;
-        crate::store::publish(&tmp, path)?;
+        crate::fsio::write_atomic(path, out.as_bytes()).map_err(StoreError::io("write", path))?;
     }
     Ok(cleared)
 }

@@ -422,7 +422,8 @@ fn purge_rejected(
             let tmp =
                 store.tmp_dir().join(format!("purge-{}.tmp", file.file_name().unwrap_or_default().to_string_lossy()));
             std::fs::create_dir_all(store.tmp_dir()).map_err(StoreError::io("create", store.tmp_dir()))?;
-            std::fs::write(&tmp, keep.join("\n") + "\n").map_err(StoreError::io("write", &tmp))?;
+            crate::fsio::write_synced(&tmp, (keep.join("\n") + "\n").as_bytes())
+                .map_err(StoreError::io("write", &tmp))?;
             publish(&tmp, &file)?;
             r.files_rewritten.push(rel(store, &file));
         }

@@ -234,8 +234,9 @@ impl Walk<'_> {
             Expr::WindowFunction(w) => {
                 let p = &w.params;
                 all(&p.partition_by)?;
+                let mut order = Flows::new();
                 for s in &p.order_by {
-                    rec(&s.expr)?;
+                    order.extend(rec(&s.expr)?);
                 }
                 if let Some(f) = &p.filter {
                     rec(f)?;
@@ -243,7 +244,9 @@ impl Walk<'_> {
                 let args = all(&p.args)?;
                 let name = w.fun.name();
                 if COUNTS.contains(&name) {
-                    Flows::new()
+                    // A rank is a position in the window's order: ranking by a subject or an
+                    // address tells about it, ranking by time does not.
+                    derived(order)
                 } else if PICKS.contains(&name) {
                     args
                 } else {
@@ -457,10 +460,19 @@ impl Walk<'_> {
                 out.extend(self.exprs(&a.aggr_expr, schema, &input, outer)?);
                 out
             }
+            // The order of the rows that come out (or that a LIMIT keeps) tells about what
+            // they are sorted by: never an identity, an address or content.
             LogicalPlan::Sort(s) => {
                 let input = self.plan(&s.input, outer)?;
                 for x in &s.expr {
-                    self.expr(&x.expr, s.input.schema(), &input, outer)?;
+                    let flows = self.expr(&x.expr, s.input.schema(), &input, outer)?;
+                    if let Some(f) = flows.iter().find(|f| f.class.is_personal()) {
+                        return Err(format!(
+                            "sorts by {} ({}): the order of the rows would tell about it; sort by time, provenance or a pseudonym (CTL-2)",
+                            f.origin,
+                            f.class.name()
+                        ));
+                    }
                 }
                 input
             }

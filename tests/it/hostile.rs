@@ -14,6 +14,30 @@ fn open_case(ws: &Workspace, id: &str) -> crate::util::Run {
     crate::case::open(ws, id, "jan.peeters@school.example", "a", &[])
 }
 
+/// `hold add` of `subject` over the fixtures' two days, until 2026-12-10.
+fn hold_add(ws: &Workspace, id: &str, subject: &str) -> crate::util::Run {
+    ws.run(&[
+        "--now",
+        NOW,
+        "hold",
+        "add",
+        "--case",
+        id,
+        "--subject",
+        subject,
+        "--from",
+        "2026-11-20",
+        "--to",
+        "2026-11-21",
+        "--reason",
+        "melding van een ouder",
+        "--approved-by",
+        "directie",
+        "--until",
+        "2026-12-10",
+    ])
+}
+
 /// Every file below `dir`, relative, sorted.
 fn tree(dir: &Path) -> Vec<String> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
@@ -86,26 +110,7 @@ fn a_hold_id_too_long_for_a_file_name_is_refused_at_hold_add() {
     let ws = Workspace::new();
     let long = "h".repeat(300);
     for id in [long.as_str(), "..", "."] {
-        let r = ws.run(&[
-            "--now",
-            NOW,
-            "hold",
-            "add",
-            "--case",
-            id,
-            "--subject",
-            "a@school.example",
-            "--from",
-            "2026-11-20",
-            "--to",
-            "2026-11-21",
-            "--reason",
-            "case",
-            "--approved-by",
-            "directie",
-            "--until",
-            "2026-12-10",
-        ]);
+        let r = hold_add(&ws, id, "a@school.example");
         assert_eq!(r.code, 2, "{}", r.stdout);
         assert!(r.stderr.contains("hold id"), "{}", r.stderr);
     }
@@ -380,26 +385,7 @@ fn rejected_rows_are_dated_by_their_time_and_never_outlive_the_window() {
 fn open_cases_ended_holds_and_ledger_paths_do_not_outlive_their_bounds() {
     let ws = rules_workspace();
     assert_eq!(open_case(&ws, "2026-030").code, 0);
-    let r = ws.run(&[
-        "--now",
-        NOW,
-        "hold",
-        "add",
-        "--case",
-        "h-1",
-        "--subject",
-        "jan.peeters@school.example",
-        "--from",
-        "2026-11-20",
-        "--to",
-        "2026-11-21",
-        "--reason",
-        "melding van een ouder",
-        "--approved-by",
-        "directie",
-        "--until",
-        "2026-12-10",
-    ]);
+    let r = hold_add(&ws, "h-1", "jan.peeters@school.example");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let ledger = std::fs::read_to_string(ws.store().join("_ledger.jsonl")).unwrap();
     assert!(ledger.contains("fixtures/rules/mail.log"), "{ledger}");

@@ -52,6 +52,24 @@ pub struct AuditEntry {
 /// How long an append waits for another command's append to finish.
 pub const TRAIL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The trail locks this process holds for a whole command ([`AuditLog::hold`]).
+fn held_trails() -> std::sync::MutexGuard<'static, Vec<(PathBuf, crate::fsio::FileLock)>> {
+    static HELD: std::sync::Mutex<Vec<(PathBuf, crate::fsio::FileLock)>> = std::sync::Mutex::new(Vec::new());
+    HELD.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A trail lock held for a command; dropping it releases the lock.
+#[derive(Debug)]
+pub struct TrailHold {
+    path: PathBuf,
+}
+
+impl Drop for TrailHold {
+    fn drop(&mut self) {
+        held_trails().retain(|(p, _)| *p != self.path);
+    }
+}
+
 /// The audit trail of a workspace.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
@@ -113,12 +131,35 @@ impl AuditLog {
     /// `audit` beside a `case screen`) never fork the chain: the second waits up to
     /// [`TRAIL_WAIT`], then stops with exit 75 naming the holder.
     pub fn append(&self, mut entry: AuditEntry) -> Result<AuditEntry, StoreError> {
-        let _lock = self.lock(&entry.command)?;
+        // Under the command's own hold (`hold`), the lock is already this process's.
+        let _lock = if self.held() { None } else { Some(self.lock(&entry.command)?) };
         entry.prev_sha256 = self.last_hash()?;
         let line = serde_json::to_string(&entry)
             .map_err(|e| StoreError::io("encode", &self.path)(std::io::Error::other(e)))?;
         crate::store::append_line(&self.path, &line)?;
         Ok(entry)
+    }
+
+    /// Takes the trail's lock for a whole command and keeps it until the returned guard is
+    /// dropped; every `append` of this process to this trail meanwhile goes under it. A
+    /// command that will leave a trail line takes it before it changes anything: when the
+    /// trail is busy past [`TRAIL_WAIT`] it stops (exit 75) with nothing done, instead of
+    /// doing its work and then failing to record it (CTL-9). It also orders the locks: the
+    /// trail's first, then the store's.
+    pub fn hold(&self, command: &str) -> Result<TrailHold, StoreError> {
+        let lock = self.lock(command)?;
+        let path = self.key();
+        held_trails().push((path.clone(), lock));
+        Ok(TrailHold { path })
+    }
+
+    fn key(&self) -> PathBuf {
+        std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone())
+    }
+
+    fn held(&self) -> bool {
+        let key = self.key();
+        held_trails().iter().any(|(p, _)| *p == key)
     }
 
     /// Takes the trail's lock for one append.

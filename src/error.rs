@@ -105,8 +105,8 @@ pub enum IngestError {
 /// Problems with the Parquet store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Another job holds the store lock.
-    #[error("the store {store} is busy: {holder}; try again when it has finished")]
+    /// Another job holds the lock of the store or of the audit trail (`store` names which).
+    #[error("{store} is busy: {holder}; nothing was done, try again when it has finished")]
     Busy { store: PathBuf, holder: String },
     /// A filesystem operation on the store failed.
     #[error("store: cannot {action} {path}")]

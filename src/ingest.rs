@@ -35,9 +35,10 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, IngestError, StoreError};
 use crate::schema::Source;
 use crate::store::ledger::{Ledger, LedgerEntry};
+use crate::store::writer::WrittenPart;
 use crate::store::{Store, publish};
 use record::{EmailBatcher, Provenance, SigninBatcher, WebBatcher};
-use sink::{FileCounts, Sink, Window};
+use sink::{FileCounts, RejectFile, Sink, Window};
 
 /// The log formats logwacht reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -150,7 +151,7 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
             None
         };
     }
-    if let Ok((Some(cols), _)) = csv_input::read_header(&mut trimmed.as_bytes(), b',') {
+    if let Ok((Some(cols), _)) = csv_input::read_header(&mut trimmed.as_bytes(), b',', usize::MAX) {
         if signin_csv::is_header(&cols) {
             return Some(Format::LogAnalyticsCsv);
         }
@@ -454,40 +455,7 @@ fn ingest_file(
         std::thread::spawn(move || hash_file(&path))
     };
     let mut input = BufReader::with_capacity(1 << 20, progress.wrap_read(reader));
-    let syslog = postfix::SyslogTime { tz: ctx.timezone, year: opts.year, now_us: ctx.window.now_us };
-    let (counts, parts, rejects) = match format.source() {
-        Source::Signin => {
-            let transform = ctx.geoip.as_ref().map(|g| {
-                let mut g = g.fork();
-                Box::new(move |b: &datafusion::arrow::record_batch::RecordBatch| g.place_batch(b))
-                    as crate::store::writer::Transform
-            });
-            let mut sink = Sink::<SigninBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, transform);
-            match format {
-                Format::LogAnalyticsCsv => signin_csv::read(&mut input, &mut sink)?,
-                _ => signin_json::read(&mut input, &mut sink)?,
-            }
-            sink.finish()?
-        }
-        Source::Email => {
-            let mut sink = Sink::<EmailBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, None);
-            match format {
-                Format::ExoTraceJson => exchange_online::read_json(&mut input, &mut sink)?,
-                Format::ExchangeTracking => exchange_server::read(&mut input, &mut sink)?,
-                Format::Postfix => postfix::read(&mut input, &mut sink, syslog)?,
-                _ => exchange_online::read_csv_file(&mut input, &mut sink)?,
-            }
-            sink.finish()?
-        }
-        Source::Web => {
-            let mut sink = Sink::<WebBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, None);
-            match format {
-                Format::Combined => combined::read(&mut input, &mut sink)?,
-                _ => squid::read(&mut input, &mut sink)?,
-            }
-            sink.finish()?
-        }
-    };
+    let (counts, parts, rejects) = read_into(ctx, format, &mut input, stem, prov, opts.year)?;
     progress.finish_and_clear();
     let sha = hashing.join().map_err(|_| Error::Bug("the hashing thread panicked".into()))??;
     if ledger.contains(&sha) {
@@ -539,6 +507,54 @@ fn ingest_file(
         counts,
         error: None,
     })
+}
+
+/// Reads one input with the reader of `format` into the store's `_tmp/`: the rows as
+/// Parquet parts by day and the rejected rows beside them. Nothing is published; the
+/// caller commits (or, like the fuzz targets in `fuzz/`, removes) what it gets back.
+pub fn read_into(
+    ctx: &IngestContext,
+    format: Format,
+    input: &mut dyn BufRead,
+    stem: String,
+    prov: Provenance,
+    year: Option<i32>,
+) -> Result<(FileCounts, Vec<WrittenPart>, Vec<RejectFile>), Error> {
+    let syslog = postfix::SyslogTime { tz: ctx.timezone, year, now_us: ctx.window.now_us };
+    let read = match format.source() {
+        Source::Signin => {
+            let transform = ctx.geoip.as_ref().map(|g| {
+                let mut g = g.fork();
+                Box::new(move |b: &datafusion::arrow::record_batch::RecordBatch| g.place_batch(b))
+                    as crate::store::writer::Transform
+            });
+            let mut sink = Sink::<SigninBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, transform);
+            match format {
+                Format::LogAnalyticsCsv => signin_csv::read(input, &mut sink)?,
+                _ => signin_json::read(input, &mut sink)?,
+            }
+            sink.finish()?
+        }
+        Source::Email => {
+            let mut sink = Sink::<EmailBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, None);
+            match format {
+                Format::ExoTraceJson => exchange_online::read_json(input, &mut sink)?,
+                Format::ExchangeTracking => exchange_server::read(input, &mut sink)?,
+                Format::Postfix => postfix::read(input, &mut sink, syslog)?,
+                _ => exchange_online::read_csv_file(input, &mut sink)?,
+            }
+            sink.finish()?
+        }
+        Source::Web => {
+            let mut sink = Sink::<WebBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, None);
+            match format {
+                Format::Combined => combined::read(input, &mut sink)?,
+                _ => squid::read(input, &mut sink)?,
+            }
+            sink.finish()?
+        }
+    };
+    Ok(read)
 }
 
 fn relative(root: &Path, p: &Path) -> String {

@@ -44,6 +44,16 @@ use store::lock::StoreLock;
 /// Runs one command and returns the process exit code.
 pub fn run(cli: Cli) -> Result<u8> {
     let clock = Clock::from_flag(cli.now.as_deref())?;
+    // A command that leaves a line in the trail holds the trail's lock from here to its
+    // end (CTL-9: no action without its line). Without a workspace the command itself
+    // reports that, as before.
+    let _trail = match trail_writer(&cli.command) {
+        Some(name) => match Config::find(cli.config.as_deref()) {
+            Ok(config) => Some(config.audit_log().hold(name)?),
+            Err(_) => None,
+        },
+        None => None,
+    };
     match cli.command {
         Command::Init(args) => {
             let now = clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -207,6 +217,23 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             Ok(if v.broken.is_none() && problems.is_empty() { EXIT_OK } else { EXIT_ERROR })
         }
+    }
+}
+
+/// The name of a command that appends to the workspace's trail, for the lock's note; none
+/// for those that only read it (`verify-log`, `rules list`, `hold list`) or have no
+/// workspace yet (`init`, `generate`, `demo`, which makes its own).
+fn trail_writer(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Ingest(_) => Some("ingest"),
+        Command::Purge(_) => Some("purge"),
+        Command::Hold(HoldCommand::List) => None,
+        Command::Hold(_) => Some("hold"),
+        Command::Audit(_) => Some("audit"),
+        Command::Case(_) => Some("case"),
+        Command::Key(_) => Some("key"),
+        Command::Store(_) => Some("store"),
+        Command::Rules(_) | Command::Init(_) | Command::VerifyLog(_) | Command::Generate(_) | Command::Demo(_) => None,
     }
 }
 

@@ -467,3 +467,62 @@ fn a_damaged_first_record_does_not_hide_the_format_of_the_file() {
     assert_eq!(format("access.log"), "squid");
     assert_eq!(format("graph.json"), "graph-json");
 }
+
+#[test]
+fn a_csv_quote_that_never_closes_is_one_rejected_record_and_the_rows_after_it_go_in() {
+    // The csv crate holds a record whole: a quote opened and not closed would make the
+    // rest of the file one record, memory growing with the file. The reader's byte budget
+    // rejects it at max_record_bytes and reads on from the next line.
+    let ws = Workspace::new();
+    let clean = Workspace::new();
+    let dir = tempfile::tempdir().unwrap();
+    let huge = "A".repeat(3 << 20);
+    for name in ["signin/loganalytics.csv", "email/messagetrace.csv"] {
+        let text = std::fs::read_to_string(fixture(name)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // Right after the header: a good record can span lines (JSON in a cell).
+        let at = lines.iter().position(|l| !l.starts_with('#')).unwrap() + 1;
+        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        out.insert(at, format!("\"{huge}"));
+        let file = dir.path().join(name.replace('/', "-"));
+        std::fs::write(&file, out.join("\r\n") + "\r\n").unwrap();
+        let expected = clean.ingest(NOW, &[fixture(name)]).json()["files"][0]["counts"]["stored"].clone();
+        let r = ws.ingest(NOW, &[file]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let f = &r.json()["files"][0];
+        assert_eq!(f["counts"]["rejected"]["longer than [ingest] max_record_bytes"], 1, "{name}: {f}");
+        assert_eq!(f["counts"]["stored"], expected, "{name}: every good row is stored: {f}");
+        assert!(expected.as_u64().unwrap() >= 2, "{name}");
+    }
+    let mut kept = 0;
+    for p in ws.all_files().iter().filter(|p| p.to_string_lossy().contains("_rejected")) {
+        assert!(std::fs::metadata(p).unwrap().len() < 64 * 1024, "{}", p.display());
+        // The record's first 4 KiB are kept, from its opening quote on.
+        let text = std::fs::read_to_string(p).unwrap();
+        kept += text.matches(&format!("\\\"{}", "A".repeat(4095))).count();
+    }
+    assert_eq!(kept, 2);
+}
+
+#[test]
+fn a_command_that_cannot_take_the_trail_changes_nothing_and_exits_75_naming_the_holder() {
+    let ws = Workspace::new();
+    let lock = ws.path().join("audit.log.lock");
+    let note = "held by `logwacht audit` (pid 4242)";
+    let _held = logwacht::fsio::FileLock::acquire(&lock, &ws.path().join("audit.log"), note, std::time::Duration::ZERO)
+        .unwrap();
+    let holds = ws.path().join("reference/holds.json");
+    let before = std::fs::read(&holds).ok();
+    // The command waits logwacht's TRAIL_WAIT (10 s) for the lock, then gives up.
+    let started = std::time::Instant::now();
+    let r = hold_add(&ws, "zaak-1", "jan.peeters@school.example");
+    assert_eq!(r.code, 75, "{}", r.stderr);
+    assert!(started.elapsed() >= logwacht::audit_log::TRAIL_WAIT, "it gave up before the wait");
+    assert!(r.stderr.contains("pid 4242"), "the holder is named: {}", r.stderr);
+    // The hold it could not record was not placed either.
+    assert_eq!(std::fs::read(&holds).ok(), before);
+    assert!(
+        !ws.path().join("audit.log").exists()
+            || !std::fs::read_to_string(ws.path().join("audit.log")).unwrap().contains("zaak-1")
+    );
+}

@@ -246,8 +246,14 @@ fn rules(c: &mut Criterion) {
     }
     let config = logwacht::config::Config::find(Some(&cfg)).unwrap();
     let clock = logwacht::clock::Clock::fixed(now);
-    let stats =
-        logwacht::ingest_paths(&config, &clock, std::slice::from_ref(&logs), &IngestOptions::default(), None).unwrap();
+    let stats = logwacht::commands::ingest::ingest_paths(
+        &config,
+        &clock,
+        std::slice::from_ref(&logs),
+        &IngestOptions::default(),
+        None,
+    )
+    .unwrap();
     assert_eq!(stats.failed(), 0);
     let window = logwacht::rules::engine::Window { from: now - chrono::Duration::days(7), to: now };
     let engine = logwacht::rules::engine::Engine::new(&config, window).unwrap();

@@ -29,7 +29,7 @@ pub struct DemoOutcome {
     /// The purge after the last night.
     pub purge: Option<crate::store::retention::PurgeReceipt>,
     /// Every automated and sampled rule over the retained window.
-    pub signin_audit: Vec<crate::RuleOutcome>,
+    pub signin_audit: Vec<crate::commands::audit::RuleOutcome>,
     /// Per rule with injected violations: (injected still retained, found of them, extra).
     pub truth: Vec<(String, usize, usize, usize)>,
     /// The weekly report of the last whole week.
@@ -84,17 +84,23 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         // The nightly job: 03:00 the next morning, school time.
         let night = (day + Duration::days(1)).and_hms_opt(3, 0, 0).unwrap_or_default();
         let now = tz.from_local_datetime(&night).earliest().map(|t| t.to_utc()).unwrap_or_else(|| clock.now());
-        let stats = crate::ingest_paths(&config, &Clock::fixed(now), &files, &IngestOptions::default(), Some("demo"))?;
+        let stats = crate::commands::ingest::ingest_paths(
+            &config,
+            &Clock::fixed(now),
+            &files,
+            &IngestOptions::default(),
+            Some("demo"),
+        )?;
         outcome.ingest.files.extend(stats.files);
         outcome.nights += 1;
         last_night = now;
         day += Duration::days(1);
     }
     // The nightly purge after the last ingest: the first week is past the 28-day window.
-    outcome.purge = Some(crate::purge(&config, &Clock::fixed(last_night), false, Some("demo"))?);
+    outcome.purge = Some(crate::commands::purge::purge(&config, &Clock::fixed(last_night), false, Some("demo"))?);
     // The sign-in rules over the 28 days still in the store.
     let retained_from = config.retention().first_day(last_night, config.timezone);
-    outcome.signin_audit = crate::audit_rules(
+    outcome.signin_audit = crate::commands::audit::audit_rules(
         &config,
         &Clock::fixed(last_night),
         retained_from,

@@ -1,0 +1,77 @@
+//! The commands, one file each: a command takes the [`Workspace`] (or, for `init`,
+//! `generate` and `demo`, which have none yet, the command's instant) and its typed
+//! arguments, runs the stages and owns its human output. [`run`] only dispatches.
+pub mod audit;
+pub mod case;
+pub mod generate;
+pub mod hold;
+pub mod ingest;
+pub mod init;
+pub mod key;
+pub mod purge;
+pub mod rules;
+pub mod store;
+pub mod verify_log;
+
+use chrono::NaiveDate;
+
+use crate::cli::{Cli, Command, HoldCommand, KeyCommand, RulesCommand, StoreCommand};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::workspace::Workspace;
+
+/// Runs one command and returns the process exit code. The clock is read here, once.
+pub fn run(cli: Cli) -> Result<u8> {
+    let now = Clock::from_flag(cli.now.as_deref())?.now();
+    let config = cli.config.as_deref();
+    let operator = cli.operator.as_deref();
+    let open = |command: &Command| Workspace::open(config, now, operator, trail_writer(command));
+    match cli.command {
+        Command::Init(args) => init::run(args, now),
+        Command::Generate(args) => generate::run(args, now),
+        Command::Demo(args) => crate::demo::run(&args, &Clock::fixed(now)),
+        Command::Rules(RulesCommand::Check { dir }) => {
+            rules::check(dir, || Workspace::open(config, now, operator, None))
+        }
+        ref command => {
+            let ws = open(command)?;
+            match cli.command {
+                Command::Ingest(args) => ingest::run(&ws, args),
+                Command::Purge(args) => purge::run(&ws, args),
+                Command::Hold(cmd) => hold::run(&ws, cmd),
+                Command::Rules(RulesCommand::List) => rules::list(&ws),
+                Command::Audit(args) => audit::run(&ws, args),
+                Command::Case(cmd) => case::run(&ws, cmd),
+                Command::Key(KeyCommand::Rotate) => key::rotate(&ws),
+                Command::Store(StoreCommand::RebuildLedger) => store::rebuild_ledger(&ws),
+                Command::VerifyLog(args) => verify_log::run(&ws, args),
+                Command::Init(_)
+                | Command::Generate(_)
+                | Command::Demo(_)
+                | Command::Rules(RulesCommand::Check { .. }) => Err(Error::Bug("dispatched above".into())),
+            }
+        }
+    }
+}
+
+/// The name of a command that appends to the workspace's trail, for the lock's note; none
+/// for those that only read it (`verify-log`, `rules list`, `hold list`) or have no
+/// workspace yet (`init`, `generate`, `demo`, which makes its own).
+fn trail_writer(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Ingest(_) => Some("ingest"),
+        Command::Purge(_) => Some("purge"),
+        Command::Hold(HoldCommand::List) => None,
+        Command::Hold(_) => Some("hold"),
+        Command::Audit(_) => Some("audit"),
+        Command::Case(_) => Some("case"),
+        Command::Key(_) => Some("key"),
+        Command::Store(_) => Some("store"),
+        Command::Rules(_) | Command::Init(_) | Command::VerifyLog(_) | Command::Generate(_) | Command::Demo(_) => None,
+    }
+}
+
+pub(crate) fn date_flag(name: &str, v: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| Error::Usage(format!("--{name} {v:?} is not a date YYYY-MM-DD")))
+}

@@ -1,0 +1,73 @@
+//! One command's workspace, opened once: the validated settings (`logwacht.toml`, found
+//! and parsed once), the one `now` of the command (read once from the clock, so every trail
+//! line and file of one command carries the same time), the operator (resolved once), and,
+//! for a command that writes to the trail, the trail's lock from start to end (CTL-9).
+//! The commands in `commands/` take it and hand its values to the stages.
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::audit_log::{AuditLog, TrailHold};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::Result;
+use crate::store::Store;
+
+/// The settings, time, operator and trail lock of one command.
+#[derive(Debug)]
+pub struct Workspace {
+    /// The validated settings.
+    pub config: Config,
+    clock: Clock,
+    operator: String,
+    _trail: Option<TrailHold>,
+}
+
+impl Workspace {
+    /// Finds and reads `logwacht.toml` (`--config`, else the current folder), and when
+    /// `writes_trail` names the command, takes the trail's lock for the whole command (a
+    /// busy trail stops it here, with nothing done: exit 75).
+    pub fn open(
+        config: Option<&Path>,
+        now: DateTime<Utc>,
+        operator: Option<&str>,
+        writes_trail: Option<&str>,
+    ) -> Result<Workspace> {
+        let config = Config::find(config)?;
+        let trail = match writes_trail {
+            Some(command) => Some(config.audit_log().hold(command)?),
+            None => None,
+        };
+        Ok(Workspace {
+            config,
+            clock: Clock::fixed(now),
+            operator: crate::audit_log::operator(operator),
+            _trail: trail,
+        })
+    }
+
+    /// The command's one instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// A clock that always reads the command's instant, for the stages that take one.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Who runs the command, as the trail records it.
+    pub fn operator(&self) -> Option<&str> {
+        Some(&self.operator)
+    }
+
+    /// The store.
+    pub fn store(&self) -> Store {
+        Store::new(&self.config.store_dir)
+    }
+
+    /// The audit trail.
+    pub fn trail(&self) -> AuditLog {
+        self.config.audit_log()
+    }
+}

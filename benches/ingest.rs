@@ -240,7 +240,7 @@ fn rules(c: &mut Criterion) {
     let (keep, logs) = school(300, 14);
     let ws = keep.path().join("ws");
     let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
-    let cfg = logwacht::config::init(&ws, None, NOW).unwrap();
+    let cfg = logwacht::workspace::create(&ws, None, NOW).unwrap();
     for f in ["people.csv", "travel_exceptions.csv"] {
         std::fs::copy(logs.parent().unwrap().join("reference").join(f), ws.join("reference").join(f)).unwrap();
     }
@@ -259,7 +259,7 @@ fn rules(c: &mut Criterion) {
     let engine = logwacht::rules::engine::Engine::new(&config, window).unwrap();
     let mut g = c.benchmark_group("rules");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
-    for rule in config.rules().unwrap() {
+    for rule in logwacht::rules::configured(&config).unwrap() {
         g.bench_function(&rule.id, |b| {
             b.iter(|| engine.run(&rule).unwrap().iter().map(|b| b.num_rows()).sum::<usize>())
         });

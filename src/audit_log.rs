@@ -106,6 +106,11 @@ fn sha_hex(bytes: &[u8]) -> String {
 }
 
 impl AuditLog {
+    /// The workspace's trail: `audit.log` beside `logwacht.toml`.
+    pub fn of(config: &crate::config::Config) -> Self {
+        AuditLog::new(config.workspace().join("audit.log"))
+    }
+
     /// The trail at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         AuditLog { path: path.into() }

@@ -183,14 +183,14 @@ fn refuse(config: &Config, clock: &Clock, operator: &str, command: &str, case: &
     let mut e = audit_log::entry(clock.now(), "case refused", operator, "case");
     e.scope = serde_json::json!({ "case": case, "command": command });
     e.details = serde_json::json!({ "reason": reason });
-    match config.audit_log().append(e) {
+    match crate::audit_log::AuditLog::of(config).append(e) {
         Ok(_) => Error::Usage(reason),
         Err(err) => err.into(),
     }
 }
 
 fn pseudonym_of(config: &Config, address: &str) -> Result<String, Error> {
-    Ok(crate::report::pseudonym::load(&config.key_path())?.pseudonym(address))
+    Ok(crate::pseudonym::load(&config.key_path())?.pseudonym(address))
 }
 
 /// `case open`.
@@ -250,7 +250,7 @@ pub fn open(config: &Config, clock: &Clock, req: &OpenRequest, operator: Option<
     }
     let today = now.with_timezone(&tz).date_naive();
     // The same first day as the report and the purge (it may be partly purged already).
-    let retained_from = config.retention().first_day(now, tz);
+    let retained_from = crate::store::retention::RetentionPolicy::of(config).first_day(now, tz);
     if from < retained_from || to > today {
         return Err(no(format!(
             "case {}: the window {from}..{to} lies outside the retained data ({retained_from}..{today}, RET-1)",
@@ -313,7 +313,7 @@ pub fn open(config: &Config, clock: &Clock, req: &OpenRequest, operator: Option<
         "sources": ["signin", "email", "web"], "hold": req.hold,
     });
     e.details = serde_json::json!({ "approved_by": case.approved_by });
-    config.audit_log().append(e)?;
+    crate::audit_log::AuditLog::of(config).append(e)?;
     Ok(case)
 }
 
@@ -550,7 +550,7 @@ pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
     let engine = Engine::new(config, window)?;
     let limits = Limits::new(purpose, config);
     let subject = sql_text(&case.subject);
-    let key = crate::report::pseudonym::load(&config.key_path())?.pseudonymiser();
+    let key = crate::pseudonym::load(&config.key_path())?.pseudonymiser();
     let cal = crate::rules::functions::Calendar::new(config);
     let other = |a: &str| if a == case.subject { "subject".to_string() } else { key.pseudonym(a) };
     let mut out = Screening {
@@ -870,7 +870,7 @@ pub fn screen(
     let subject = pseudonym_of(config, &case.subject)?;
     let md = format!("# Case {}: screening (steps 1-2)\n\n{}", case.id, screening_markdown(&s, false, &subject));
     // An anchor of the trail outside it (CTL-9): the head and line count before this look.
-    let trail = config.audit_log().verify()?;
+    let trail = crate::audit_log::AuditLog::of(config).verify()?;
     let mut json = serde_json::to_value(&s).map_err(bug)?;
     json["audit_log_lines"] = trail.lines.into();
     json["audit_log_head"] = trail.head.into();
@@ -881,7 +881,7 @@ pub fn screen(
     e.rows_read = s.left_alone.values().sum::<u64>() + s.remainder.iter().map(|i| i.count).sum::<u64>();
     e.files_written = files.clone();
     e.details = serde_json::json!({ "left_alone": s.left_alone, "protected_messages": s.protected_messages, "remainder": s.remainder.len() });
-    config.audit_log().append(e)?;
+    crate::audit_log::AuditLog::of(config).append(e)?;
     Ok((s, files))
 }
 
@@ -924,7 +924,7 @@ pub fn report(
     let _ = writeln!(
         m,
         "\nOther people appear as pseudonyms of key period {}. Content (↳) is shown only for the remainder (CTL-5); protected mail never (CTL-7, CTL-8).",
-        crate::report::pseudonym::load(&config.key_path())?.period
+        crate::pseudonym::load(&config.key_path())?.period
     );
     let mut json = serde_json::to_value(&s).map_err(bug)?;
     if let Some(items) = json.get_mut("remainder").and_then(|r| r.as_array_mut()) {
@@ -943,7 +943,7 @@ pub fn report(
     e.rows_read = s.remainder.iter().map(|i| i.count).sum();
     e.files_written = files.clone();
     e.details = serde_json::json!({ "remainder": s.remainder.len(), "content_shown": s.remainder.iter().map(|i| i.content.len()).sum::<usize>() });
-    config.audit_log().append(e)?;
+    crate::audit_log::AuditLog::of(config).append(e)?;
     Ok(files)
 }
 
@@ -1146,7 +1146,7 @@ pub fn close(
     e.scope = serde_json::json!({ "case": case.id, "subject": pseudonym_of(config, &case.subject)?, "from": case.from, "to": case.to });
     e.files_written = files.clone();
     e.details = serde_json::json!({ "letter_due": case.letter_due });
-    config.audit_log().append(e)?;
+    crate::audit_log::AuditLog::of(config).append(e)?;
     Ok((case, files))
 }
 
@@ -1180,7 +1180,7 @@ pub fn notified(config: &Config, clock: &Clock, id: &str, operator: Option<&str>
     cases.save()?;
     let mut e = audit_log::entry(now, "case notified", &who, &case.purpose.to_string());
     e.scope = serde_json::json!({ "case": case.id });
-    config.audit_log().append(e)?;
+    crate::audit_log::AuditLog::of(config).append(e)?;
     Ok(case)
 }
 

@@ -7,10 +7,42 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::error::ConfigError;
-
 /// The file name commands look for.
 pub const FILE_NAME: &str = "logwacht.toml";
+
+/// The pseudonym key file's name in a workspace (CTL-2).
+pub const KEY_FILE: &str = "secret.key";
+
+/// Problems with the workspace configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// No `logwacht.toml` where one was expected.
+    #[error("no logwacht.toml at {path}; run `logwacht init` or pass --config PATH")]
+    NotFound { path: PathBuf },
+    /// The file exists but cannot be read.
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or has unknown keys.
+    #[error("{path} is not a valid logwacht.toml: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// A setting has a value outside its allowed range.
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    /// `init` would overwrite an existing workspace.
+    #[error("{path} already exists; refusing to overwrite a workspace")]
+    Exists { path: PathBuf },
+    /// Writing the new workspace failed.
+    #[error("cannot create {path}")]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// What `logwacht init` writes.
 pub const TEMPLATE: &str = r#"# logwacht.toml: the settings of one school's logwacht workspace.
@@ -544,7 +576,7 @@ pub struct Config {
     /// Purpose-limitation overrides: (purpose letter, table) -> columns (`*`: all).
     pub purpose_columns: std::collections::BTreeMap<(char, String), Vec<String>>,
     /// The report's default language.
-    pub language: crate::report::Lang,
+    pub language: crate::schema::Lang,
     /// Where report folders go.
     pub reports_dir: PathBuf,
     /// persons | items.
@@ -564,11 +596,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// RET-1 as a value (`retention.days`).
-    pub fn retention(&self) -> crate::store::retention::RetentionPolicy {
-        crate::store::retention::RetentionPolicy { days: self.retention_days }
-    }
-
     /// The workspace folder (where `logwacht.toml` is).
     pub fn workspace(&self) -> PathBuf {
         let dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -576,39 +603,14 @@ impl Config {
         std::path::absolute(&dir).unwrap_or(dir)
     }
 
-    /// The audit trail (CTL-9).
-    pub fn audit_log(&self) -> crate::audit_log::AuditLog {
-        crate::audit_log::AuditLog::new(self.workspace().join("audit.log"))
-    }
-
     /// The pseudonym key file (CTL-2).
     pub fn key_path(&self) -> PathBuf {
-        crate::report::pseudonym::path_in(&self.workspace())
+        self.workspace().join(KEY_FILE)
     }
 
     /// The hold registry (RET-2).
     pub fn holds_path(&self) -> PathBuf {
         self.reference_dir.join("holds.json")
-    }
-
-    /// Opens the configured GeoIP database (the built-in one by default).
-    pub fn geoip(&self) -> Result<crate::enrich::geoip::GeoIp, crate::enrich::geoip::GeoError> {
-        let geo = match &self.geoip_database {
-            Some(p) => crate::enrich::geoip::GeoIp::open(p)?,
-            None => crate::enrich::geoip::GeoIp::builtin()?,
-        };
-        match &self.asn_database {
-            Some(p) => Ok(geo.with_asn(crate::enrich::geoip::Asn::open(p)?)),
-            None => Ok(geo),
-        }
-    }
-
-    /// The rules: the configured folder, else the built-in ones.
-    pub fn rules(&self) -> Result<Vec<crate::rules::Rule>, crate::rules::RuleError> {
-        match &self.rules_dir {
-            Some(d) => crate::rules::load_dir(d),
-            None => crate::rules::builtin(),
-        }
     }
 
     /// Finds and loads the configuration: `--config PATH`, else `./logwacht.toml`.
@@ -708,19 +710,19 @@ impl Config {
         .collect();
         let mut purpose_columns = std::collections::BTreeMap::new();
         for (letter, tables) in &raw.purposes {
-            let p = crate::rules::Purpose::parse(letter)
+            let p = crate::schema::Purpose::parse(letter)
                 .ok_or_else(|| invalid(format!("purposes.{letter}: not a purpose of art. 7.1 (a-f)")))?;
             for (table, cols) in tables {
-                if !crate::rules::engine::TABLES.contains(&table.as_str()) {
+                if !crate::schema::TABLES.contains(&table.as_str()) {
                     return Err(invalid(format!(
                         "purposes.{letter}.{table}: no such table; the tables are {}",
-                        crate::rules::engine::TABLES.join(", ")
+                        crate::schema::TABLES.join(", ")
                     )));
                 }
                 purpose_columns.insert((p.letter(), table.clone()), cols.clone());
             }
         }
-        let language = crate::report::Lang::parse(&raw.audit.language)
+        let language = crate::schema::Lang::parse(&raw.audit.language)
             .ok_or_else(|| invalid(format!("audit.language = {:?}; use nl or en", raw.audit.language)))?;
         if !["persons", "items"].contains(&raw.audit.sample_unit.as_str()) {
             return Err(invalid(format!("audit.sample_unit = {:?}; use persons or items", raw.audit.sample_unit)));
@@ -778,16 +780,17 @@ impl Config {
     }
 }
 
-/// Creates a workspace in `dir`: `logwacht.toml`, the store and reference folders with
-/// empty reference files. Refuses to overwrite an existing `logwacht.toml`.
-pub fn init(dir: &Path, mail_domains: Option<&[String]>, now: &str) -> Result<PathBuf, crate::error::Error> {
+/// Writes a workspace's settings in `dir`: `logwacht.toml`, the store and reference folders
+/// with empty reference files (`workspace::create` adds the pseudonym key first). Refuses
+/// to overwrite an existing `logwacht.toml`.
+pub fn init(dir: &Path, mail_domains: Option<&[String]>) -> Result<PathBuf, ConfigError> {
     fn create(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
         move |source| ConfigError::Create { path: path.to_path_buf(), source }
     }
     std::fs::create_dir_all(dir).map_err(create(dir))?;
     let cfg = dir.join(FILE_NAME);
     if cfg.exists() {
-        return Err(ConfigError::Exists { path: cfg }.into());
+        return Err(ConfigError::Exists { path: cfg });
     }
     let mut text = TEMPLATE.to_string();
     if let Some(domains) = mail_domains.filter(|d| !d.is_empty()) {
@@ -808,8 +811,6 @@ pub fn init(dir: &Path, mail_domains: Option<&[String]>, now: &str) -> Result<Pa
             std::fs::write(&p, header).map_err(create(&p))?;
         }
     }
-    // CTL-2: the pseudonym key, mode 0600.
-    crate::report::pseudonym::create(&crate::report::pseudonym::path_in(dir), now)?;
     std::fs::write(&cfg, text).map_err(create(&cfg))?;
     Ok(cfg)
 }

@@ -66,7 +66,7 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
     let school = generate::write(&data, &spec, clock.now())?;
     print!("{}", school.render());
     let created = clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let cfg_path = crate::config::init(&dir, Some(std::slice::from_ref(&spec.domain)), &created)?;
+    let cfg_path = crate::workspace::create(&dir, Some(std::slice::from_ref(&spec.domain)), &created)?;
     // The generated directory of people and travel exceptions are the school's reference files.
     for f in ["people.csv", "travel_exceptions.csv"] {
         let (from, to) = (data.join("reference").join(f), dir.join("reference").join(f));
@@ -99,7 +99,7 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
     // The nightly purge after the last ingest: the first week is past the 28-day window.
     outcome.purge = Some(crate::commands::purge::purge(&config, &Clock::fixed(last_night), false, Some("demo"))?);
     // The sign-in rules over the 28 days still in the store.
-    let retained_from = config.retention().first_day(last_night, config.timezone);
+    let retained_from = crate::store::retention::RetentionPolicy::of(&config).first_day(last_night, config.timezone);
     outcome.signin_audit = crate::commands::audit::audit_rules(
         &config,
         &Clock::fixed(last_night),
@@ -138,6 +138,7 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         lang: config.language,
         redraw: None,
         out: None,
+        cases_waiting: crate::case::waiting(&config)?,
     };
     outcome.report = Some(crate::report::weekly(&config, &Clock::fixed(last_night), &req, Some("demo"))?);
     // The security officer's walk-through: one staff member, the last week, then the letter.
@@ -165,7 +166,7 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         files.extend(crate::case::close(&config, &officer, "DEMO-1", outcome_text, Some("demo"))?.1);
         outcome.case = Some((screening, files));
     }
-    outcome.trail = Some(config.audit_log().verify()?);
+    outcome.trail = Some(crate::audit_log::AuditLog::of(&config).verify()?);
     Ok(outcome)
 }
 

@@ -50,36 +50,7 @@ impl Error {
     }
 }
 
-/// Problems with the workspace configuration.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// No `logwacht.toml` where one was expected.
-    #[error("no logwacht.toml at {path}; run `logwacht init` or pass --config PATH")]
-    NotFound { path: PathBuf },
-    /// The file exists but cannot be read.
-    #[error("cannot read {path}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    /// The TOML does not parse or has unknown keys.
-    #[error("{path} is not a valid logwacht.toml: {message}")]
-    Parse { path: PathBuf, message: String },
-    /// A setting has a value outside its allowed range.
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-    /// `init` would overwrite an existing workspace.
-    #[error("{path} already exists; refusing to overwrite a workspace")]
-    Exists { path: PathBuf },
-    /// Writing the new workspace failed.
-    #[error("cannot create {path}")]
-    Create {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
+pub use crate::config::ConfigError;
 
 /// Problems with a whole input file.
 #[derive(Debug, thiserror::Error)]

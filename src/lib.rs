@@ -31,6 +31,7 @@ pub mod fsio;
 pub mod generate;
 pub mod ingest;
 pub mod progress;
+pub mod pseudonym;
 pub mod report;
 pub mod rules;
 pub mod schema;

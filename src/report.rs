@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! rules (automated + sample) over the week and the weeks before it still retained
-//!   -> rows with the person replaced by a keyed pseudonym      (pseudonym.rs)
+//!   -> rows with the person replaced by a keyed pseudonym      (src/pseudonym.rs)
 //!   -> per rule: this week's count, persons, trend per week
 //!   -> seed in the trail -> random sample of persons per rule  (sample.rs)
 //!   -> Wilson interval of the violation rate (sampled rules)
@@ -18,7 +18,7 @@
 //! No subject, URL path, attachment name, address or IP reaches the report: the rules
 //! return none of them except as the `person` column, which becomes a pseudonym here, and
 //! the identity columns of [`crate::IDENTITY_COLUMNS`] are dropped from every row.
-pub mod pseudonym;
+
 pub mod render;
 pub mod sample;
 pub mod suppress;
@@ -44,26 +44,7 @@ use crate::rules::{Purpose, Rule};
 use crate::schema::Source;
 use crate::store::Store;
 
-/// The report's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    /// Dutch.
-    Nl,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// Parses `nl` or `en`.
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "nl" => Some(Lang::Nl),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-}
+pub use crate::schema::Lang;
 
 /// What to report on.
 #[derive(Debug, Clone)]
@@ -80,6 +61,9 @@ pub struct Request {
     pub redraw: Option<String>,
     /// The report folder (default: `<reports dir>/<label>`).
     pub out: Option<PathBuf>,
+    /// Closed cases whose subject has not been told yet (`case::waiting`), gathered by the
+    /// command: the report shows the case registry's state, it does not read it.
+    pub cases_waiting: Vec<(String, String)>,
 }
 
 /// The ISO week `2026-W47` as local days Monday..Sunday.
@@ -281,7 +265,7 @@ fn micros_literal(t: DateTime<Utc>) -> String {
 fn rows_of(
     batches: &[RecordBatch],
     cal: &Calendar,
-    pseudonyms: &pseudonym::Pseudonymiser,
+    pseudonyms: &crate::pseudonym::Pseudonymiser,
     fallback_week: &str,
 ) -> Result<Vec<Row>, Error> {
     let opts = FormatOptions::default();
@@ -385,12 +369,12 @@ fn oldest_day(store: &Store) -> Option<String> {
 /// recording the seed), and gathers the retention state. Writes nothing but the seed line.
 pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&str>) -> Result<Report, Error> {
     let now = clock.now();
-    let key = pseudonym::load(&config.key_path())?;
+    let key = crate::pseudonym::load(&config.key_path())?;
     let pseudonyms = key.pseudonymiser();
     let cal = Calendar::new(config);
     let tz = config.timezone;
     // The trend: the weeks before this one whose days are still retained.
-    let retained_from = config.retention().first_day(now, tz);
+    let retained_from = crate::store::retention::RetentionPolicy::of(config).first_day(now, tz);
     let trend_from = (req.from - Duration::days(21)).max(retained_from).min(req.from);
     // The report's own days in one session; the earlier weeks each in a session of their
     // own, so memory stays that of one week's rules whatever the trend's length.
@@ -416,7 +400,7 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok_and(|d| d >= req.from && d <= req.to),
         None => this_week.contains(&r.week),
     };
-    let trail = config.audit_log();
+    let trail = crate::audit_log::AuditLog::of(config);
     // CTL-1: the seed goes into the trail before anything is drawn.
     // A redraw takes only a seed the trail recorded for this very week and window (a fresh
     // draw's, not another redraw's): a sample cannot be chosen by trying seeds.
@@ -457,7 +441,7 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
     let (trail_head, trail_lines) = (verified.head, verified.lines);
     let mut rules = Vec::new();
     let mut refused = Vec::new();
-    for rule in config.rules()?.into_iter().filter(|r| r.mode == "automated" || r.mode == "sample") {
+    for rule in crate::rules::configured(config)?.into_iter().filter(|r| r.mode == "automated" || r.mode == "sample") {
         let sampled = rule.mode == "sample";
         let counts = |r: &Row| !sampled || r.violation == Some(true);
         // One bad rule (a school's own, say) is reported as such; the others still run.
@@ -641,7 +625,7 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
     for h in holds.holds.iter().filter(|h| h.active(now, tz)) {
         retention.holds.push((h.case.clone(), h.until.to_string()));
     }
-    retention.cases_waiting = crate::case::waiting(config)?;
+    retention.cases_waiting = req.cases_waiting.clone();
     Ok(Report {
         label: req.label.clone(),
         from: req.from,
@@ -689,6 +673,6 @@ pub fn weekly(config: &Config, clock: &Clock, req: &Request, operator: Option<&s
         "refused": report.refused.iter().map(|(id, _)| id).collect::<Vec<_>>(),
         "language": req.lang,
     });
-    config.audit_log().append(e)?;
+    crate::audit_log::AuditLog::of(config).append(e)?;
     Ok(ReportOutcome { dir, files, report })
 }

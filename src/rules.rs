@@ -20,61 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-/// The six purposes of art. 7.1 (003): every rule declares one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
-pub enum Purpose {
-    /// a. misuse: irresponsible and forbidden use (art. 5.4-5.13).
-    A,
-    /// b. compliance with the privacy rules.
-    B,
-    /// c. continuity of work.
-    C,
-    /// d. evidence and archive.
-    D,
-    /// e. system and network security.
-    E,
-    /// f. cost and capacity.
-    F,
-}
-
-impl Purpose {
-    /// Parses `a`..`f`.
-    pub fn parse(s: &str) -> Option<Purpose> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "a" => Some(Purpose::A),
-            "b" => Some(Purpose::B),
-            "c" => Some(Purpose::C),
-            "d" => Some(Purpose::D),
-            "e" => Some(Purpose::E),
-            "f" => Some(Purpose::F),
-            _ => None,
-        }
-    }
-
-    /// The letter.
-    pub fn letter(self) -> char {
-        match self {
-            Purpose::A => 'a',
-            Purpose::B => 'b',
-            Purpose::C => 'c',
-            Purpose::D => 'd',
-            Purpose::E => 'e',
-            Purpose::F => 'f',
-        }
-    }
-
-    /// The article of 003 that says what this purpose may process.
-    pub fn article(self) -> &'static str {
-        match self {
-            Purpose::A => "art. 8.1",
-            Purpose::B => "art. 8.2",
-            Purpose::C => "art. 8.3",
-            Purpose::D => "art. 8.4",
-            Purpose::E => "art. 8.5-8.6",
-            Purpose::F => "art. 8.7-8.8",
-        }
-    }
-}
+pub use crate::schema::Purpose;
 
 /// One rule.
 #[derive(Debug, Clone, Serialize)]
@@ -207,6 +153,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("web_leisure_during_school_hours.sql", include_str!("../queries/web_leisure_during_school_hours.sql")),
     ("web_malware_or_phishing.sql", include_str!("../queries/web_malware_or_phishing.sql")),
 ];
+
+/// The workspace's rules: its `[rules] dir`, else the built-in ones.
+pub fn configured(config: &crate::config::Config) -> Result<Vec<Rule>, RuleError> {
+    match &config.rules_dir {
+        Some(d) => load_dir(d),
+        None => builtin(),
+    }
+}
 
 /// The mode of logwacht's own queries.
 pub const INTERNAL: &str = "internal";

@@ -8,6 +8,7 @@
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use serde::Serialize;
 
 /// When the event happened, UTC.
 pub const EVENT_TIME: &str = "event_time";
@@ -442,6 +443,97 @@ static WEB: LazyLock<SchemaRef> = LazyLock::new(|| {
         text(USER_AGENT),
     ])
 });
+
+/// The six purposes of art. 7.1 (003): every rule declares one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+pub enum Purpose {
+    /// a. misuse: irresponsible and forbidden use (art. 5.4-5.13).
+    A,
+    /// b. compliance with the privacy rules.
+    B,
+    /// c. continuity of work.
+    C,
+    /// d. evidence and archive.
+    D,
+    /// e. system and network security.
+    E,
+    /// f. cost and capacity.
+    F,
+}
+
+impl Purpose {
+    /// Parses `a`..`f`.
+    pub fn parse(s: &str) -> Option<Purpose> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "a" => Some(Purpose::A),
+            "b" => Some(Purpose::B),
+            "c" => Some(Purpose::C),
+            "d" => Some(Purpose::D),
+            "e" => Some(Purpose::E),
+            "f" => Some(Purpose::F),
+            _ => None,
+        }
+    }
+
+    /// The letter.
+    pub fn letter(self) -> char {
+        match self {
+            Purpose::A => 'a',
+            Purpose::B => 'b',
+            Purpose::C => 'c',
+            Purpose::D => 'd',
+            Purpose::E => 'e',
+            Purpose::F => 'f',
+        }
+    }
+
+    /// The article of 003 that says what this purpose may process.
+    pub fn article(self) -> &'static str {
+        match self {
+            Purpose::A => "art. 8.1",
+            Purpose::B => "art. 8.2",
+            Purpose::C => "art. 8.3",
+            Purpose::D => "art. 8.4",
+            Purpose::E => "art. 8.5-8.6",
+            Purpose::F => "art. 8.7-8.8",
+        }
+    }
+}
+
+/// The report's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Dutch.
+    Nl,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Parses `nl` or `en`.
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "nl" => Some(Lang::Nl),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// Every table a rule can read.
+pub const TABLES: [&str; 10] = [
+    "signin",
+    "email",
+    "web",
+    "people",
+    "travel_exceptions",
+    "holds",
+    "allowed_countries",
+    "lists",
+    "policy",
+    "blocklist_categories",
+];
 
 #[cfg(test)]
 mod tests {

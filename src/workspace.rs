@@ -13,6 +13,20 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::store::Store;
 
+/// Creates a workspace in `dir`: the pseudonym key (CTL-2, mode 0600), then
+/// `logwacht.toml` with the store and reference folders. Refuses to overwrite an existing
+/// `logwacht.toml`.
+pub fn create(dir: &Path, mail_domains: Option<&[String]>, now: &str) -> Result<std::path::PathBuf> {
+    use crate::config::{ConfigError, FILE_NAME, KEY_FILE};
+    std::fs::create_dir_all(dir).map_err(|source| ConfigError::Create { path: dir.into(), source })?;
+    let cfg = dir.join(FILE_NAME);
+    if cfg.exists() {
+        return Err(ConfigError::Exists { path: cfg }.into());
+    }
+    crate::pseudonym::create(&dir.join(KEY_FILE), now)?;
+    Ok(crate::config::init(dir, mail_domains)?)
+}
+
 /// The settings, time, operator and trail lock of one command.
 #[derive(Debug)]
 pub struct Workspace {
@@ -35,7 +49,7 @@ impl Workspace {
     ) -> Result<Workspace> {
         let config = Config::find(config)?;
         let trail = match writes_trail {
-            Some(command) => Some(config.audit_log().hold(command)?),
+            Some(command) => Some(crate::audit_log::AuditLog::of(&config).hold(command)?),
             None => None,
         };
         Ok(Workspace {
@@ -68,6 +82,6 @@ impl Workspace {
 
     /// The audit trail.
     pub fn trail(&self) -> AuditLog {
-        self.config.audit_log()
+        crate::audit_log::AuditLog::of(&self.config)
     }
 }

@@ -83,7 +83,7 @@ pub fn audit_rules(
     let window = rules::engine::Window::local_days(from, to, tz);
     let engine = rules::engine::Engine::new(config, window)?;
     let mut out = Vec::new();
-    for rule in config.rules()?.into_iter().filter(|r| pick(r)) {
+    for rule in crate::rules::configured(config)?.into_iter().filter(|r| pick(r)) {
         let mut o = RuleOutcome {
             id: rule.id.clone(),
             purpose: rule.purpose.letter(),
@@ -141,7 +141,7 @@ pub fn audit_rules(
     let mut e = audit_log::entry(clock.now(), "audit", &audit_log::operator(operator), &purposes.join(","));
     e.scope = serde_json::json!({ "from": from, "to": to, "rules": out.iter().map(|r| &r.id).collect::<Vec<_>>() });
     e.details = serde_json::json!({ "findings": out.iter().map(|r| (r.id.clone(), r.findings)).collect::<std::collections::BTreeMap<_, _>>() });
-    config.audit_log().append(e)?;
+    crate::audit_log::AuditLog::of(config).append(e)?;
     Ok(out)
 }
 
@@ -234,7 +234,15 @@ fn weekly_report(config: &Config, clock: &Clock, args: &cli::AuditArgs, operator
         Some(l) => report::Lang::parse(l).ok_or_else(|| Error::Usage(format!("--lang {l:?}; use nl or en")))?,
         None => config.language,
     };
-    let req = report::Request { from, to, label, lang, redraw: args.redraw.clone(), out: args.out.clone() };
+    let req = report::Request {
+        from,
+        to,
+        label,
+        lang,
+        redraw: args.redraw.clone(),
+        out: args.out.clone(),
+        cases_waiting: crate::case::waiting(config)?,
+    };
     let outcome = report::weekly(config, clock, &req, operator)?;
     let k = outcome.report.k;
     for r in &outcome.report.rules {

@@ -2,7 +2,6 @@
 use crate::case;
 use crate::cli;
 use crate::error::{EXIT_OK, Result};
-use crate::report;
 use crate::workspace::Workspace;
 
 /// Every `case` subcommand.
@@ -60,7 +59,7 @@ pub fn run(ws: &Workspace, cmd: cli::CaseCommand) -> Result<u8> {
         }
         C::List => {
             let cases = case::Cases::load(&case::Cases::path(config))?;
-            let key = report::pseudonym::load(&config.key_path())?;
+            let key = crate::pseudonym::load(&config.key_path())?;
             for c in &cases.cases {
                 let state = match (&c.closed_at, &c.notified_at) {
                     (None, _) => "open".to_string(),

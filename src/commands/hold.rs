@@ -15,7 +15,7 @@ pub fn run(ws: &Workspace, cmd: HoldCommand) -> Result<u8> {
     let now = ws.now();
     let tz = config.timezone;
     let store = Store::new(&config.store_dir);
-    let trail = config.audit_log();
+    let trail = crate::audit_log::AuditLog::of(config);
     let who = audit_log::operator(ws.operator());
     match cmd {
         HoldCommand::List => {

@@ -59,12 +59,12 @@ pub fn ingest_paths(
     let now_us = now.timestamp_micros();
     let window = Window {
         max_record: config.max_record_bytes,
-        cutoff_us: config.retention().cutoff_us(now),
+        cutoff_us: crate::store::retention::RetentionPolicy::of(config).cutoff_us(now),
         future_us: now_us + i64::from(config.future_tolerance_minutes) * 60_000_000,
         now_us,
     };
     // GEO-1: sign-ins are placed as they are stored; the database opens once per run.
-    let geoip = Some(std::sync::Arc::new(config.geoip()?));
+    let geoip = Some(std::sync::Arc::new(crate::enrich::geoip::GeoIp::configured(config)?));
     let ctx = ingest::IngestContext {
         store: store.clone(),
         window,
@@ -85,7 +85,7 @@ pub fn ingest_paths(
         "stored": totals.iter().map(|(s, t)| (s.name(), t.stored)).collect::<std::collections::BTreeMap<_, _>>(),
         "failed_files": stats.failed(),
     });
-    config.audit_log().append(e)?;
+    crate::audit_log::AuditLog::of(config).append(e)?;
     Ok(stats)
 }
 

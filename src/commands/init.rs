@@ -7,7 +7,7 @@ use crate::error::{EXIT_OK, Result};
 /// Creates the workspace `args.dir` and says what comes next.
 pub fn run(args: InitArgs, now: DateTime<Utc>) -> Result<u8> {
     let now = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let path = crate::config::init(&args.dir, Some(&args.mail_domains), &now)?;
+    let path = crate::workspace::create(&args.dir, Some(&args.mail_domains), &now)?;
     println!("created {}", path.display());
     println!(
         "next: put people.csv and travel_exceptions.csv in the reference folder, then `logwacht ingest FILE|DIR...`"

@@ -55,7 +55,7 @@ pub fn purge(
         tz: config.timezone,
         dry_run,
     };
-    let trail = config.audit_log();
+    let trail = crate::audit_log::AuditLog::of(config);
     let who = audit_log::operator(operator);
     if !dry_run {
         // What the purge is about to remove goes into the trail before anything is removed,
@@ -73,7 +73,9 @@ pub fn purge(
     }
     let mut receipt = store::retention::purge(&plan)?;
     receipt.completes = receipt_completes;
-    let cutoff_text = config.retention().cutoff(now).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let cutoff_text = crate::store::retention::RetentionPolicy::of(config)
+        .cutoff(now)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     receipt.ledger_paths_cleared = store::ledger::clear_old_paths(&store.ledger_path(), &cutoff_text, dry_run)?;
     // The receipt is written whatever the RET-4 step says: rows are gone by now.
     let outputs = expire_outputs(config, now, dry_run, &holds, cases, &mut receipt);
@@ -167,9 +169,9 @@ fn expire_outputs(
     receipt: &mut store::retention::PurgeReceipt,
 ) -> Result<()> {
     let tz = config.timezone;
-    let window_start = config.retention().first_day(now, tz);
+    let window_start = crate::store::retention::RetentionPolicy::of(config).first_day(now, tz);
     let mut seen = std::collections::BTreeSet::new();
-    for entry in config.audit_log().entries()? {
+    for entry in crate::audit_log::AuditLog::of(config).entries()? {
         let to = entry.scope["to"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
         if entry.command != "audit" || to.is_none_or(|to| to >= window_start) {
             continue;

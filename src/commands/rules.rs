@@ -10,7 +10,7 @@ use crate::workspace::Workspace;
 pub fn list(ws: &Workspace) -> Result<u8> {
     let config = &ws.config;
     println!("{:<36} {:<8} {:<18} {:<8} {:<10} summary", "rule", "purpose", "requirement", "severity", "mode");
-    for r in config.rules()? {
+    for r in crate::rules::configured(config)? {
         println!(
             "{:<36} {:<8} {:<18} {:<8} {:<10} {}",
             r.id,
@@ -29,7 +29,7 @@ pub fn list(ws: &Workspace) -> Result<u8> {
 pub fn check(dir: Option<PathBuf>, ws: impl FnOnce() -> Result<Workspace>) -> Result<u8> {
     let rules = match dir {
         Some(d) => rules::load_dir(&d)?,
-        None => ws()?.config.rules()?,
+        None => crate::rules::configured(&ws()?.config)?,
     };
     println!("{} rules, every header valid", rules.len());
     Ok(EXIT_OK)

@@ -25,7 +25,7 @@ pub fn rebuild_ledger(ws: &Workspace) -> Result<u8> {
         "files": unknown.len(),
         "rows": entries.iter().map(|e| e.stored).sum::<u64>(),
     });
-    config.audit_log().append(e)?;
+    crate::audit_log::AuditLog::of(config).append(e)?;
     println!(
         "{}: {} line(s) written for {} file(s) the ledger did not know; nothing removed",
         store.ledger_path().display(),

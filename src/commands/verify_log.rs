@@ -8,7 +8,7 @@ use crate::workspace::Workspace;
 /// Checks the chain and every anchor; exit 2 when either fails.
 pub fn run(ws: &Workspace, args: crate::cli::VerifyArgs) -> Result<u8> {
     let config = &ws.config;
-    let log = config.audit_log();
+    let log = crate::audit_log::AuditLog::of(config);
     let v = log.verify()?;
     let anchors = trail_anchors(config, &args.expect)?;
     let problems = log.check_anchors(&anchors)?;
@@ -57,7 +57,7 @@ fn trail_anchors(config: &Config, expect: &[String]) -> Result<Vec<audit_log::An
     if let Ok(entries) = std::fs::read_dir(&config.cases_dir) {
         files.extend(entries.flatten().map(|e| e.path().join("screen.json")));
     }
-    for e in config.audit_log().entries()?.into_iter().filter(|e| e.command == "audit") {
+    for e in crate::audit_log::AuditLog::of(config).entries()?.into_iter().filter(|e| e.command == "audit") {
         files.extend(
             e.files_written
                 .iter()

@@ -195,6 +195,19 @@ impl GeoIp {
         Self::from_bytes(Cow::Borrowed(BUILTIN), BUILTIN_NAME)
     }
 
+    /// Opens the workspace's GeoIP database (the built-in one by default), with its ASN
+    /// database when one is set.
+    pub fn configured(config: &crate::config::Config) -> Result<GeoIp, GeoError> {
+        let geo = match &config.geoip_database {
+            Some(p) => GeoIp::open(p)?,
+            None => GeoIp::builtin()?,
+        };
+        match &config.asn_database {
+            Some(p) => Ok(geo.with_asn(Asn::open(p)?)),
+            None => Ok(geo),
+        }
+    }
+
     /// A database file (GeoLite2-Country, GeoIP2-Country or -City, or another MMDB with a
     /// country code).
     pub fn open(path: &Path) -> Result<GeoIp, GeoError> {

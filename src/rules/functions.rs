@@ -30,7 +30,7 @@ use regex::Regex;
 
 use crate::config::Config;
 use crate::enrich::blocklist::Blocklist;
-use crate::report::pseudonym::Pseudonymiser;
+use crate::pseudonym::Pseudonymiser;
 
 pub use crate::schema::PSEUDONYM;
 
@@ -226,7 +226,7 @@ impl Functions {
         }
         let key_path = config.key_path();
         let pseudonymiser =
-            if key_path.exists() { Some(crate::report::pseudonym::load(&key_path)?.pseudonymiser()) } else { None };
+            if key_path.exists() { Some(crate::pseudonym::load(&key_path)?.pseudonymiser()) } else { None };
         Ok(Functions {
             blocklist: Arc::new(blocklist),
             groups: config.category_groups.clone(),

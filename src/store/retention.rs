@@ -47,6 +47,11 @@ pub struct RetentionPolicy {
 }
 
 impl RetentionPolicy {
+    /// RET-1 as the workspace sets it (`retention.days`).
+    pub fn of(config: &crate::config::Config) -> RetentionPolicy {
+        RetentionPolicy { days: config.retention_days }
+    }
+
     /// The instant before which no row is kept: `now` minus the window.
     pub fn cutoff(self, now: DateTime<Utc>) -> DateTime<Utc> {
         now - chrono::Duration::days(i64::from(self.days))

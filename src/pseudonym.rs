@@ -11,10 +11,9 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::error::{ConfigError, Error};
+use crate::config::ConfigError;
 
-/// The key file's name in a workspace.
-pub const KEY_FILE: &str = "secret.key";
+pub use crate::config::KEY_FILE;
 
 /// A pseudonym key and its period.
 #[derive(Clone, Serialize, Deserialize)]
@@ -39,28 +38,28 @@ fn fresh(period: u32, created: &str) -> Key {
     Key { period, created: created.to_string(), key: hex::encode(bytes) }
 }
 
-fn write_private(path: &Path, key: &Key) -> Result<(), Error> {
+fn write_private(path: &Path, key: &Key) -> Result<(), ConfigError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let create = |source| Error::from(ConfigError::Create { path: path.into(), source });
+    let create = |source| ConfigError::Create { path: path.into(), source };
     let tmp = path.with_extension("key.tmp");
     let mut f =
         std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(create)?;
-    let text = serde_json::to_string(key).map_err(|e| Error::Bug(e.to_string()))?;
+    let text = serde_json::to_string(key).map_err(|e| create(std::io::Error::other(e)))?;
     f.write_all(text.as_bytes()).map_err(create)?;
     f.sync_all().map_err(create)?;
     std::fs::rename(&tmp, path).map_err(create)
 }
 
 /// Creates the first key (refuses to overwrite one).
-pub fn create(path: &Path, now: &str) -> Result<(), Error> {
+pub fn create(path: &Path, now: &str) -> Result<(), ConfigError> {
     if path.exists() {
-        return Err(ConfigError::Exists { path: path.into() }.into());
+        return Err(ConfigError::Exists { path: path.into() });
     }
     write_private(path, &fresh(1, now))
 }
 
 /// Reads the key, refusing a file the group or others may read.
-pub fn load(path: &Path) -> Result<Key, Error> {
+pub fn load(path: &Path) -> Result<Key, ConfigError> {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
     let mode = meta.permissions().mode() & 0o777;
@@ -71,16 +70,15 @@ pub fn load(path: &Path) -> Result<Key, Error> {
                 "the pseudonym key is readable by group or others (mode {mode:o}); run `chmod 600 {}`",
                 path.display()
             ),
-        }
-        .into());
+        });
     }
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
     serde_json::from_str(&text)
-        .map_err(|_| ConfigError::Invalid { path: path.into(), message: "not a logwacht key file".into() }.into())
+        .map_err(|_| ConfigError::Invalid { path: path.into(), message: "not a logwacht key file".into() })
 }
 
 /// Starts a new key period; returns the new period.
-pub fn rotate(path: &Path, now: &str) -> Result<u32, Error> {
+pub fn rotate(path: &Path, now: &str) -> Result<u32, ConfigError> {
     let old = load(path)?;
     let next = fresh(old.period + 1, now);
     write_private(path, &next)?;

@@ -256,7 +256,12 @@ fn rules(c: &mut Criterion) {
     .unwrap();
     assert_eq!(stats.failed(), 0);
     let window = logwacht::rules::engine::Window { from: now - chrono::Duration::days(7), to: now };
-    let engine = logwacht::rules::engine::Engine::new(&config, window).unwrap();
+    let engine = logwacht::rules::engine::Engine::new(
+        &config,
+        Some(&logwacht::pseudonym::load(&config.key_path()).unwrap()),
+        window,
+    )
+    .unwrap();
     let mut g = c.benchmark_group("rules");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     for rule in logwacht::rules::configured(&config).unwrap() {

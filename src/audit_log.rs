@@ -141,7 +141,7 @@ impl AuditLog {
         entry.prev_sha256 = self.last_hash()?;
         let line = serde_json::to_string(&entry)
             .map_err(|e| StoreError::io("encode", &self.path)(std::io::Error::other(e)))?;
-        crate::store::append_line(&self.path, &line)?;
+        crate::fsio::append_line(&self.path, &line)?;
         Ok(entry)
     }
 
@@ -290,13 +290,7 @@ pub fn entry(now: DateTime<Utc>, command: &str, operator: &str, purpose: &str) -
     }
 }
 
-/// SHA-256 of a file, hex.
-pub fn file_sha256(path: &Path) -> Result<(String, u64), StoreError> {
-    let mut f = std::fs::File::open(path).map_err(StoreError::io("read", path))?;
-    let mut h = Sha256::new();
-    let n = std::io::copy(&mut f, &mut h).map_err(StoreError::io("read", path))?;
-    Ok((hex::encode(h.finalize()), n))
-}
+pub use crate::fsio::file_sha256;
 
 /// Writes files the trail will record (a report, a case file, a letter), each atomically
 /// (`fsio::write_atomic`); returns them with their SHA-256 for `files_written`.

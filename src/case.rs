@@ -29,6 +29,7 @@ use crate::audit_log::{self, FileHash};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{ConfigError, Error};
+use crate::pseudonym::Key;
 use crate::rules::Purpose;
 use crate::rules::engine::{Engine, Limits, Window};
 use crate::schema::Source;
@@ -189,12 +190,14 @@ fn refuse(config: &Config, clock: &Clock, operator: &str, command: &str, case: &
     }
 }
 
-fn pseudonym_of(config: &Config, address: &str) -> Result<String, Error> {
-    Ok(crate::pseudonym::load(&config.key_path())?.pseudonym(address))
-}
-
 /// `case open`.
-pub fn open(config: &Config, clock: &Clock, req: &OpenRequest, operator: Option<&str>) -> Result<Case, Error> {
+pub fn open(
+    config: &Config,
+    clock: &Clock,
+    key: &Key,
+    req: &OpenRequest,
+    operator: Option<&str>,
+) -> Result<Case, Error> {
     let who = audit_log::operator(operator);
     let now = clock.now();
     let tz = config.timezone;
@@ -309,7 +312,7 @@ pub fn open(config: &Config, clock: &Clock, req: &OpenRequest, operator: Option<
     cases.save()?;
     let mut e = audit_log::entry(now, "case open", &who, &purpose.letter().to_string());
     e.scope = serde_json::json!({
-        "case": case.id, "subject": pseudonym_of(config, &subject)?, "from": from, "to": to,
+        "case": case.id, "subject": key.pseudonym(&subject), "from": from, "to": to,
         "sources": ["signin", "email", "web"], "hold": req.hold,
     });
     e.details = serde_json::json!({ "approved_by": case.approved_by });
@@ -543,14 +546,14 @@ pub fn search_query(path: &str) -> Option<String> {
 
 /// Steps 1 and 2 (CTL-4, CTL-5): the subject's rows in the window, screened on metadata;
 /// what looks regular is counted and left alone.
-pub fn screening(config: &Config, case: &Case) -> Result<Screening, Error> {
+pub fn screening(config: &Config, key: &Key, case: &Case) -> Result<Screening, Error> {
     let purpose = Purpose::parse(&case.purpose.to_string()).ok_or_else(|| bug("case purpose"))?;
     let tz = config.timezone;
     let window = Window::local_days(case.from, case.to, tz);
-    let engine = Engine::new(config, window)?;
+    let engine = Engine::new(config, Some(key), window)?;
     let limits = Limits::new(purpose, config);
     let subject = sql_text(&case.subject);
-    let key = crate::pseudonym::load(&config.key_path())?.pseudonymiser();
+    let key = key.pseudonymiser();
     let cal = crate::rules::functions::Calendar::new(config);
     let other = |a: &str| if a == case.subject { "subject".to_string() } else { key.pseudonym(a) };
     let mut out = Screening {
@@ -860,14 +863,15 @@ fn screening_markdown(s: &Screening, content: bool, subject_line: &str) -> Strin
 pub fn screen(
     config: &Config,
     clock: &Clock,
+    key: &Key,
     id: &str,
     probe: &Probe,
     operator: Option<&str>,
 ) -> Result<(Screening, Vec<FileHash>), Error> {
     let who = audit_log::operator(operator);
     let case = checked_case(config, clock, &who, "case screen", id, probe)?;
-    let s = screening(config, &case)?;
-    let subject = pseudonym_of(config, &case.subject)?;
+    let s = screening(config, key, &case)?;
+    let subject = key.pseudonym(&case.subject);
     let md = format!("# Case {}: screening (steps 1-2)\n\n{}", case.id, screening_markdown(&s, false, &subject));
     // An anchor of the trail outside it (CTL-9): the head and line count before this look.
     let trail = crate::audit_log::AuditLog::of(config).verify()?;
@@ -907,13 +911,14 @@ fn subject_by_name(config: &Config, case: &Case) -> String {
 pub fn report(
     config: &Config,
     clock: &Clock,
+    key: &Key,
     id: &str,
     probe: &Probe,
     operator: Option<&str>,
 ) -> Result<Vec<FileHash>, Error> {
     let who = audit_log::operator(operator);
     let case = checked_case(config, clock, &who, "case report", id, probe)?;
-    let s = screening(config, &case)?;
+    let s = screening(config, key, &case)?;
     let mut m = String::new();
     let _ = writeln!(m, "# Case file {}\n", case.id);
     let _ = writeln!(m, "- suspicion (CTL-3): {}", crate::report::render::md(&case.suspicion));
@@ -924,7 +929,7 @@ pub fn report(
     let _ = writeln!(
         m,
         "\nOther people appear as pseudonyms of key period {}. Content (↳) is shown only for the remainder (CTL-5); protected mail never (CTL-7, CTL-8).",
-        crate::pseudonym::load(&config.key_path())?.period
+        key.period
     );
     let mut json = serde_json::to_value(&s).map_err(bug)?;
     if let Some(items) = json.get_mut("remainder").and_then(|r| r.as_array_mut()) {
@@ -939,7 +944,7 @@ pub fn report(
         &[("case-report.md", m), ("case-report.json", serde_json::to_string_pretty(&json).map_err(bug)? + "\n")],
     )?;
     let mut e = audit_log::entry(clock.now(), "case report", &who, &case.purpose.to_string());
-    e.scope = serde_json::json!({ "case": case.id, "subject": pseudonym_of(config, &case.subject)?, "from": case.from, "to": case.to });
+    e.scope = serde_json::json!({ "case": case.id, "subject": key.pseudonym(&case.subject), "from": case.from, "to": case.to });
     e.rows_read = s.remainder.iter().map(|i| i.count).sum();
     e.files_written = files.clone();
     e.details = serde_json::json!({ "remainder": s.remainder.len(), "content_shown": s.remainder.iter().map(|i| i.content.len()).sum::<usize>() });
@@ -1101,6 +1106,7 @@ fn letter(config: &Config, case: &Case, facts: &LetterFacts, t: &LetterText) -> 
 pub fn close(
     config: &Config,
     clock: &Clock,
+    key: &Key,
     id: &str,
     outcome: &str,
     operator: Option<&str>,
@@ -1124,7 +1130,7 @@ pub fn close(
     let store = Store::new(&config.store_dir);
     store.create()?;
     let _lock = StoreLock::acquire(store.root(), "case close", now)?;
-    let s = screening(config, &case)?;
+    let s = screening(config, key, &case)?;
     let today = now.with_timezone(&config.timezone).date_naive();
     case.closed_at = Some(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     case.outcome = Some(outcome.trim().to_string());
@@ -1143,7 +1149,7 @@ pub fn close(
     }
     cases.save()?;
     let mut e = audit_log::entry(now, "case close", &who, &case.purpose.to_string());
-    e.scope = serde_json::json!({ "case": case.id, "subject": pseudonym_of(config, &case.subject)?, "from": case.from, "to": case.to });
+    e.scope = serde_json::json!({ "case": case.id, "subject": key.pseudonym(&case.subject), "from": case.from, "to": case.to });
     e.files_written = files.clone();
     e.details = serde_json::json!({ "letter_due": case.letter_due });
     crate::audit_log::AuditLog::of(config).append(e)?;

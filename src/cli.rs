@@ -3,6 +3,24 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::ingest::Format;
+use crate::schema::{Lang, Source};
+
+// Flags that name one of a fixed set are parsed into their type here, once; a wrong value
+// is a usage error (exit 2) that lists the choices.
+
+fn source(text: &str) -> Result<Source, String> {
+    Source::parse(text.trim()).ok_or_else(|| format!("{text:?} is not one of signin, email, web"))
+}
+
+fn format(text: &str) -> Result<Format, String> {
+    Format::parse(text.trim()).ok_or_else(|| format!("{text:?} is not one of {}", Format::all_names()))
+}
+
+fn lang(text: &str) -> Result<Lang, String> {
+    Lang::parse(text).ok_or_else(|| format!("{text:?}; use nl or en"))
+}
+
 /// logwacht: audits a school's sign-in, email and web logs the way its ICT protocol
 /// demands, and no further.
 #[derive(Debug, Parser)]
@@ -71,11 +89,11 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Only accept files of this source: signin, email or web.
-    #[arg(long)]
-    pub source: Option<String>,
+    #[arg(long, value_parser = source)]
+    pub source: Option<Source>,
     /// Read the files as this format instead of sniffing it.
-    #[arg(long)]
-    pub format: Option<String>,
+    #[arg(long, value_parser = format)]
+    pub format: Option<Format>,
     /// The year of syslog stamps that have none (default: inferred from --now).
     #[arg(long)]
     pub year: Option<i32>,
@@ -160,8 +178,8 @@ pub struct HoldAddArgs {
     #[arg(long = "message-id", value_name = "ID")]
     pub message_ids: Vec<String>,
     /// Sources held: signin,email,web.
-    #[arg(long, value_delimiter = ',', default_value = "signin,email,web")]
-    pub sources: Vec<String>,
+    #[arg(long, value_delimiter = ',', default_value = "signin,email,web", value_parser = source)]
+    pub sources: Vec<Source>,
     /// First day of the events held (YYYY-MM-DD, school time zone).
     #[arg(long)]
     pub from: String,
@@ -208,8 +226,8 @@ pub struct AuditArgs {
     #[arg(long, requires = "from")]
     pub to: Option<String>,
     /// nl or en (default: [audit] language).
-    #[arg(long)]
-    pub lang: Option<String>,
+    #[arg(long, value_parser = lang)]
+    pub lang: Option<Lang>,
     /// The report folder (default: <reports_dir>/<week>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

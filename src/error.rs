@@ -28,12 +28,16 @@ pub enum Error {
     Store(#[from] StoreError),
     /// A rule file that cannot be used.
     #[error(transparent)]
+    // Up, on purpose: the fold names each stage's own error so that `?` carries it; the
+    // stages below it return the fold only for what they call of each other.
     Rule(#[from] crate::rules::RuleError),
     /// The GeoIP database cannot be used.
     #[error(transparent)]
+    // Up, on purpose (as `Rule`).
     Geo(#[from] crate::enrich::geoip::GeoError),
     /// The web category lists cannot be used.
     #[error(transparent)]
+    // Up, on purpose (as `Rule`).
     Blocklist(#[from] crate::enrich::blocklist::BlocklistError),
     /// Something that should not happen: a bug in logwacht.
     #[error("{0} (this is a bug)")]

@@ -190,6 +190,41 @@ pub fn remove_owned_dir(owner: &Path, dir: &Path) -> Result<(), StoreError> {
     std::fs::remove_dir_all(dir).map_err(StoreError::io("remove", dir))
 }
 
+/// Appends one line to a JSON-lines file and syncs it: the commit of the ingest ledger
+/// and of the audit trail. A torn last line left by a crash gets its newline first, so
+/// it cannot swallow the new line.
+pub fn append_line(path: &Path, line: &str) -> Result<(), StoreError> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)
+        .map_err(StoreError::io("open", path))?;
+    let len = f.seek(SeekFrom::End(0)).map_err(StoreError::io("read", path))?;
+    let mut text = String::with_capacity(line.len() + 2);
+    if len > 0 {
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::Start(len - 1)).map_err(StoreError::io("read", path))?;
+        f.read_exact(&mut last).map_err(StoreError::io("read", path))?;
+        if last[0] != b'\n' {
+            text.push('\n');
+        }
+    }
+    text.push_str(line);
+    text.push('\n');
+    f.write_all(text.as_bytes()).map_err(StoreError::io("append to", path))?;
+    f.sync_all().map_err(StoreError::io("sync", path))
+}
+
+/// SHA-256 of a file, hex.
+pub fn file_sha256(path: &Path) -> Result<(String, u64), StoreError> {
+    let mut f = std::fs::File::open(path).map_err(StoreError::io("read", path))?;
+    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    let n = std::io::copy(&mut f, &mut h).map_err(StoreError::io("read", path))?;
+    Ok((hex::encode(sha2::Digest::finalize(h)), n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

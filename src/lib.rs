@@ -18,13 +18,13 @@
 //! `PurgeReceipt`, ...); `workspace.rs` opens what a command needs once, and
 //! `commands/` wires the stages together.
 pub mod audit_log;
+pub mod calendar;
 pub mod case;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod crash;
-pub mod demo;
 pub mod enrich;
 pub mod error;
 pub mod fsio;

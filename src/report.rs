@@ -367,9 +367,14 @@ fn oldest_day(store: &Store) -> Option<String> {
 
 /// Builds the report: runs the rules and the statistics, draws the samples (after
 /// recording the seed), and gathers the retention state. Writes nothing but the seed line.
-pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&str>) -> Result<Report, Error> {
+pub fn build(
+    config: &Config,
+    clock: &Clock,
+    key: &crate::pseudonym::Key,
+    req: &Request,
+    operator: Option<&str>,
+) -> Result<Report, Error> {
     let now = clock.now();
-    let key = crate::pseudonym::load(&config.key_path())?;
     let pseudonyms = key.pseudonymiser();
     let cal = Calendar::new(config);
     let tz = config.timezone;
@@ -378,7 +383,7 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
     let trend_from = (req.from - Duration::days(21)).max(retained_from).min(req.from);
     // The report's own days in one session; the earlier weeks each in a session of their
     // own, so memory stays that of one week's rules whatever the trend's length.
-    let engine = Engine::new(config, day_bounds(config, req.from, req.to))?;
+    let engine = Engine::new(config, Some(key), day_bounds(config, req.from, req.to))?;
     let mut earlier = Vec::new();
     let mut end = req.from - Duration::days(1);
     while end >= trend_from {
@@ -649,8 +654,14 @@ pub fn build(config: &Config, clock: &Clock, req: &Request, operator: Option<&st
 }
 
 /// Builds the report, writes its folder, and records it in the audit trail.
-pub fn weekly(config: &Config, clock: &Clock, req: &Request, operator: Option<&str>) -> Result<ReportOutcome, Error> {
-    let report = build(config, clock, req, operator)?;
+pub fn weekly(
+    config: &Config,
+    clock: &Clock,
+    key: &crate::pseudonym::Key,
+    req: &Request,
+    operator: Option<&str>,
+) -> Result<ReportOutcome, Error> {
+    let report = build(config, clock, key, req, operator)?;
     let dir = req.out.clone().unwrap_or_else(|| config.reports_dir.join(&req.label));
     // The trail records each file by its absolute path: that record is what lets the purge
     // find and expire the report wherever it was written (RET-4), and nothing else.

@@ -535,6 +535,12 @@ pub const TABLES: [&str; 10] = [
     "blocklist_categories",
 ];
 
+/// Lower-cases an address and strips the angle brackets some logs put around it.
+pub fn normalise_address(raw: &str) -> Option<String> {
+    let a = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    if a.is_empty() || a == "-" { None } else { Some(a.to_lowercase()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@ pub mod writer;
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::StoreError;
 use crate::schema::Source;
@@ -43,20 +43,7 @@ pub struct Store {
     root: PathBuf,
 }
 
-/// Days since 1970-01-01 (UTC) of a timestamp in microseconds.
-pub fn day_of_micros(micros: i64) -> i32 {
-    micros.div_euclid(86_400_000_000) as i32
-}
-
-/// The calendar date of a day number.
-pub fn date_of_day(day: i32) -> NaiveDate {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    if day >= 0 {
-        epoch.checked_add_days(Days::new(day as u64)).unwrap_or(NaiveDate::MAX)
-    } else {
-        epoch.checked_sub_days(Days::new(day.unsigned_abs() as u64)).unwrap_or(NaiveDate::MIN)
-    }
-}
+pub use crate::calendar::{date_of_day, day_of_micros};
 
 /// The day number of a UTC instant.
 pub fn day_of(t: DateTime<Utc>) -> i32 {
@@ -189,32 +176,7 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     Ok(out)
 }
 
-/// Appends one line to a JSON-lines file and syncs it: the commit of the ingest ledger
-/// and of the audit trail. A torn last line left by a crash gets its newline first, so
-/// it cannot swallow the new line.
-pub fn append_line(path: &Path, line: &str) -> Result<(), StoreError> {
-    use std::io::{Read, Seek, SeekFrom, Write};
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(path)
-        .map_err(StoreError::io("open", path))?;
-    let len = f.seek(SeekFrom::End(0)).map_err(StoreError::io("read", path))?;
-    let mut text = String::with_capacity(line.len() + 2);
-    if len > 0 {
-        let mut last = [0u8; 1];
-        f.seek(SeekFrom::Start(len - 1)).map_err(StoreError::io("read", path))?;
-        f.read_exact(&mut last).map_err(StoreError::io("read", path))?;
-        if last[0] != b'\n' {
-            text.push('\n');
-        }
-    }
-    text.push_str(line);
-    text.push('\n');
-    f.write_all(text.as_bytes()).map_err(StoreError::io("append to", path))?;
-    f.sync_all().map_err(StoreError::io("sync", path))
-}
+pub use crate::fsio::append_line;
 
 /// Makes a finished file visible: syncs its folder after the rename.
 pub fn publish(tmp: &Path, dest: &Path) -> Result<(), StoreError> {

@@ -11,6 +11,7 @@ use crate::audit_log::{AuditLog, TrailHold};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Result;
+use crate::pseudonym::Key;
 use crate::store::Store;
 
 /// Creates a workspace in `dir`: the pseudonym key (CTL-2, mode 0600), then
@@ -34,6 +35,8 @@ pub struct Workspace {
     pub config: Config,
     clock: Clock,
     operator: String,
+    /// The pseudonym key, read from disk at most once per command.
+    key: std::cell::OnceCell<Key>,
     _trail: Option<TrailHold>,
 }
 
@@ -56,6 +59,7 @@ impl Workspace {
             config,
             clock: Clock::fixed(now),
             operator: crate::audit_log::operator(operator),
+            key: std::cell::OnceCell::new(),
             _trail: trail,
         })
     }
@@ -73,6 +77,16 @@ impl Workspace {
     /// Who runs the command, as the trail records it.
     pub fn operator(&self) -> Option<&str> {
         Some(&self.operator)
+    }
+
+    /// The pseudonym key (CTL-2) with its period: read the first time a stage needs it,
+    /// then the same key for the rest of the command.
+    pub fn key(&self) -> Result<&Key> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
+        }
+        let key = crate::pseudonym::load(&self.config.key_path())?;
+        Ok(self.key.get_or_init(|| key))
     }
 
     /// The store.

@@ -14,10 +14,9 @@ use super::date_flag;
 
 /// The weekly report, or the subcommand of `args`.
 pub fn run(ws: &Workspace, args: AuditArgs) -> Result<u8> {
-    let config = &ws.config;
     match &args.command {
-        Some(cmd) => audit_command(config, ws.clock(), cmd, ws.operator()),
-        None => weekly_report(config, ws.clock(), &args, ws.operator()),
+        Some(cmd) => audit_command(ws, cmd),
+        None => weekly_report(ws, &args),
     }
 }
 
@@ -73,6 +72,7 @@ impl RuleOutcome {
 pub fn audit_rules(
     config: &Config,
     clock: &Clock,
+    key: &crate::pseudonym::Key,
     from: NaiveDate,
     to: NaiveDate,
     pick: impl Fn(&rules::Rule) -> bool,
@@ -81,7 +81,7 @@ pub fn audit_rules(
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     let tz = config.timezone;
     let window = rules::engine::Window::local_days(from, to, tz);
-    let engine = rules::engine::Engine::new(config, window)?;
+    let engine = rules::engine::Engine::new(config, Some(key), window)?;
     let mut out = Vec::new();
     for rule in crate::rules::configured(config)?.into_iter().filter(|r| pick(r)) {
         let mut o = RuleOutcome {
@@ -145,7 +145,8 @@ pub fn audit_rules(
     Ok(out)
 }
 
-fn audit_command(config: &Config, clock: &Clock, cmd: &AuditCommand, operator: Option<&str>) -> Result<u8> {
+fn audit_command(ws: &Workspace, cmd: &AuditCommand) -> Result<u8> {
+    let (config, clock, operator) = (&ws.config, ws.clock(), ws.operator());
     let (args, only, signin_only) = match cmd {
         AuditCommand::Signin(a) => (a, None, true),
         AuditCommand::Run { window, rule } => (window, rule.clone(), false),
@@ -156,7 +157,7 @@ fn audit_command(config: &Config, clock: &Clock, cmd: &AuditCommand, operator: O
         (Some(id), _) => &r.id == id,
         (None, _) => r.mode == "automated",
     };
-    let outcome = audit_rules(config, clock, from, to, pick, operator)?;
+    let outcome = audit_rules(config, clock, ws.key()?, from, to, pick, operator)?;
     if let Some(id) = &only
         && outcome.is_empty()
     {
@@ -200,7 +201,8 @@ fn audit_command(config: &Config, clock: &Clock, cmd: &AuditCommand, operator: O
 }
 
 /// `logwacht audit` without a subcommand: the weekly DPO report.
-fn weekly_report(config: &Config, clock: &Clock, args: &cli::AuditArgs, operator: Option<&str>) -> Result<u8> {
+fn weekly_report(ws: &Workspace, args: &cli::AuditArgs) -> Result<u8> {
+    let (config, clock, operator) = (&ws.config, ws.clock(), ws.operator());
     let (from, to, label) = match (&args.week, &args.from, &args.to) {
         (Some(w), _, _) => {
             let (a, b) = report::iso_week(w)
@@ -230,10 +232,7 @@ fn weekly_report(config: &Config, clock: &Clock, args: &cli::AuditArgs, operator
             (monday, monday + chrono::Duration::days(6), report::week_label(monday))
         }
     };
-    let lang = match &args.lang {
-        Some(l) => report::Lang::parse(l).ok_or_else(|| Error::Usage(format!("--lang {l:?}; use nl or en")))?,
-        None => config.language,
-    };
+    let lang = args.lang.unwrap_or(config.language);
     let req = report::Request {
         from,
         to,
@@ -243,7 +242,7 @@ fn weekly_report(config: &Config, clock: &Clock, args: &cli::AuditArgs, operator
         out: args.out.clone(),
         cases_waiting: crate::case::waiting(config)?,
     };
-    let outcome = report::weekly(config, clock, &req, operator)?;
+    let outcome = report::weekly(config, clock, ws.key()?, &req, operator)?;
     let k = outcome.report.k;
     for r in &outcome.report.rules {
         let cell = report::suppress::Cell::of(r.findings, k).text(k);

@@ -12,7 +12,7 @@ pub fn run(ws: &Workspace, cmd: cli::CaseCommand) -> Result<u8> {
     match cmd {
         C::Open { id, subject, suspicion, purpose, from, to, approved_by, hold } => {
             let req = case::OpenRequest { id, subject, suspicion, purpose, from, to, approved_by, hold };
-            let c = case::open(config, clock, &req, operator)?;
+            let c = case::open(config, clock, ws.key()?, &req, operator)?;
             println!(
                 "opened case {} (purpose {}, {} .. {}){}; next: logwacht case screen --case {}",
                 c.id,
@@ -24,7 +24,7 @@ pub fn run(ws: &Workspace, cmd: cli::CaseCommand) -> Result<u8> {
             );
         }
         C::Screen(p) => {
-            let (s, files) = case::screen(config, clock, &p.id, &probe(&p), operator)?;
+            let (s, files) = case::screen(config, clock, ws.key()?, &p.id, &probe(&p), operator)?;
             for (src, how) in &s.sources {
                 println!("{src}: {how}");
             }
@@ -38,12 +38,12 @@ pub fn run(ws: &Workspace, cmd: cli::CaseCommand) -> Result<u8> {
             }
         }
         C::Report(p) => {
-            for f in case::report(config, clock, &p.id, &probe(&p), operator)? {
+            for f in case::report(config, clock, ws.key()?, &p.id, &probe(&p), operator)? {
                 println!("wrote {}", f.path);
             }
         }
         C::Close { id, outcome } => {
-            let (c, files) = case::close(config, clock, &id, &outcome, operator)?;
+            let (c, files) = case::close(config, clock, ws.key()?, &id, &outcome, operator)?;
             println!(
                 "closed case {}; the letter to the subject is due by {}",
                 c.id,
@@ -59,7 +59,7 @@ pub fn run(ws: &Workspace, cmd: cli::CaseCommand) -> Result<u8> {
         }
         C::List => {
             let cases = case::Cases::load(&case::Cases::path(config))?;
-            let key = crate::pseudonym::load(&config.key_path())?;
+            let key = ws.key()?;
             for c in &cases.cases {
                 let state = match (&c.closed_at, &c.notified_at) {
                     (None, _) => "open".to_string(),

@@ -2,7 +2,6 @@
 use crate::audit_log;
 use crate::cli::HoldCommand;
 use crate::error::{EXIT_OK, Error, Result};
-use crate::schema::Source;
 use crate::store::lock::StoreLock;
 use crate::store::{self, Store};
 use crate::workspace::Workspace;
@@ -46,13 +45,7 @@ pub fn run(ws: &Workspace, cmd: HoldCommand) -> Result<u8> {
             Ok(EXIT_OK)
         }
         HoldCommand::Add(a) => {
-            let mut sources = Vec::new();
-            for s in &a.sources {
-                sources.push(
-                    Source::parse(s.trim())
-                        .ok_or_else(|| Error::Usage(format!("--sources has {s:?}; use signin, email, web")))?,
-                );
-            }
+            let sources = a.sources.clone();
             let req = store::hold::HoldRequest {
                 case: a.case.clone(),
                 subject: a.subject.clone(),

@@ -9,7 +9,6 @@ use crate::error::{EXIT_ERROR, EXIT_OK, Error, Result};
 use crate::fsio;
 use crate::ingest;
 use crate::ingest::sink::Window;
-use crate::schema::Source;
 use crate::store::Store;
 use crate::store::ledger::Ledger;
 use crate::store::lock::StoreLock;
@@ -18,20 +17,8 @@ use crate::workspace::Workspace;
 /// Reads the files and folders of `args` into the store and prints what happened to each.
 pub fn run(ws: &Workspace, args: IngestArgs) -> Result<u8> {
     let config = &ws.config;
-    let source = match args.source.as_deref() {
-        None => None,
-        Some(s) => Some(
-            Source::parse(s).ok_or_else(|| Error::Usage(format!("--source {s:?} is not one of signin, email, web")))?,
-        ),
-    };
-    let format = match args.format.as_deref() {
-        None => None,
-        Some(f) => Some(
-            ingest::Format::parse(f)
-                .ok_or_else(|| Error::Usage(format!("--format {f:?} is not one of {}", ingest::Format::all_names())))?,
-        ),
-    };
-    let opts = ingest::IngestOptions { source, format, year: args.year, progress: !args.json };
+    let opts =
+        ingest::IngestOptions { source: args.source, format: args.format, year: args.year, progress: !args.json };
     let stats = ingest_paths(config, ws.clock(), &args.paths, &opts, ws.operator())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&stats).map_err(|e| Error::Bug(e.to_string()))?);

@@ -3,6 +3,7 @@
 //! arguments, runs the stages and owns its human output. [`run`] only dispatches.
 pub mod audit;
 pub mod case;
+pub mod demo;
 pub mod generate;
 pub mod hold;
 pub mod ingest;
@@ -29,7 +30,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Init(args) => init::run(args, now),
         Command::Generate(args) => generate::run(args, now),
-        Command::Demo(args) => crate::demo::run(&args, &Clock::fixed(now)),
+        Command::Demo(args) => demo::run(&args, &Clock::fixed(now)),
         Command::Rules(RulesCommand::Check { dir }) => {
             rules::check(dir, || Workspace::open(config, now, operator, None))
         }

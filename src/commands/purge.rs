@@ -183,7 +183,7 @@ fn expire_outputs(
             // written relative to the workspace.
             let path = &config.workspace().join(&f.path);
             let ours = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
-                && audit_log::file_sha256(path).is_ok_and(|(sha, _)| sha == f.sha256);
+                && crate::fsio::file_sha256(path).is_ok_and(|(sha, _)| sha == f.sha256);
             if !ours {
                 continue;
             }

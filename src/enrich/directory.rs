@@ -50,7 +50,7 @@ pub fn load(path: &Path) -> Result<Vec<Person>, Error> {
     for rec in r.records() {
         let rec = rec.map_err(|e| invalid(e.position().map(|p| p.line()).unwrap_or(0), e.to_string()))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let a = crate::ingest::record::normalise_address(rec.get(address).unwrap_or(""))
+        let a = crate::schema::normalise_address(rec.get(address).unwrap_or(""))
             .ok_or_else(|| invalid(line, "address is empty".into()))?;
         let role = rec.get(role).unwrap_or("").to_ascii_lowercase();
         if !ROLES.contains(&role.as_str()) {

@@ -12,8 +12,8 @@ use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, StringArray, T
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 
+use crate::calendar::day_start_us;
 use crate::error::{ConfigError, Error};
-use crate::store::hold::day_start_us;
 
 /// One validated exception for one country.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,8 +76,7 @@ pub fn load(path: &Path) -> Result<Vec<Exception>, Error> {
             NaiveDate::parse_from_str(get(k), "%Y-%m-%d")
                 .map_err(|_| invalid(line, format!("{} {:?} is not a date YYYY-MM-DD", want[k], get(k))))
         };
-        let person =
-            crate::ingest::record::normalise_address(get(0)).ok_or_else(|| invalid(line, "person is empty".into()))?;
+        let person = crate::schema::normalise_address(get(0)).ok_or_else(|| invalid(line, "person is empty".into()))?;
         let (first_day, last_day, requested_on) = (date(2)?, date(3)?, date(4)?);
         if first_day > last_day {
             return Err(invalid(line, format!("first_day {first_day} is after last_day {last_day}")).into());

@@ -170,7 +170,7 @@ struct Queued {
 const MAX_QUEUED: usize = 100_000;
 /// Postfix's own `maximal_queue_lifetime` (5 days): a message not seen for longer is
 /// flushed as incomplete.
-const QUEUE_LIFETIME_US: i64 = 5 * 86_400_000_000;
+const QUEUE_LIFETIME_US: i64 = 5 * crate::calendar::DAY_US;
 /// Headers of one message kept at most (To/Cc addresses, attachment names).
 const MAX_PER_MESSAGE: usize = 1_000;
 
@@ -266,7 +266,7 @@ fn stamp(text: &str, opts: &SyslogTime) -> Option<i64> {
         return at(y);
     }
     let this_year = DateTime::from_timestamp_micros(opts.now_us)?.with_timezone(&opts.tz).year();
-    let limit = opts.now_us + 86_400_000_000;
+    let limit = opts.now_us + crate::calendar::DAY_US;
     // Feb 29 exists only in some years: walk back until it does and is not in the future.
     (0..8).map(|back| this_year - back).find_map(|y| at(y).filter(|t| *t <= limit))
 }
@@ -430,7 +430,7 @@ mod tests {
     #[test]
     fn a_full_queue_flushes_stale_messages_first_then_the_older_half() {
         let mut q: HashMap<String, Queued> = HashMap::new();
-        let day = 86_400_000_000i64;
+        let day = crate::calendar::DAY_US;
         for i in 0..MAX_QUEUED {
             // Half of them a week old, half of them fresh.
             let last_seen = if i % 2 == 0 { 0 } else { 7 * day + i as i64 };

@@ -422,11 +422,7 @@ impl Batcher for WebBatcher {
     }
 }
 
-/// Lower-cases an address and strips the angle brackets some logs put around it.
-pub fn normalise_address(raw: &str) -> Option<String> {
-    let a = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
-    if a.is_empty() || a == "-" { None } else { Some(a.to_lowercase()) }
-}
+pub use crate::schema::normalise_address;
 
 /// `None` for the empty string and the `-` logs write for "unknown".
 pub fn non_empty(raw: &str) -> Option<&str> {

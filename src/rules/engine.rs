@@ -303,10 +303,11 @@ pub fn scrub(message: &str) -> String {
 
 impl Engine {
     /// Prepares sessions for `window`: loads the directory, the lists and the key.
-    pub fn new(config: &Config, window: Window) -> Result<Engine, Error> {
+    /// `key`: the pseudonym key, read once by the command (none: `pseudonym()` is refused).
+    pub fn new(config: &Config, key: Option<&crate::pseudonym::Key>, window: Window) -> Result<Engine, Error> {
         let runtime = runtime()?;
         let people = Arc::new(crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?);
-        let functions = Arc::new(Functions::new(config)?);
+        let functions = Arc::new(Functions::new(config, key)?);
         Ok(Engine {
             config: config.clone(),
             window,
@@ -683,7 +684,7 @@ mod tests {
         let cfg = crate::config::init(dir.path(), None).unwrap();
         let config = Config::find(Some(&cfg)).unwrap();
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z").unwrap().to_utc();
-        let engine = Engine::new(&config, Window { from: now - chrono::Duration::days(7), to: now }).unwrap();
+        let engine = Engine::new(&config, None, Window { from: now - chrono::Duration::days(7), to: now }).unwrap();
         let ctx = engine.context(Purpose::A).unwrap();
         for table in TABLES {
             let provider = engine.runtime.block_on(ctx.table_provider(table)).unwrap();

@@ -206,7 +206,7 @@ fn utc() -> DataType {
 impl Functions {
     /// Loads the lists the functions use: the blocklists of every `[web]` group, the word
     /// lists, the calendar, and the pseudonym key when the workspace has one.
-    pub fn new(config: &Config) -> Result<Functions, crate::error::Error> {
+    pub fn new(config: &Config, key: Option<&crate::pseudonym::Key>) -> Result<Functions, crate::error::Error> {
         let mut categories: Vec<String> = Vec::new();
         for c in config.category_groups.values().flatten() {
             if !categories.contains(c) {
@@ -224,9 +224,7 @@ impl Functions {
             })?;
             words.push((name.clone(), re));
         }
-        let key_path = config.key_path();
-        let pseudonymiser =
-            if key_path.exists() { Some(crate::pseudonym::load(&key_path)?.pseudonymiser()) } else { None };
+        let pseudonymiser = key.map(crate::pseudonym::Key::pseudonymiser);
         Ok(Functions {
             blocklist: Arc::new(blocklist),
             groups: config.category_groups.clone(),

@@ -5,7 +5,7 @@
 //! is `reference/holds.json`, written atomically under the store lock.
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -55,11 +55,7 @@ pub struct HoldRequest {
     pub until: NaiveDate,
 }
 
-/// The start of a school-local day, in UTC µs.
-pub fn day_start_us(day: NaiveDate, tz: Tz) -> i64 {
-    let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&naive).earliest().map(|t| t.timestamp_micros()).unwrap_or(i64::MIN)
-}
+pub use crate::calendar::day_start_us;
 
 impl Hold {
     /// True while the hold keeps rows: not released, and `now` before the end of `until`.
@@ -172,7 +168,7 @@ impl Holds {
         if days > i64::from(max_days) {
             return Err(invalid(format!("hold for case {case} runs {days} days; the maximum is {max_days} (RET-2)")));
         }
-        let subject = req.subject.as_deref().and_then(crate::ingest::record::normalise_address);
+        let subject = req.subject.as_deref().and_then(crate::schema::normalise_address);
         if let Some(h) = existing {
             if h.subject != subject
                 || h.sources != req.sources

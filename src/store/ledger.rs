@@ -120,7 +120,7 @@ impl Ledger {
             line: 0,
             message: e.to_string(),
         })?;
-        crate::store::append_line(&self.path, &line)?;
+        crate::fsio::append_line(&self.path, &line)?;
         self.hashes.insert(entry.sha256.clone());
         if let Some(h) = &entry.head_sha256 {
             self.heads.insert((entry.bytes, h.clone()));

@@ -28,8 +28,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde::Serialize;
 
-use crate::audit_log::file_sha256;
 use crate::error::StoreError;
+use crate::fsio::file_sha256;
 use crate::schema::{self, Source};
 use crate::store::hold::Hold;
 use crate::store::writer::writer_properties;

@@ -66,6 +66,12 @@ fn every_rule_has_a_golden_file() {
         if p.extension().is_some_and(|e| e == "sql") {
             let id = p.file_stem().unwrap().to_string_lossy().into_owned();
             assert!(golden(&id).exists(), "rule {id} has no golden file tests/golden/{id}.json");
+            // ... and a test of its own that holds its output to it.
+            let tests = std::fs::read_to_string(repo().join("tests/it/rules.rs")).unwrap();
+            assert!(
+                tests.contains(&format!("    {id}: [")) || tests.contains(&format!("check_golden(\"{id}\"")),
+                "rule {id} has no golden test in tests/it/rules.rs"
+            );
         }
     }
 }
@@ -294,42 +300,55 @@ fn stable_pseudonyms(rule: &mut serde_json::Value) {
     }
 }
 
-#[test]
-fn golden_mail_web_and_cost_rules() {
+/// One rule over the fixture workspace: it must find exactly the fixture cases at `lines`
+/// (fixtures/rules/README.md, by the source line of the evidence), and its whole output must
+/// equal its golden file.
+fn check_rule(id: &str, lines: &[&str]) {
     let ws = rules_workspace();
-    // Which fixture cases each rule must find, by the source line of its evidence
-    // (fixtures/rules/README.md); the golden files hold the whole rows.
-    let expect: [(&str, &[&str]); 16] = [
-        ("mail_private_address_staff_pupil", &["7", "21"]),
-        ("mail_external_recipients_visible", &["29"]),
-        ("mail_password_in_subject", &["65"]),
-        ("mail_sensitive_pupil_data_in_subject", &["81"]),
-        ("mail_sender_misrepresented", &["90", "98"]),
-        ("mail_forbidden_attachment", &["108"]),
-        ("mail_mass_or_chain", &["139", "147"]),
-        ("mail_staff_to_parent_after_hours", &["108", "116"]),
-        ("mail_unapproved_client", &["132"]),
-        ("web_forbidden_category", &["2", "3"]),
-        ("web_filter_circumvention", &["5", "6"]),
-        ("web_leisure_during_school_hours", &["7"]),
-        ("web_download_executable", &["10", "12"]),
-        ("web_malware_or_phishing", &["13"]),
-        ("cost_web_volume_per_person_day", &[]),
-        ("cost_mail_volume_per_person_week", &[]),
-    ];
-    for (id, lines) in expect {
-        let mut got = run_rule(&ws, id);
-        let rows = got["rows"].as_array().unwrap();
-        // Sampled rules list their population; the violations are the findings.
-        let found: Vec<&str> = rows
-            .iter()
-            .filter(|r| r.get("violation").is_none_or(|v| v == "true"))
-            .filter_map(|r| r["source_line"].as_str())
-            .collect();
-        assert_eq!(found, lines, "{id}: {got:#}");
-        stable_pseudonyms(&mut got);
-        check_golden(id, &got);
-    }
+    let mut got = run_rule(&ws, id);
+    let rows = got["rows"].as_array().unwrap();
+    // Sampled rules list their population; the violations are the findings.
+    let found: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.get("violation").is_none_or(|v| v == "true"))
+        .filter_map(|r| r["source_line"].as_str())
+        .collect();
+    assert_eq!(found, lines, "{id}: {got:#}");
+    stable_pseudonyms(&mut got);
+    check_golden(id, &got);
+}
+
+/// One golden test per rule, named after it (the sign-in rules: `golden_signin_rules`).
+macro_rules! golden_rules {
+    ($($id:ident: [$($line:literal),*];)*) => {
+        mod golden {
+            $(
+                #[test]
+                fn $id() {
+                    super::check_rule(stringify!($id), &[$($line),*]);
+                }
+            )*
+        }
+    };
+}
+
+golden_rules! {
+    mail_private_address_staff_pupil: ["7", "21"];
+    mail_external_recipients_visible: ["29"];
+    mail_password_in_subject: ["65"];
+    mail_sensitive_pupil_data_in_subject: ["81"];
+    mail_sender_misrepresented: ["90", "98"];
+    mail_forbidden_attachment: ["108"];
+    mail_mass_or_chain: ["139", "147"];
+    mail_staff_to_parent_after_hours: ["108", "116"];
+    mail_unapproved_client: ["132"];
+    web_forbidden_category: ["2", "3"];
+    web_filter_circumvention: ["5", "6"];
+    web_leisure_during_school_hours: ["7"];
+    web_download_executable: ["10", "12"];
+    web_malware_or_phishing: ["13"];
+    cost_web_volume_per_person_day: [];
+    cost_mail_volume_per_person_week: [];
 }
 
 #[test]

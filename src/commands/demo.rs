@@ -100,9 +100,12 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
     outcome.purge = Some(crate::commands::purge::purge(&config, &Clock::fixed(last_night), false, Some("demo"))?);
     // The sign-in rules over the 28 days still in the store.
     let retained_from = crate::store::retention::RetentionPolicy::of(&config).first_day(last_night, config.timezone);
+    // The demo is one command: the key is read once, here.
+    let key = crate::pseudonym::load(&config.key_path())?;
     outcome.signin_audit = crate::commands::audit::audit_rules(
         &config,
         &Clock::fixed(last_night),
+        &key,
         retained_from,
         last,
         |r| r.mode == "automated" || r.mode == "sample",
@@ -140,7 +143,7 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         out: None,
         cases_waiting: crate::case::waiting(&config)?,
     };
-    outcome.report = Some(crate::report::weekly(&config, &Clock::fixed(last_night), &req, Some("demo"))?);
+    outcome.report = Some(crate::report::weekly(&config, &Clock::fixed(last_night), &key, &req, Some("demo"))?);
     // The security officer's walk-through: one staff member, the last week, then the letter.
     let people = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?;
     // The generator's suspect: the second staff member of the directory (generate.rs).
@@ -158,12 +161,12 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
             approved_by: "Directie (demo)".into(),
             hold: true,
         };
-        crate::case::open(&config, &officer, &open, Some("demo"))?;
+        crate::case::open(&config, &officer, &key, &open, Some("demo"))?;
         let (screening, mut files) =
-            crate::case::screen(&config, &officer, "DEMO-1", &Default::default(), Some("demo"))?;
-        files.extend(crate::case::report(&config, &officer, "DEMO-1", &Default::default(), Some("demo"))?);
+            crate::case::screen(&config, &officer, &key, "DEMO-1", &Default::default(), Some("demo"))?;
+        files.extend(crate::case::report(&config, &officer, &key, "DEMO-1", &Default::default(), Some("demo"))?);
         let outcome_text = "Het vermoeden werd niet bevestigd: de downloads hoorden bij lesvoorbereiding.";
-        files.extend(crate::case::close(&config, &officer, "DEMO-1", outcome_text, Some("demo"))?.1);
+        files.extend(crate::case::close(&config, &officer, &key, "DEMO-1", outcome_text, Some("demo"))?.1);
         outcome.case = Some((screening, files));
     }
     outcome.trail = Some(crate::audit_log::AuditLog::of(&config).verify()?);

@@ -1,6 +1,10 @@
 //! The workspace configuration: `logwacht.toml`, found in the current directory or given
 //! with `--config`. Defaults come from `docs/policy.md`; paths are relative to the
 //! file. [`TEMPLATE`] is what `logwacht init` writes: every setting, commented.
+//!
+//! Over 600 lines: the commented template of `logwacht.toml` and the check of every key
+//! stand in one file on purpose, so a key's default, its documentation and its limits are
+//! read together.
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveTime;

@@ -7,6 +7,10 @@
 //!                                     | expired (RET-1) / rejected (file, line, reason, raw)
 //!   intent (what will be published) -> rename parts and rejected files into place -> ledger line (commit)
 //! ```
+//!
+//! Over 600 lines: the format list and sniffing, the folder walk, and the commit protocol
+//! (intent, publish, ledger line) with its recovery are one unit: recovery must know
+//! exactly what a commit writes.
 pub mod combined;
 pub mod csv_input;
 pub mod exchange_online;

@@ -28,6 +28,8 @@ pub struct DemoOutcome {
     pub nights: usize,
     /// The purge after the last night.
     pub purge: Option<crate::store::retention::PurgeReceipt>,
+    /// The retention window the workspace was set up with (`retention.days`).
+    pub retention_days: u32,
     /// Every automated and sampled rule over the retained window.
     pub signin_audit: Vec<crate::commands::audit::RuleOutcome>,
     /// Per rule with injected violations: (injected still retained, found of them, extra).
@@ -96,9 +98,10 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         last_night = now;
         day += Duration::days(1);
     }
-    // The nightly purge after the last ingest: the first week is past the 28-day window.
+    outcome.retention_days = crate::store::retention::RetentionPolicy::of(&config).days;
+    // The nightly purge after the last ingest: the first week is past the retention window (28 days by default).
     outcome.purge = Some(crate::commands::purge::purge(&config, &Clock::fixed(last_night), false, Some("demo"))?);
-    // The sign-in rules over the 28 days still in the store.
+    // The sign-in rules over the days still in the store.
     let retained_from = crate::store::retention::RetentionPolicy::of(&config).first_day(last_night, config.timezone);
     // The demo is one command: the key is read once, here.
     let key = crate::pseudonym::load(&config.key_path())?;
@@ -212,7 +215,8 @@ pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
     if let Some(p) = &outcome.purge {
         let days: std::collections::BTreeSet<&str> = p.partitions_deleted.iter().map(|d| d.date.as_str()).collect();
         println!(
-            "purge (RET-1, 28 days): removed {} whole days ({} .. {}), cut the boundary day, rows removed: {}",
+            "purge (RET-1, {} days): removed {} whole days ({} .. {}), cut the boundary day, rows removed: {}",
+            outcome.retention_days,
             days.len(),
             days.first().unwrap_or(&"-"),
             days.last().unwrap_or(&"-"),

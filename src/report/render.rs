@@ -3,6 +3,10 @@
 //! `findings.json` (docs/report.md: the schema). Every count goes through
 //! [`Cell`](super::suppress::Cell); every string of `findings.json` that a spreadsheet
 //! would take for a formula (`=`, `+`, `-`, `@`, tab, CR) is neutralised with a leading `'`.
+//!
+//! Over 600 lines: the HTML page and its Markdown twin are written side by side by hand, so
+//! that a change to one is seen next to the other; one template and view model for both
+//! is planned (issue 14 step 5).
 use std::fmt::Write;
 use std::path::Path;
 

@@ -15,6 +15,9 @@
 //!
 //! Protected rows (CTL-7, CTL-8) are part of the `email` table of every session: content
 //! columns are NULL for personal-labelled mail and counsellors' mail, whatever the purpose.
+//!
+//! Over 600 lines: the sessions per purpose, their row and column limits (art. 8) and the
+//! views they register belong together; the output gate is gate.rs.
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;

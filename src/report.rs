@@ -690,3 +690,21 @@ pub fn weekly(
     crate::audit_log::AuditLog::of(config).append(e)?;
     Ok(ReportOutcome { dir, files, report })
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    #[test]
+    fn an_iso_week_is_monday_to_sunday_and_labels_itself() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(super::iso_week("2026-W47"), Some((d(2026, 11, 16), d(2026, 11, 22))));
+        // Week 1 of 2027 starts in 2026; 2026 has 53 weeks, not 54.
+        assert_eq!(super::iso_week("2027-w01"), Some((d(2027, 1, 4), d(2027, 1, 10))));
+        assert_eq!(super::iso_week("2026-W53"), Some((d(2026, 12, 28), d(2027, 1, 3))));
+        assert_eq!(super::iso_week("2026-W54"), None);
+        assert_eq!(super::iso_week("2026-47"), None);
+        assert_eq!(super::week_label(d(2027, 1, 3)), "2026-W53");
+        assert_eq!(super::week_label(d(2026, 11, 16)), "2026-W47");
+    }
+}

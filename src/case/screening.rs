@@ -164,8 +164,10 @@ pub fn search_query(path: &str) -> Option<String> {
                         j += 1;
                     }
                     b'%' => {
+                        // Two hex digits, nothing else (from_str_radix would take "+1").
                         let hex = raw
                             .get(j + 1..j + 3)
+                            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                             .and_then(|h| std::str::from_utf8(h).ok())
                             .and_then(|h| u8::from_str_radix(h, 16).ok());
                         match hex {
@@ -508,6 +510,21 @@ pub(super) fn screening_markdown(s: &Screening, content: bool, subject_line: &st
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn search_terms_are_decoded_from_the_query_only() {
+        let q = super::search_query;
+        assert_eq!(q("/search?q=wachtwoord+school&x=1").as_deref(), Some("wachtwoord school"));
+        assert_eq!(q("/?Search=%C3%A9cole").as_deref(), Some("école"));
+        assert_eq!(q("/s?query=a#q=b").as_deref(), Some("a"));
+        // A % without two hex digits stays as written.
+        assert_eq!(q("/?q=%zz%4").as_deref(), Some("%zz%4"));
+        assert_eq!(q("/?q=%+1").as_deref(), Some("% 1"));
+        // No query, an empty value, or a q= in the path: no search terms.
+        assert_eq!(q("/q=wachtwoord"), None);
+        assert_eq!(q("/?q=&search="), None);
+        assert_eq!(q("/?lang=nl"), None);
+    }
+
     use std::sync::Arc;
 
     use datafusion::arrow::array::{StringArray, TimestampMicrosecondArray};

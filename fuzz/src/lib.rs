@@ -43,7 +43,7 @@ fn context() -> &'static IngestContext {
         IngestContext {
             store: Store::new(scratch().join("store")),
             window: Window {
-                cutoff_us: NOW_US - 28 * 86_400_000_000,
+                cutoff_us: NOW_US - 28 * logwacht::calendar::DAY_US,
                 future_us: NOW_US + 15 * 60_000_000,
                 now_us: NOW_US,
                 max_record: MAX_RECORD,

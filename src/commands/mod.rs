@@ -26,32 +26,23 @@ pub fn run(cli: Cli) -> Result<u8> {
     let now = Clock::from_flag(cli.now.as_deref())?.now();
     let config = cli.config.as_deref();
     let operator = cli.operator.as_deref();
-    let open = |command: &Command| Workspace::open(config, now, operator, trail_writer(command));
+    // The workspace is opened only by the commands that have one, when they start.
+    let writes_trail = trail_writer(&cli.command);
+    let open = || Workspace::open(config, now, operator, writes_trail);
     match cli.command {
         Command::Init(args) => init::run(args, now),
         Command::Generate(args) => generate::run(args, now),
         Command::Demo(args) => demo::run(&args, &Clock::fixed(now)),
-        Command::Rules(RulesCommand::Check { dir }) => {
-            rules::check(dir, || Workspace::open(config, now, operator, None))
-        }
-        ref command => {
-            let ws = open(command)?;
-            match cli.command {
-                Command::Ingest(args) => ingest::run(&ws, args),
-                Command::Purge(args) => purge::run(&ws, args),
-                Command::Hold(cmd) => hold::run(&ws, cmd),
-                Command::Rules(RulesCommand::List) => rules::list(&ws),
-                Command::Audit(args) => audit::run(&ws, args),
-                Command::Case(cmd) => case::run(&ws, cmd),
-                Command::Key(KeyCommand::Rotate) => key::rotate(&ws),
-                Command::Store(StoreCommand::RebuildLedger) => store::rebuild_ledger(&ws),
-                Command::VerifyLog(args) => verify_log::run(&ws, args),
-                Command::Init(_)
-                | Command::Generate(_)
-                | Command::Demo(_)
-                | Command::Rules(RulesCommand::Check { .. }) => Err(Error::Bug("dispatched above".into())),
-            }
-        }
+        Command::Rules(RulesCommand::Check { dir }) => rules::check(dir, open),
+        Command::Ingest(args) => ingest::run(&open()?, args),
+        Command::Purge(args) => purge::run(&open()?, args),
+        Command::Hold(cmd) => hold::run(&open()?, cmd),
+        Command::Rules(RulesCommand::List) => rules::list(&open()?),
+        Command::Audit(args) => audit::run(&open()?, args),
+        Command::Case(cmd) => case::run(&open()?, cmd),
+        Command::Key(KeyCommand::Rotate) => key::rotate(&open()?),
+        Command::Store(StoreCommand::RebuildLedger) => store::rebuild_ledger(&open()?),
+        Command::VerifyLog(args) => verify_log::run(&open()?, args),
     }
 }
 

@@ -20,8 +20,8 @@ const NOW: &str = "2026-11-22T03:00:00Z";
 fn school(people: u32, days: u32) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
-    let spec = logwacht::generate::Spec { people, days, seed: 42, ..Default::default() };
-    logwacht::generate::write(dir.path(), &spec, now).unwrap();
+    let spec = logwacht::demo::Spec { people, days, seed: 42, ..Default::default() };
+    logwacht::demo::write(dir.path(), &spec, now).unwrap();
     let logs = dir.path().join("logs");
     (dir, logs)
 }
@@ -245,10 +245,9 @@ fn rules(c: &mut Criterion) {
         std::fs::copy(logs.parent().unwrap().join("reference").join(f), ws.join("reference").join(f)).unwrap();
     }
     let config = logwacht::config::Config::find(Some(&cfg)).unwrap();
-    let clock = logwacht::clock::Clock::fixed(now);
     let stats = logwacht::commands::ingest::ingest_paths(
         &config,
-        &clock,
+        now,
         std::slice::from_ref(&logs),
         &IngestOptions::default(),
         None,

@@ -18,14 +18,12 @@
 //!
 //! Here: the registry and each command's lifecycle; `screening.rs` steps 1 and 2 (and the
 //! tests of its scope check), `letters.rs` the letter in both languages.
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audit_log::{self, FileHash};
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{ConfigError, Error};
 use crate::pseudonym::Key;
@@ -143,12 +141,12 @@ pub struct OpenRequest {
     pub subject: String,
     /// The written suspicion.
     pub suspicion: String,
-    /// a..e.
-    pub purpose: String,
+    /// a..e (f is refused: it never looks at one person).
+    pub purpose: Purpose,
     /// First day.
-    pub from: String,
+    pub from: NaiveDate,
     /// Last day.
-    pub to: String,
+    pub to: NaiveDate,
     /// The approver.
     pub approved_by: String,
     /// Place a hold.
@@ -162,9 +160,9 @@ pub struct Probe {
     /// A subject named on the command line.
     pub subject: Option<String>,
     /// A first day named on the command line.
-    pub from: Option<String>,
+    pub from: Option<NaiveDate>,
     /// A last day named on the command line.
-    pub to: Option<String>,
+    pub to: Option<NaiveDate>,
 }
 
 fn normal_subject(s: &str) -> Option<String> {
@@ -184,8 +182,8 @@ pub fn case_dir(config: &Config, id: &str) -> PathBuf {
 
 /// Records a refusal in the trail and returns it as the error. The message never names the
 /// subject's address: only the case and what was refused.
-fn refuse(config: &Config, clock: &Clock, operator: &str, command: &str, case: &str, reason: String) -> Error {
-    let mut e = audit_log::entry(clock.now(), "case refused", operator, "case");
+fn refuse(config: &Config, now: DateTime<Utc>, operator: &str, command: &str, case: &str, reason: String) -> Error {
+    let mut e = audit_log::entry(now, "case refused", operator, "case");
     e.scope = serde_json::json!({ "case": case, "command": command });
     e.details = serde_json::json!({ "reason": reason });
     match crate::audit_log::AuditLog::of(config).append(e) {
@@ -197,18 +195,17 @@ fn refuse(config: &Config, clock: &Clock, operator: &str, command: &str, case: &
 /// `case open`.
 pub fn open(
     config: &Config,
-    clock: &Clock,
+    now: DateTime<Utc>,
     key: &Key,
     req: &OpenRequest,
     operator: Option<&str>,
 ) -> Result<Case, Error> {
     let who = audit_log::operator(operator);
-    let now = clock.now();
     let tz = config.timezone;
-    let no = |reason: String| refuse(config, clock, &who, "case open", &req.id, reason);
+    let no = |reason: String| refuse(config, now, &who, "case open", &req.id, reason);
     // The id becomes the folder cases/<id> that RET-4 later removes: checked here.
     if let Err(e) = crate::fsio::check_id("case", &req.id) {
-        return Err(refuse(config, clock, &who, "case open", &e.shown, e.to_string()));
+        return Err(refuse(config, now, &who, "case open", &e.shown, e.to_string()));
     }
     if req.suspicion.trim().len() < 10 {
         return Err(no(format!(
@@ -222,29 +219,20 @@ pub fn open(
             req.id
         )));
     }
-    let purpose = match Purpose::parse(&req.purpose) {
-        Some(Purpose::F) => {
-            return Err(no(format!(
-                "case {} has purpose f; cost and capacity never look at one person (003 art. 8.7-8.8): use a-e",
-                req.id
-            )));
-        }
-        Some(p) => p,
-        None => return Err(no(format!("--purpose {:?} is not one of a, b, c, d, e (art. 7.1)", req.purpose))),
-    };
+    let purpose = req.purpose;
+    if purpose == Purpose::F {
+        return Err(no(format!(
+            "case {} has purpose f; cost and capacity never look at one person (003 art. 8.7-8.8): use a-e",
+            req.id
+        )));
+    }
     let Some(subject) = normal_subject(&req.subject) else {
         return Err(no(format!(
             "case {}: --subject must be exactly one address; a case investigates one person (CTL-3)",
             req.id
         )));
     };
-    let day = |name: &str, v: &str| {
-        NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| format!("--{name} {v:?} is not a date YYYY-MM-DD"))
-    };
-    let (from, to) = match (day("from", &req.from), day("to", &req.to)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return Err(no(e)),
-    };
+    let (from, to) = (req.from, req.to);
     let days = (to - from).num_days() + 1;
     if days < 1 {
         return Err(no(format!("case {}: --to {to} lies before --from {from}", req.id)));
@@ -327,7 +315,7 @@ pub fn open(
 /// Finds the case and refuses any other subject or window than its own.
 fn checked_case(
     config: &Config,
-    clock: &Clock,
+    now: DateTime<Utc>,
     who: &str,
     command: &str,
     id: &str,
@@ -335,21 +323,14 @@ fn checked_case(
 ) -> Result<Case, Error> {
     let cases = Cases::load(&Cases::path(config))?;
     let Some(case) = cases.get(id).cloned() else {
-        return Err(refuse(
-            config,
-            clock,
-            who,
-            command,
-            id,
-            format!("no case {id:?}; `logwacht case list` shows them"),
-        ));
+        return Err(refuse(config, now, who, command, id, format!("no case {id:?}; `logwacht case list` shows them")));
     };
     if let Some(s) = &probe.subject
         && normal_subject(s).as_deref() != Some(case.subject.as_str())
     {
         return Err(refuse(
             config,
-            clock,
+            now,
             who,
             command,
             id,
@@ -358,20 +339,20 @@ fn checked_case(
     }
     for (name, v, own) in [("from", &probe.from, case.from), ("to", &probe.to, case.to)] {
         if let Some(v) = v
-            && NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok() != Some(own)
+            && *v != own
         {
             return Err(refuse(
                 config,
-                clock,
+                now,
                 who,
                 command,
                 id,
-                format!("case {id} covers {}..{}; --{name} {v:?} would look outside it (CTL-3)", case.from, case.to),
+                format!("case {id} covers {}..{}; --{name} \"{v}\" would look outside it (CTL-3)", case.from, case.to),
             ));
         }
     }
     if command != "case close" && case.closed_at.is_some() {
-        return Err(refuse(config, clock, who, command, id, format!("case {id} is closed; open a new case")));
+        return Err(refuse(config, now, who, command, id, format!("case {id} is closed; open a new case")));
     }
     Ok(case)
 }
@@ -379,17 +360,17 @@ fn checked_case(
 /// `case screen`: steps 1 and 2, written to `cases/<id>/screen.md` and `screen.json`.
 pub fn screen(
     config: &Config,
-    clock: &Clock,
+    now: DateTime<Utc>,
     key: &Key,
     id: &str,
     probe: &Probe,
     operator: Option<&str>,
 ) -> Result<(Screening, Vec<FileHash>), Error> {
     let who = audit_log::operator(operator);
-    let case = checked_case(config, clock, &who, "case screen", id, probe)?;
+    let case = checked_case(config, now, &who, "case screen", id, probe)?;
     let s = screening(config, key, &case)?;
     let subject = key.pseudonym(&case.subject);
-    let md = format!("# Case {}: screening (steps 1-2)\n\n{}", case.id, screening_markdown(&s, false, &subject));
+    let md = screening_markdown("case_screen.md", &case, &s, false, subject.clone(), key.period)?;
     // An anchor of the trail outside it (CTL-9): the head and line count before this look.
     let trail = crate::audit_log::AuditLog::of(config).verify()?;
     let mut json = serde_json::to_value(&s).map_err(bug)?;
@@ -397,7 +378,7 @@ pub fn screen(
     json["audit_log_head"] = trail.head.into();
     let json = serde_json::to_string_pretty(&json).map_err(bug)? + "\n";
     let files = audit_log::write_files(&case_dir(config, id), &[("screen.md", md), ("screen.json", json)])?;
-    let mut e = audit_log::entry(clock.now(), "case screen", &who, &case.purpose.to_string());
+    let mut e = audit_log::entry(now, "case screen", &who, &case.purpose.to_string());
     e.scope = serde_json::json!({ "case": case.id, "subject": subject, "from": case.from, "to": case.to, "sources": s.sources });
     e.rows_read = s.left_alone.values().sum::<u64>() + s.remainder.iter().map(|i| i.count).sum::<u64>();
     e.files_written = files.clone();
@@ -408,6 +389,14 @@ pub fn screen(
 
 /// The subject's name from the directory, with the address.
 fn subject_by_name(config: &Config, case: &Case) -> String {
+    match subject_name(config, case) {
+        Some(n) => format!("{n} <{}>", case.subject),
+        None => format!("<{}>", case.subject),
+    }
+}
+
+/// The subject's display name in the directory, if it has one.
+fn subject_name(config: &Config, case: &Case) -> Option<String> {
     let path = config.reference_dir.join("people.csv");
     let name = std::fs::read_to_string(path).ok().and_then(|t| {
         let mut r = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(t.as_bytes());
@@ -418,36 +407,22 @@ fn subject_by_name(config: &Config, case: &Case) -> String {
             .find(|rec| rec.get(a).is_some_and(|x| x.eq_ignore_ascii_case(&case.subject)))
             .and_then(|rec| rec.get(n).map(str::to_string))
     });
-    match name.filter(|n| !n.is_empty()) {
-        Some(n) => format!("{n} <{}>", case.subject),
-        None => format!("<{}>", case.subject),
-    }
+    name.filter(|n| !n.is_empty())
 }
 
 /// `case report`: step 3 (8.1e): the case file with the remainder's content.
 pub fn report(
     config: &Config,
-    clock: &Clock,
+    now: DateTime<Utc>,
     key: &Key,
     id: &str,
     probe: &Probe,
     operator: Option<&str>,
 ) -> Result<Vec<FileHash>, Error> {
     let who = audit_log::operator(operator);
-    let case = checked_case(config, clock, &who, "case report", id, probe)?;
+    let case = checked_case(config, now, &who, "case report", id, probe)?;
     let s = screening(config, key, &case)?;
-    let mut m = String::new();
-    let _ = writeln!(m, "# Case file {}\n", case.id);
-    let _ = writeln!(m, "- suspicion (CTL-3): {}", crate::report::render::md(&case.suspicion));
-    let _ = writeln!(m, "- approved by: {} · opened: {}", crate::report::render::md(&case.approved_by), case.opened_at);
-    let _ =
-        writeln!(m, "- retention hold: {}", if case.hold { "yes, for exactly this subject and window" } else { "no" });
-    m.push_str(&screening_markdown(&s, true, &crate::report::render::md(&subject_by_name(config, &case))));
-    let _ = writeln!(
-        m,
-        "\nOther people appear as pseudonyms of key period {}. Content (↳) is shown only for the remainder (CTL-5); protected mail never (CTL-7, CTL-8).",
-        key.period
-    );
+    let m = screening_markdown("case_report.md", &case, &s, true, subject_by_name(config, &case), key.period)?;
     let mut json = serde_json::to_value(&s).map_err(bug)?;
     if let Some(items) = json.get_mut("remainder").and_then(|r| r.as_array_mut()) {
         for (v, it) in items.iter_mut().zip(&s.remainder) {
@@ -460,7 +435,7 @@ pub fn report(
         &case_dir(config, id),
         &[("case-report.md", m), ("case-report.json", serde_json::to_string_pretty(&json).map_err(bug)? + "\n")],
     )?;
-    let mut e = audit_log::entry(clock.now(), "case report", &who, &case.purpose.to_string());
+    let mut e = audit_log::entry(now, "case report", &who, &case.purpose.to_string());
     e.scope = serde_json::json!({ "case": case.id, "subject": key.pseudonym(&case.subject), "from": case.from, "to": case.to });
     e.rows_read = s.remainder.iter().map(|i| i.count).sum();
     e.files_written = files.clone();
@@ -472,27 +447,26 @@ pub fn report(
 /// `case close`: the outcome, the letters, and the day they are due.
 pub fn close(
     config: &Config,
-    clock: &Clock,
+    now: DateTime<Utc>,
     key: &Key,
     id: &str,
     outcome: &str,
     operator: Option<&str>,
 ) -> Result<(Case, Vec<FileHash>), Error> {
     let who = audit_log::operator(operator);
-    let now = clock.now();
     if outcome.trim().is_empty() {
         return Err(refuse(
             config,
-            clock,
+            now,
             &who,
             "case close",
             id,
             format!("case {id}: --outcome is empty; the letter must say what came of the check (CTL-6)"),
         ));
     }
-    let mut case = checked_case(config, clock, &who, "case close", id, &Probe::default())?;
+    let mut case = checked_case(config, now, &who, "case close", id, &Probe::default())?;
     if case.closed_at.is_some() {
-        return Err(refuse(config, clock, &who, "case close", id, format!("case {id} is already closed")));
+        return Err(refuse(config, now, &who, "case close", id, format!("case {id} is already closed")));
     }
     let store = Store::new(&config.store_dir);
     store.create()?;
@@ -506,8 +480,8 @@ pub fn close(
     let files = audit_log::write_files(
         &case_dir(config, id),
         &[
-            ("letter-nl.md", letter(config, &case, &facts, &LETTER_NL)),
-            ("letter-en.md", letter(config, &case, &facts, &LETTER_EN)),
+            ("letter-nl.md", letter(config, &case, &facts, &LETTER_NL)?),
+            ("letter-en.md", letter(config, &case, &facts, &LETTER_EN)?),
         ],
     )?;
     let mut cases = Cases::load(&Cases::path(config))?;
@@ -524,14 +498,13 @@ pub fn close(
 }
 
 /// `case notified`: the letter reached the subject.
-pub fn notified(config: &Config, clock: &Clock, id: &str, operator: Option<&str>) -> Result<Case, Error> {
+pub fn notified(config: &Config, now: DateTime<Utc>, id: &str, operator: Option<&str>) -> Result<Case, Error> {
     let who = audit_log::operator(operator);
-    let now = clock.now();
     let mut cases = Cases::load(&Cases::path(config))?;
     let Some(case) = cases.cases.iter_mut().find(|c| c.id == id) else {
         return Err(refuse(
             config,
-            clock,
+            now,
             &who,
             "case notified",
             id,
@@ -541,7 +514,7 @@ pub fn notified(config: &Config, clock: &Clock, id: &str, operator: Option<&str>
     if case.closed_at.is_none() {
         return Err(refuse(
             config,
-            clock,
+            now,
             &who,
             "case notified",
             id,

@@ -1,10 +1,11 @@
 //! The command line: one variant per subcommand, raw flags only; `lib::run` validates.
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
 use crate::ingest::Format;
-use crate::schema::{Lang, Source};
+use crate::schema::{Lang, Purpose, Source};
 
 // Flags that name one of a fixed set are parsed into their type here, once; a wrong value
 // is a usage error (exit 2) that lists the choices.
@@ -19,6 +20,15 @@ fn format(text: &str) -> Result<Format, String> {
 
 fn lang(text: &str) -> Result<Lang, String> {
     Lang::parse(text).ok_or_else(|| format!("{text:?}; use nl or en"))
+}
+
+fn purpose(text: &str) -> Result<Purpose, String> {
+    Purpose::parse(text).ok_or_else(|| format!("{text:?} is not one of a, b, c, d, e (art. 7.1)"))
+}
+
+/// A calendar day, `YYYY-MM-DD`.
+fn day(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| format!("{text:?} is not a date YYYY-MM-DD"))
 }
 
 /// logwacht: audits a school's sign-in, email and web logs the way its ICT protocol
@@ -118,8 +128,8 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// The first day (default: --days before --now).
-    #[arg(long)]
-    pub start: Option<String>,
+    #[arg(long, value_parser = day)]
+    pub start: Option<NaiveDate>,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
@@ -181,11 +191,11 @@ pub struct HoldAddArgs {
     #[arg(long, value_delimiter = ',', default_value = "signin,email,web", value_parser = source)]
     pub sources: Vec<Source>,
     /// First day of the events held (YYYY-MM-DD, school time zone).
-    #[arg(long)]
-    pub from: String,
+    #[arg(long, value_parser = day)]
+    pub from: NaiveDate,
     /// Last day of the events held (inclusive).
-    #[arg(long)]
-    pub to: String,
+    #[arg(long, value_parser = day)]
+    pub to: NaiveDate,
     /// Why: the concrete case.
     #[arg(long, default_value = "")]
     pub reason: String,
@@ -193,8 +203,8 @@ pub struct HoldAddArgs {
     #[arg(long, default_value = "")]
     pub approved_by: String,
     /// Last day the hold keeps the rows (at most retention.max_hold_days from now).
-    #[arg(long)]
-    pub until: String,
+    #[arg(long, value_parser = day)]
+    pub until: NaiveDate,
 }
 
 /// `logwacht rules ...`
@@ -220,11 +230,11 @@ pub struct AuditArgs {
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub week: Option<String>,
     /// First day (YYYY-MM-DD) instead of a week.
-    #[arg(long, requires = "to")]
-    pub from: Option<String>,
+    #[arg(long, requires = "to", value_parser = day)]
+    pub from: Option<NaiveDate>,
     /// Last day, inclusive.
-    #[arg(long, requires = "from")]
-    pub to: Option<String>,
+    #[arg(long, requires = "from", value_parser = day)]
+    pub to: Option<NaiveDate>,
     /// nl or en (default: [audit] language).
     #[arg(long, value_parser = lang)]
     pub lang: Option<Lang>,
@@ -255,11 +265,11 @@ pub enum AuditCommand {
 #[derive(Debug, Args)]
 pub struct AuditWindowArgs {
     /// First day (YYYY-MM-DD, school time zone).
-    #[arg(long)]
-    pub from: String,
+    #[arg(long, value_parser = day)]
+    pub from: NaiveDate,
     /// Last day, inclusive.
-    #[arg(long)]
-    pub to: String,
+    #[arg(long, value_parser = day)]
+    pub to: NaiveDate,
     /// Print findings as JSON (evidence pointers, no identities).
     #[arg(long)]
     pub json: bool,
@@ -280,14 +290,14 @@ pub enum CaseCommand {
         #[arg(long)]
         suspicion: String,
         /// The purpose: a, b, c, d or e (art. 7.1).
-        #[arg(long)]
-        purpose: String,
+        #[arg(long, value_parser = purpose)]
+        purpose: Purpose,
         /// First day (YYYY-MM-DD, school time zone).
-        #[arg(long)]
-        from: String,
+        #[arg(long, value_parser = day)]
+        from: NaiveDate,
         /// Last day, inclusive.
-        #[arg(long)]
-        to: String,
+        #[arg(long, value_parser = day)]
+        to: NaiveDate,
         /// Who approved the check.
         #[arg(long)]
         approved_by: String,
@@ -329,11 +339,11 @@ pub struct CaseProbe {
     #[arg(long)]
     pub subject: Option<String>,
     /// Must be the case's first day.
-    #[arg(long)]
-    pub from: Option<String>,
+    #[arg(long, value_parser = day)]
+    pub from: Option<NaiveDate>,
     /// Must be the case's last day.
-    #[arg(long)]
-    pub to: Option<String>,
+    #[arg(long, value_parser = day)]
+    pub to: Option<NaiveDate>,
 }
 
 /// `logwacht verify-log`

@@ -201,13 +201,46 @@ pub struct IngestOptions {
     pub progress: bool,
 }
 
+/// What became of one input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FileStatus {
+    /// Read; its rows stored (or rejected, or expired).
+    #[serde(rename = "stored")]
+    Stored,
+    /// The ledger already holds these bytes: nothing added.
+    #[serde(rename = "already stored")]
+    AlreadyStored,
+    /// No records.
+    #[serde(rename = "empty")]
+    Empty,
+    /// Not a regular file (a folder link, a FIFO, a device): not opened.
+    #[serde(rename = "skipped")]
+    Skipped,
+    /// Failed as a whole; `error` says why.
+    #[serde(rename = "error")]
+    Error,
+}
+
+impl FileStatus {
+    /// The word the JSON output and the terminal show.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Stored => "stored",
+            FileStatus::AlreadyStored => "already stored",
+            FileStatus::Empty => "empty",
+            FileStatus::Skipped => "skipped",
+            FileStatus::Error => "error",
+        }
+    }
+}
+
 /// What happened to one input file.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileOutcome {
     /// The file, absolute.
     pub file: String,
-    /// `stored`, `already stored`, `empty`, `skipped` (not a regular file) or `error`.
-    pub status: &'static str,
+    /// What became of it.
+    pub status: FileStatus,
     /// The format it was read as.
     pub format: Option<&'static str>,
     /// The table its rows went to.
@@ -223,7 +256,7 @@ impl FileOutcome {
     fn already_stored(file: String, format: Format) -> FileOutcome {
         FileOutcome {
             file,
-            status: "already stored",
+            status: FileStatus::AlreadyStored,
             format: Some(format.name()),
             source: Some(format.source()),
             counts: FileCounts::default(),
@@ -260,7 +293,7 @@ impl IngestStats {
 
     /// Files that failed as a whole.
     pub fn failed(&self) -> usize {
-        self.files.iter().filter(|f| f.status == "error").count()
+        self.files.iter().filter(|f| f.status == FileStatus::Error).count()
     }
 }
 
@@ -366,7 +399,7 @@ pub fn run(
         if let Some(why) = not_regular(&abs) {
             stats.files.push(FileOutcome {
                 file: abs.display().to_string(),
-                status: "skipped",
+                status: FileStatus::Skipped,
                 format: None,
                 source: None,
                 counts: FileCounts::default(),
@@ -379,7 +412,7 @@ pub fn run(
             Err(Error::Store(e)) => return Err(Error::Store(e)),
             Err(e) => FileOutcome {
                 file: abs.display().to_string(),
-                status: "error",
+                status: FileStatus::Error,
                 format: None,
                 source: None,
                 counts: FileCounts::default(),
@@ -421,7 +454,7 @@ fn ingest_file(
         // A rotated log of a quiet day: nothing to read, nothing wrong.
         return Ok(FileOutcome {
             file,
-            status: "empty",
+            status: FileStatus::Empty,
             format: opts.format.map(Format::name),
             source: opts.format.map(Format::source),
             counts: FileCounts::default(),
@@ -505,7 +538,7 @@ fn ingest_file(
     intent.done(&ctx.store);
     Ok(FileOutcome {
         file,
-        status: "stored",
+        status: FileStatus::Stored,
         format: Some(format.name()),
         source: Some(format.source()),
         counts,

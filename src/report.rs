@@ -26,6 +26,7 @@ pub mod render;
 pub mod sample;
 pub mod suppress;
 pub mod text;
+pub mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -38,7 +39,6 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde::Serialize;
 
 use crate::audit_log::{self, FileHash};
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Error;
 use crate::rules::engine::{Engine, Window};
@@ -372,12 +372,11 @@ fn oldest_day(store: &Store) -> Option<String> {
 /// recording the seed), and gathers the retention state. Writes nothing but the seed line.
 pub fn build(
     config: &Config,
-    clock: &Clock,
+    now: DateTime<Utc>,
     key: &crate::pseudonym::Key,
     req: &Request,
     operator: Option<&str>,
 ) -> Result<Report, Error> {
-    let now = clock.now();
     let pseudonyms = key.pseudonymiser();
     let cal = Calendar::new(config);
     let tz = config.timezone;
@@ -449,8 +448,8 @@ pub fn build(
     let (trail_head, trail_lines) = (verified.head, verified.lines);
     let mut rules = Vec::new();
     let mut refused = Vec::new();
-    for rule in crate::rules::configured(config)?.into_iter().filter(|r| r.mode == "automated" || r.mode == "sample") {
-        let sampled = rule.mode == "sample";
+    for rule in crate::rules::configured(config)?.into_iter().filter(|r| r.mode.is_audited()) {
+        let sampled = rule.mode == crate::rules::Mode::Sample;
         let counts = |r: &Row| !sampled || r.violation == Some(true);
         // One bad rule (a school's own, say) is reported as such; the others still run.
         let run = || -> Result<Vec<Row>, Error> {
@@ -659,12 +658,12 @@ pub fn build(
 /// Builds the report, writes its folder, and records it in the audit trail.
 pub fn weekly(
     config: &Config,
-    clock: &Clock,
+    now: DateTime<Utc>,
     key: &crate::pseudonym::Key,
     req: &Request,
     operator: Option<&str>,
 ) -> Result<ReportOutcome, Error> {
-    let report = build(config, clock, key, req, operator)?;
+    let report = build(config, now, key, req, operator)?;
     let dir = req.out.clone().unwrap_or_else(|| config.reports_dir.join(&req.label));
     // The trail records each file by its absolute path: that record is what lets the purge
     // find and expire the report wherever it was written (RET-4), and nothing else.
@@ -674,7 +673,7 @@ pub fn weekly(
         .canonicalize()
         .map_err(|source| Error::Config(crate::error::ConfigError::Create { path: dir.clone(), source }))?;
     let files = render::write(&report, &dir)?;
-    let mut e = audit_log::entry(clock.now(), "audit", &audit_log::operator(operator), "a,b,e,f");
+    let mut e = audit_log::entry(now, "audit", &audit_log::operator(operator), "a,b,e,f");
     e.scope = serde_json::json!({
         "from": req.from, "to": req.to, "week": req.label,
         "rules": report.rules.iter().map(|r| &r.rule.id).collect::<Vec<_>>(),

@@ -31,12 +31,10 @@ pub struct Rule {
     pub purpose: Purpose,
     /// Requirement ids of `docs/policy.md`.
     pub requirements: Vec<String>,
-    /// high | medium | low | info.
-    pub severity: String,
-    /// automated | sample in a rule file; `internal` for logwacht's own queries (report
-    /// statistics, case screening), the only ones the output gate does not hold to the
-    /// DPO's allow-list (CTL-2).
-    pub mode: String,
+    /// How serious a finding is.
+    pub severity: Severity,
+    /// How its findings reach the DPO.
+    pub mode: Mode,
     /// English summary.
     pub summary_en: String,
     /// Dutch summary.
@@ -46,6 +44,80 @@ pub struct Rule {
     pub sql: String,
     /// The file.
     pub path: PathBuf,
+}
+
+/// How serious a rule's finding is (the `-- severity:` header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    const ALL: [Severity; 4] = [Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+
+    /// The header word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// How a rule's findings reach the DPO (the `-- mode:` header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Counted, with pseudonymised review rows.
+    Automated,
+    /// Counted, and a random sample drawn for the DPO to review by hand (CTL-3).
+    Sample,
+    /// logwacht's own queries (report statistics, case screening): never a rule file's,
+    /// the only ones the output gate does not hold to the DPO's allow-list (CTL-2).
+    Internal,
+}
+
+impl Mode {
+    /// The header word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Automated => "automated",
+            Mode::Sample => "sample",
+            Mode::Internal => "internal",
+        }
+    }
+
+    /// A rule file's mode: `internal` is not one a file may name.
+    fn parse(s: &str) -> Option<Mode> {
+        [Mode::Automated, Mode::Sample].into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Whether the DPO's weekly audit runs it (automated and sampled rules).
+    pub fn is_audited(self) -> bool {
+        matches!(self, Mode::Automated | Mode::Sample)
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// A rule file that cannot be used.
@@ -103,15 +175,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Rule, RuleError> {
     let purpose = Purpose::parse(&value("purpose")).ok_or_else(|| {
         err(line_of("purpose"), format!("purpose {:?} is not one of a, b, c, d, e, f (art. 7.1)", value("purpose")))
     })?;
-    let severity = value("severity").to_ascii_lowercase();
-    if !["high", "medium", "low", "info"].contains(&severity.as_str()) {
-        return Err(err(line_of("severity"), format!("severity {severity:?} is not one of high, medium, low, info")));
-    }
-    let mode = value("mode").to_ascii_lowercase();
+    let severity = Severity::parse(&value("severity")).ok_or_else(|| {
+        let v = value("severity").to_ascii_lowercase();
+        err(line_of("severity"), format!("severity {v:?} is not one of high, medium, low, info"))
+    })?;
     // A rule file never escapes the output gate: `internal` is logwacht's own.
-    if !["automated", "sample"].contains(&mode.as_str()) {
-        return Err(err(line_of("mode"), format!("mode {mode:?} is not one of automated, sample")));
-    }
+    let mode = Mode::parse(&value("mode")).ok_or_else(|| {
+        let v = value("mode").to_ascii_lowercase();
+        err(line_of("mode"), format!("mode {v:?} is not one of automated, sample"))
+    })?;
     let requirements: Vec<String> =
         value("requirement").split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
     let body: String = text.lines().skip(body_start.unwrap_or(usize::MAX)).collect::<Vec<_>>().join("\n");
@@ -162,9 +234,6 @@ pub fn configured(config: &crate::config::Config) -> Result<Vec<Rule>, RuleError
     }
 }
 
-/// The mode of logwacht's own queries.
-pub const INTERNAL: &str = "internal";
-
 /// A query logwacht runs itself (report statistics, case screening), parsed as a rule so
 /// that the engine checks it against its purpose like any other.
 pub fn internal(id: &str, purpose: Purpose, requirement: &str, sql: &str) -> Result<Rule, RuleError> {
@@ -173,7 +242,7 @@ pub fn internal(id: &str, purpose: Purpose, requirement: &str, sql: &str) -> Res
         purpose.letter()
     );
     let mut rule = parse(&Path::new("internal").join(format!("{id}.sql")), &text)?;
-    rule.mode = INTERNAL.into();
+    rule.mode = Mode::Internal;
     Ok(rule)
 }
 
@@ -238,7 +307,7 @@ mod tests {
     #[test]
     fn a_good_header_parses() {
         let r = parse(Path::new("queries/mail_x.sql"), GOOD).unwrap();
-        assert_eq!((r.purpose, r.severity.as_str(), r.mode.as_str()), (Purpose::F, "low", "automated"));
+        assert_eq!((r.purpose, r.severity, r.mode), (Purpose::F, Severity::Low, Mode::Automated));
         assert_eq!(r.requirements, ["MAIL-7", "MAIL-2"]);
         assert_eq!(r.sql.trim(), "SELECT 1");
     }

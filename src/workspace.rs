@@ -8,7 +8,6 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use crate::audit_log::{AuditLog, TrailHold};
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Result;
 use crate::pseudonym::Key;
@@ -33,7 +32,7 @@ pub fn create(dir: &Path, mail_domains: Option<&[String]>, now: &str) -> Result<
 pub struct Workspace {
     /// The validated settings.
     pub config: Config,
-    clock: Clock,
+    now: DateTime<Utc>,
     operator: String,
     /// The pseudonym key, read from disk at most once per command.
     key: std::cell::OnceCell<Key>,
@@ -57,7 +56,7 @@ impl Workspace {
         };
         Ok(Workspace {
             config,
-            clock: Clock::fixed(now),
+            now,
             operator: crate::audit_log::operator(operator),
             key: std::cell::OnceCell::new(),
             _trail: trail,
@@ -66,12 +65,7 @@ impl Workspace {
 
     /// The command's one instant.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
-
-    /// A clock that always reads the command's instant, for the stages that take one.
-    pub fn clock(&self) -> &Clock {
-        &self.clock
+        self.now
     }
 
     /// Who runs the command, as the trail records it.

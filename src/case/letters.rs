@@ -1,9 +1,9 @@
 //! The letter to the subject (CTL-6), in Dutch and English with one layout.
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use crate::config::Config;
 use crate::rules::Purpose;
+use crate::templates::safe;
 
 use super::*;
 
@@ -14,6 +14,7 @@ pub(super) fn purpose_words(p: char, nl: bool) -> &'static str {
 
 /// The sentences of the letter to the subject in one language; `letter` puts the case's
 /// facts between them, so both languages share one layout.
+#[derive(serde::Serialize)]
 pub(super) struct LetterText {
     nl: bool,
     title: &'static str,
@@ -84,7 +85,9 @@ pub(super) const LETTER_EN: LetterText = LetterText {
 /// What both letters say of a closed case, read once: the subject by name, the day of
 /// closing, the end of a hold, the sources screened.
 pub(super) struct LetterFacts {
-    subject: String,
+    /// "Name <address>", the name escaped for Markdown (a directory value), the address an
+    /// autolink (checked at case open: no space, quote or angle bracket).
+    subject: minijinja::Value,
     closed: String,
     keep_until: String,
     sources: Vec<String>,
@@ -101,7 +104,7 @@ impl LetterFacts {
             String::new()
         };
         LetterFacts {
-            subject: subject_by_name(config, case),
+            subject: subject_line(config, case),
             closed: case.closed_at.as_deref().unwrap_or("").get(..10).unwrap_or("").to_string(),
             keep_until,
             sources: screened.iter().filter(|(_, how)| how.as_str() == "screened").map(|(s, _)| s.clone()).collect(),
@@ -109,8 +112,8 @@ impl LetterFacts {
     }
 }
 
-/// The letter to the subject (CTL-6), in the language of `t`.
-pub(super) fn letter(config: &Config, case: &Case, facts: &LetterFacts, t: &LetterText) -> String {
+/// The letter to the subject (CTL-6), in the language of `t`: `templates/letter.md`.
+pub(super) fn letter(config: &Config, case: &Case, facts: &LetterFacts, t: &LetterText) -> Result<String, Error> {
     let sources: Vec<&str> = facts
         .sources
         .iter()
@@ -121,38 +124,30 @@ pub(super) fn letter(config: &Config, case: &Case, facts: &LetterFacts, t: &Lett
             _ => "",
         })
         .collect();
-    let held = if facts.keep_until.is_empty() {
-        String::new()
-    } else {
-        format!("{}{}{}", t.held, facts.keep_until, t.held_end)
+    let view = minijinja::context! {
+        t => crate::templates::words(t),
+        // The id was checked (fsio::check_id) when the case opened.
+        id => safe(case.id.as_str()),
+        subject => facts.subject.clone(),
+        closed => safe(facts.closed.as_str()),
+        suspicion => case.suspicion.as_str(),
+        purpose => safe(purpose_words(case.purpose, t.nl)),
+        approved_by => case.approved_by.as_str(),
+        from => case.from.to_string(),
+        to => case.to.to_string(),
+        sources => safe(sources.join(", ")),
+        outcome => case.outcome.as_deref().unwrap_or(""),
+        retention_days => config.retention_days,
+        keep_until => facts.keep_until.as_str(),
     };
-    let mut m = String::new();
-    let _ = writeln!(m, "{}{})\n", t.title, case.id);
-    let _ = writeln!(m, "{}{}\n\n{}{}\n", t.to, facts.subject, t.date, facts.closed);
-    let _ = writeln!(m, "{}\n", t.opening);
-    let _ = writeln!(
-        m,
-        "{}{}\n\n{}{}{}{}.\n",
-        t.why,
-        case.suspicion,
-        t.purpose,
-        purpose_words(case.purpose, t.nl),
-        t.approved,
-        case.approved_by
-    );
-    let _ = writeln!(
-        m,
-        "{}{}{}{}{}{}{}\n",
-        t.period,
-        case.from,
-        t.through,
-        case.to,
-        t.sources,
-        sources.join(", "),
-        t.method
-    );
-    let _ = writeln!(m, "{}\n\n{}\n", t.outcome, case.outcome.as_deref().unwrap_or(""));
-    let _ = writeln!(m, "{}{}{}{held}\n", t.kept, config.retention_days, t.kept_days);
-    let _ = writeln!(m, "{}", t.rights);
-    m
+    crate::templates::render("letter.md", &view).map_err(Error::Bug)
+}
+
+/// The subject as a letter names them: the directory's name escaped for Markdown, the
+/// address as an autolink (checked at case open: no space, quote or angle bracket).
+fn subject_line(config: &Config, case: &Case) -> minijinja::Value {
+    match subject_name(config, case) {
+        Some(n) => safe(format!("{} <{}>", crate::templates::md(&n), case.subject)),
+        None => safe(format!("<{}>", case.subject)),
+    }
 }

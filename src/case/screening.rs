@@ -2,7 +2,6 @@
 //! what looks regular is counted and left alone, the rest listed (with its content only
 //! in the case report, step 3). Protected mail (CTL-7, CTL-8) is only ever counted.
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::array::{Array, AsArray};
@@ -222,7 +221,7 @@ pub fn screening(config: &Config, key: &Key, case: &Case) -> Result<Screening, E
     let labels = labels.join(", ");
     // CTL-8: the roles whose mail is never inspected, and a whole message is protected
     // when any of its rows is (a colleague's copy of a message to a counsellor too).
-    let roles: Vec<String> = crate::enrich::directory::PROTECTED_ROLES.iter().map(|r| sql_text(r)).collect();
+    let roles: Vec<String> = crate::enrich::directory::protected_role_words().map(sql_text).collect();
     let roles = roles.join(", ");
     let word_expr = if words.is_empty() {
         "CAST(NULL AS VARCHAR)".to_string()
@@ -462,50 +461,56 @@ pub fn screening(config: &Config, key: &Key, case: &Case) -> Result<Screening, E
     Ok(out)
 }
 
-/// The screening as Markdown (the security officer's view of steps 1 and 2: no content).
-pub(super) fn screening_markdown(s: &Screening, content: bool, subject_line: &str) -> String {
-    let mut m = String::new();
-    // `subject_line` comes escaped by the caller (a name and address, or a pseudonym).
-    let _ = writeln!(m, "- subject: {subject_line}\n- purpose: {} · window: {} .. {}", s.purpose, s.from, s.to);
-    for (src, how) in &s.sources {
-        let _ = writeln!(m, "- {src}: {how}");
-    }
-    let _ = writeln!(m, "\n## Left alone (CTL-5: 003 art. 8.1d)\n");
-    for (what, n) in &s.left_alone {
-        let _ = writeln!(m, "- {what}: {n}");
-    }
-    let _ = writeln!(
-        m,
-        "- protected messages (personal label or counsellor, CTL-7/CTL-8), counted only: {}",
-        s.protected_messages
-    );
-    let _ = writeln!(m, "\n## Remainder\n");
-    if s.remainder.is_empty() {
-        m.push_str("Nothing: every row looked regular.\n");
-        return m;
-    }
-    let _ = writeln!(m, "| time | source | what | where | others | count | evidence |");
-    m.push_str("| --- | --- | --- | --- | --- | ---: | --- |\n");
-    let cell = |t: &str| crate::report::render::md(t);
-    for it in &s.remainder {
-        let _ = writeln!(
-            m,
-            "| {} | {} | {} | {} | {} | {} | `{}` |",
-            it.time,
-            it.source,
-            cell(&it.why.join("; ")),
-            cell(it.place.as_deref().unwrap_or("")),
-            it.others.join(", "),
-            it.count,
-            cell(&it.evidence)
-        );
-        if content {
-            for c in &it.content {
-                let _ = writeln!(m, "| | | ↳ {} | | | | |", cell(c));
+/// A case file in Markdown (`templates/case_screen.md`, the security officer's view of
+/// steps 1 and 2, no content; `templates/case_report.md`, step 3, with the content of the
+/// remainder when `content`). `subject` is a pseudonym or the subject by name; every value
+/// is escaped by the template.
+pub(super) fn screening_markdown(
+    template: &str,
+    case: &Case,
+    s: &Screening,
+    content: bool,
+    subject: String,
+    key_period: u32,
+) -> Result<String, Error> {
+    use crate::templates::safe;
+    let sources: Vec<_> =
+        s.sources.iter().map(|(name, how)| minijinja::context! { name => name, how => how }).collect();
+    let left_alone: Vec<_> =
+        s.left_alone.iter().map(|(what, n)| minijinja::context! { what => what, count => n }).collect();
+    let remainder: Vec<_> = s
+        .remainder
+        .iter()
+        .map(|it| {
+            minijinja::context! {
+                time => it.time.as_str(),
+                source => safe(it.source.as_str()),
+                why => it.why.join("; "),
+                place => it.place.as_deref().unwrap_or(""),
+                // Pseudonyms.
+                others => safe(it.others.join(", ")),
+                count => it.count,
+                evidence => it.evidence.as_str(),
+                content => it.content.clone(),
             }
-        }
-    }
-    m
+        })
+        .collect();
+    let view = minijinja::context! {
+        // The id was checked (fsio::check_id) when the case opened.
+        id => safe(case.id.as_str()),
+        suspicion => case.suspicion.as_str(),
+        approved_by => case.approved_by.as_str(),
+        opened_at => case.opened_at.as_str(),
+        hold => case.hold,
+        key_period => key_period,
+        subject => subject,
+        s => minijinja::context! { purpose => s.purpose.to_string(), from => s.from.to_string(), to => s.to.to_string(), protected_messages => s.protected_messages },
+        sources => sources,
+        left_alone => left_alone,
+        remainder => remainder,
+        content => content,
+    };
+    crate::templates::render(template, &view).map_err(Error::Bug)
 }
 
 #[cfg(test)]

@@ -1,16 +1,13 @@
 //! `logwacht audit`: the weekly DPO report (CTL-1, CTL-2), and `audit run` / `audit signin`.
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit_log;
 use crate::cli::{self, AuditArgs, AuditCommand};
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{self, EXIT_ERROR, EXIT_OK, Error, Result};
 use crate::report;
 use crate::rules;
 use crate::workspace::Workspace;
-
-use super::date_flag;
 
 /// The weekly report, or the subcommand of `args`.
 pub fn run(ws: &Workspace, args: AuditArgs) -> Result<u8> {
@@ -71,7 +68,7 @@ impl RuleOutcome {
 /// Runs the configured rules that `pick` selects over school-local days `from..=to`.
 pub fn audit_rules(
     config: &Config,
-    clock: &Clock,
+    now: DateTime<Utc>,
     key: &crate::pseudonym::Key,
     from: NaiveDate,
     to: NaiveDate,
@@ -138,7 +135,7 @@ pub fn audit_rules(
     let mut purposes: Vec<String> = out.iter().map(|r| r.purpose.to_string()).collect();
     purposes.sort();
     purposes.dedup();
-    let mut e = audit_log::entry(clock.now(), "audit", &audit_log::operator(operator), &purposes.join(","));
+    let mut e = audit_log::entry(now, "audit", &audit_log::operator(operator), &purposes.join(","));
     e.scope = serde_json::json!({ "from": from, "to": to, "rules": out.iter().map(|r| &r.id).collect::<Vec<_>>() });
     e.details = serde_json::json!({ "findings": out.iter().map(|r| (r.id.clone(), r.findings)).collect::<std::collections::BTreeMap<_, _>>() });
     crate::audit_log::AuditLog::of(config).append(e)?;
@@ -146,18 +143,18 @@ pub fn audit_rules(
 }
 
 fn audit_command(ws: &Workspace, cmd: &AuditCommand) -> Result<u8> {
-    let (config, clock, operator) = (&ws.config, ws.clock(), ws.operator());
+    let (config, now, operator) = (&ws.config, ws.now(), ws.operator());
     let (args, only, signin_only) = match cmd {
         AuditCommand::Signin(a) => (a, None, true),
         AuditCommand::Run { window, rule } => (window, rule.clone(), false),
     };
-    let (from, to) = (date_flag("from", &args.from)?, date_flag("to", &args.to)?);
+    let (from, to) = (args.from, args.to);
     let pick = |r: &rules::Rule| match (&only, signin_only) {
         (_, true) => r.id.starts_with("signin_") || r.id.starts_with("travel_"),
         (Some(id), _) => &r.id == id,
-        (None, _) => r.mode == "automated",
+        (None, _) => r.mode == rules::Mode::Automated,
     };
-    let outcome = audit_rules(config, clock, ws.key()?, from, to, pick, operator)?;
+    let outcome = audit_rules(config, now, ws.key()?, from, to, pick, operator)?;
     if let Some(id) = &only
         && outcome.is_empty()
     {
@@ -202,7 +199,7 @@ fn audit_command(ws: &Workspace, cmd: &AuditCommand) -> Result<u8> {
 
 /// `logwacht audit` without a subcommand: the weekly DPO report.
 fn weekly_report(ws: &Workspace, args: &cli::AuditArgs) -> Result<u8> {
-    let (config, clock, operator) = (&ws.config, ws.clock(), ws.operator());
+    let (config, now, operator) = (&ws.config, ws.now(), ws.operator());
     let (from, to, label) = match (&args.week, &args.from, &args.to) {
         (Some(w), _, _) => {
             let (a, b) = report::iso_week(w)
@@ -210,7 +207,7 @@ fn weekly_report(ws: &Workspace, args: &cli::AuditArgs) -> Result<u8> {
             (a, b, report::week_label(a))
         }
         (None, Some(f), Some(t)) => {
-            let (a, b) = (date_flag("from", f)?, date_flag("to", t)?);
+            let (a, b) = (*f, *t);
             if b < a {
                 return Err(Error::Usage(format!("--to {b} lies before --from {a}")));
             }
@@ -226,7 +223,7 @@ fn weekly_report(ws: &Workspace, args: &cli::AuditArgs) -> Result<u8> {
         }
         _ => {
             // The last whole ISO week before now, in the school's zone.
-            let today = clock.now().with_timezone(&config.timezone).date_naive();
+            let today = now.with_timezone(&config.timezone).date_naive();
             let monday =
                 today - chrono::Duration::days(i64::from(chrono::Datelike::weekday(&today).num_days_from_monday()) + 7);
             (monday, monday + chrono::Duration::days(6), report::week_label(monday))
@@ -242,7 +239,7 @@ fn weekly_report(ws: &Workspace, args: &cli::AuditArgs) -> Result<u8> {
         out: args.out.clone(),
         cases_waiting: crate::case::waiting(config)?,
     };
-    let outcome = report::weekly(config, clock, ws.key()?, &req, operator)?;
+    let outcome = report::weekly(config, now, ws.key()?, &req, operator)?;
     let k = outcome.report.k;
     for r in &outcome.report.rules {
         let cell = report::suppress::Cell::of(r.findings, k).text(k);

@@ -6,13 +6,13 @@ use crate::workspace::Workspace;
 
 /// Every `case` subcommand.
 pub fn run(ws: &Workspace, cmd: cli::CaseCommand) -> Result<u8> {
-    let (config, clock, operator) = (&ws.config, ws.clock(), ws.operator());
+    let (config, now, operator) = (&ws.config, ws.now(), ws.operator());
     use cli::CaseCommand as C;
-    let probe = |p: &cli::CaseProbe| case::Probe { subject: p.subject.clone(), from: p.from.clone(), to: p.to.clone() };
+    let probe = |p: &cli::CaseProbe| case::Probe { subject: p.subject.clone(), from: p.from, to: p.to };
     match cmd {
         C::Open { id, subject, suspicion, purpose, from, to, approved_by, hold } => {
             let req = case::OpenRequest { id, subject, suspicion, purpose, from, to, approved_by, hold };
-            let c = case::open(config, clock, ws.key()?, &req, operator)?;
+            let c = case::open(config, now, ws.key()?, &req, operator)?;
             println!(
                 "opened case {} (purpose {}, {} .. {}){}; next: logwacht case screen --case {}",
                 c.id,
@@ -24,7 +24,7 @@ pub fn run(ws: &Workspace, cmd: cli::CaseCommand) -> Result<u8> {
             );
         }
         C::Screen(p) => {
-            let (s, files) = case::screen(config, clock, ws.key()?, &p.id, &probe(&p), operator)?;
+            let (s, files) = case::screen(config, now, ws.key()?, &p.id, &probe(&p), operator)?;
             for (src, how) in &s.sources {
                 println!("{src}: {how}");
             }
@@ -38,12 +38,12 @@ pub fn run(ws: &Workspace, cmd: cli::CaseCommand) -> Result<u8> {
             }
         }
         C::Report(p) => {
-            for f in case::report(config, clock, ws.key()?, &p.id, &probe(&p), operator)? {
+            for f in case::report(config, now, ws.key()?, &p.id, &probe(&p), operator)? {
                 println!("wrote {}", f.path);
             }
         }
         C::Close { id, outcome } => {
-            let (c, files) = case::close(config, clock, ws.key()?, &id, &outcome, operator)?;
+            let (c, files) = case::close(config, now, ws.key()?, &id, &outcome, operator)?;
             println!(
                 "closed case {}; the letter to the subject is due by {}",
                 c.id,
@@ -54,7 +54,7 @@ pub fn run(ws: &Workspace, cmd: cli::CaseCommand) -> Result<u8> {
             }
         }
         C::Notified { id } => {
-            let c = case::notified(config, clock, &id, operator)?;
+            let c = case::notified(config, now, &id, operator)?;
             println!("case {}: the subject has been told", c.id);
         }
         C::List => {

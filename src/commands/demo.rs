@@ -7,13 +7,12 @@
 //! audit trail -> summary.
 use std::path::PathBuf;
 
-use chrono::{Duration, NaiveDate, TimeZone};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use crate::cli::DemoArgs;
-use crate::clock::Clock;
 use crate::config::Config;
+use crate::demo::{self, Spec};
 use crate::error::{EXIT_OK, Error, StoreError};
-use crate::generate::{self, Spec};
 use crate::ingest::{IngestOptions, IngestStats};
 use crate::schema::Source;
 
@@ -42,11 +41,11 @@ pub struct DemoOutcome {
     pub trail: Option<crate::audit_log::VerifyOutcome>,
 }
 
-fn fresh_dir(args: &DemoArgs, clock: &Clock) -> PathBuf {
+fn fresh_dir(args: &DemoArgs, now: DateTime<Utc>) -> PathBuf {
     if let Some(d) = &args.dir {
         return d.clone();
     }
-    let base = std::env::temp_dir().join(format!("logwacht-demo-{}", clock.now().format("%Y%m%dT%H%M%S")));
+    let base = std::env::temp_dir().join(format!("logwacht-demo-{}", now.format("%Y%m%dT%H%M%S")));
     let mut dir = base.clone();
     let mut i = 2;
     while dir.exists() {
@@ -57,17 +56,17 @@ fn fresh_dir(args: &DemoArgs, clock: &Clock) -> PathBuf {
 }
 
 /// Runs the demo and returns what it did.
-pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
-    let dir = fresh_dir(args, clock);
+pub fn execute(args: &DemoArgs, now: DateTime<Utc>) -> Result<DemoOutcome, Error> {
+    let dir = fresh_dir(args, now);
     if dir.join(crate::config::FILE_NAME).exists() {
         return Err(Error::Usage(format!("{} already holds a workspace; name a new folder with --dir", dir.display())));
     }
     let tz = chrono_tz::Europe::Brussels;
     let spec = Spec { people: args.people, seed: args.seed, ..Spec::default() };
     let data = dir.join("school");
-    let school = generate::write(&data, &spec, clock.now())?;
+    let school = demo::write(&data, &spec, now)?;
     print!("{}", school.render());
-    let created = clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let cfg_path = crate::workspace::create(&dir, Some(std::slice::from_ref(&spec.domain)), &created)?;
     // The generated directory of people and travel exceptions are the school's reference files.
     for f in ["people.csv", "travel_exceptions.csv"] {
@@ -80,19 +79,14 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         return Ok(outcome);
     };
     let mut day = first;
-    let mut last_night = clock.now();
+    let mut last_night = now;
     while day <= last {
         let files = day_files(&data, day)?;
         // The nightly job: 03:00 the next morning, school time.
         let night = (day + Duration::days(1)).and_hms_opt(3, 0, 0).unwrap_or_default();
-        let now = tz.from_local_datetime(&night).earliest().map(|t| t.to_utc()).unwrap_or_else(|| clock.now());
-        let stats = crate::commands::ingest::ingest_paths(
-            &config,
-            &Clock::fixed(now),
-            &files,
-            &IngestOptions::default(),
-            Some("demo"),
-        )?;
+        let now = tz.from_local_datetime(&night).earliest().map(|t| t.to_utc()).unwrap_or(now);
+        let stats =
+            crate::commands::ingest::ingest_paths(&config, now, &files, &IngestOptions::default(), Some("demo"))?;
         outcome.ingest.files.extend(stats.files);
         outcome.nights += 1;
         last_night = now;
@@ -100,18 +94,18 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
     }
     outcome.retention_days = crate::store::retention::RetentionPolicy::of(&config).days;
     // The nightly purge after the last ingest: the first week is past the retention window (28 days by default).
-    outcome.purge = Some(crate::commands::purge::purge(&config, &Clock::fixed(last_night), false, Some("demo"))?);
+    outcome.purge = Some(crate::commands::purge::purge(&config, last_night, false, Some("demo"))?);
     // The sign-in rules over the days still in the store.
     let retained_from = crate::store::retention::RetentionPolicy::of(&config).first_day(last_night, config.timezone);
     // The demo is one command: the key is read once, here.
     let key = crate::pseudonym::load(&config.key_path())?;
     outcome.signin_audit = crate::commands::audit::audit_rules(
         &config,
-        &Clock::fixed(last_night),
+        last_night,
         &key,
         retained_from,
         last,
-        |r| r.mode == "automated" || r.mode == "sample",
+        |r| r.mode.is_audited(),
         Some("demo"),
     )?;
     // The self-check: what the rules found against what the generator injected.
@@ -146,30 +140,30 @@ pub fn execute(args: &DemoArgs, clock: &Clock) -> Result<DemoOutcome, Error> {
         out: None,
         cases_waiting: crate::case::waiting(&config)?,
     };
-    outcome.report = Some(crate::report::weekly(&config, &Clock::fixed(last_night), &key, &req, Some("demo"))?);
+    outcome.report = Some(crate::report::weekly(&config, last_night, &key, &req, Some("demo"))?);
     // The security officer's walk-through: one staff member, the last week, then the letter.
     let people = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?;
     // The generator's suspect: the second staff member of the directory (generate.rs).
-    if let Some(staff) = people.iter().filter(|p| p.role == "staff").nth(1) {
-        let officer = Clock::fixed(last_night);
+    if let Some(staff) = people.iter().filter(|p| p.role == crate::enrich::directory::Role::Staff).nth(1) {
+        let officer = last_night;
         let open = crate::case::OpenRequest {
             id: "DEMO-1".into(),
             subject: staff.address.clone(),
             suspicion:
                 "Melding van de IT-dienst: bijlagen met uitvoerbare bestanden en mail buiten de uren vanaf deze account"
                     .into(),
-            purpose: "e".into(),
-            from: (last - Duration::days(6)).to_string(),
-            to: last.to_string(),
+            purpose: crate::rules::Purpose::E,
+            from: last - Duration::days(6),
+            to: last,
             approved_by: "Directie (demo)".into(),
             hold: true,
         };
-        crate::case::open(&config, &officer, &key, &open, Some("demo"))?;
+        crate::case::open(&config, officer, &key, &open, Some("demo"))?;
         let (screening, mut files) =
-            crate::case::screen(&config, &officer, &key, "DEMO-1", &Default::default(), Some("demo"))?;
-        files.extend(crate::case::report(&config, &officer, &key, "DEMO-1", &Default::default(), Some("demo"))?);
+            crate::case::screen(&config, officer, &key, "DEMO-1", &Default::default(), Some("demo"))?;
+        files.extend(crate::case::report(&config, officer, &key, "DEMO-1", &Default::default(), Some("demo"))?);
         let outcome_text = "Het vermoeden werd niet bevestigd: de downloads hoorden bij lesvoorbereiding.";
-        files.extend(crate::case::close(&config, &officer, &key, "DEMO-1", outcome_text, Some("demo"))?.1);
+        files.extend(crate::case::close(&config, officer, &key, "DEMO-1", outcome_text, Some("demo"))?.1);
         outcome.case = Some((screening, files));
     }
     outcome.trail = Some(crate::audit_log::AuditLog::of(&config).verify()?);
@@ -191,9 +185,9 @@ fn day_files(data: &std::path::Path, day: NaiveDate) -> Result<Vec<PathBuf>, Err
 }
 
 /// `logwacht demo`.
-pub fn run(args: &DemoArgs, clock: &Clock) -> Result<u8, Error> {
+pub fn run(args: &DemoArgs, now: DateTime<Utc>) -> Result<u8, Error> {
     let started = std::time::Instant::now();
-    let outcome = execute(args, clock)?;
+    let outcome = execute(args, now)?;
     println!("workspace: {}", outcome.dir.display());
     println!(
         "nightly ingests: {} ({} files, {} could not be read)",

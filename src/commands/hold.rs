@@ -6,8 +6,6 @@ use crate::store::lock::StoreLock;
 use crate::store::{self, Store};
 use crate::workspace::Workspace;
 
-use super::date_flag;
-
 /// `hold list`, `hold add`, `hold release`.
 pub fn run(ws: &Workspace, cmd: HoldCommand) -> Result<u8> {
     let config = &ws.config;
@@ -51,11 +49,11 @@ pub fn run(ws: &Workspace, cmd: HoldCommand) -> Result<u8> {
                 subject: a.subject.clone(),
                 message_ids: a.message_ids.clone(),
                 sources,
-                from: date_flag("from", &a.from)?,
-                to: date_flag("to", &a.to)?,
+                from: a.from,
+                to: a.to,
                 reason: a.reason.clone(),
                 approved_by: a.approved_by.clone(),
-                until: date_flag("until", &a.until)?,
+                until: a.until,
             };
             store.create()?;
             let _lock = StoreLock::acquire(store.root(), "hold add", now)?;

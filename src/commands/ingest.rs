@@ -1,13 +1,15 @@
 //! `logwacht ingest`: exports into the store, under the store lock.
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
+
 use crate::audit_log;
 use crate::cli::IngestArgs;
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{EXIT_ERROR, EXIT_OK, Error, Result};
 use crate::fsio;
 use crate::ingest;
+use crate::ingest::FileStatus;
 use crate::ingest::sink::Window;
 use crate::store::Store;
 use crate::store::ledger::Ledger;
@@ -19,7 +21,7 @@ pub fn run(ws: &Workspace, args: IngestArgs) -> Result<u8> {
     let config = &ws.config;
     let opts =
         ingest::IngestOptions { source: args.source, format: args.format, year: args.year, progress: !args.json };
-    let stats = ingest_paths(config, ws.clock(), &args.paths, &opts, ws.operator())?;
+    let stats = ingest_paths(config, ws.now(), &args.paths, &opts, ws.operator())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&stats).map_err(|e| Error::Bug(e.to_string()))?);
     } else {
@@ -31,12 +33,11 @@ pub fn run(ws: &Workspace, args: IngestArgs) -> Result<u8> {
 /// Ingests `paths` into the configured store under the store lock.
 pub fn ingest_paths(
     config: &Config,
-    clock: &Clock,
+    now: DateTime<Utc>,
     paths: &[std::path::PathBuf],
     opts: &ingest::IngestOptions,
     operator: Option<&str>,
 ) -> Result<ingest::IngestStats> {
-    let now = clock.now();
     let store = Store::new(&config.store_dir);
     store.create()?;
     let _lock = StoreLock::acquire(store.root(), "ingest", now)?;
@@ -84,20 +85,21 @@ pub fn render_ingest(stats: &ingest::IngestStats) -> String {
     for f in &stats.files {
         let name = Path::new(&f.file).display();
         match f.status {
-            "error" => {
+            FileStatus::Error => {
                 // The error names the file itself.
                 let _ = writeln!(out, "error           {}", f.error.as_deref().unwrap_or(""));
             }
-            "empty" => {
+            FileStatus::Empty => {
                 let _ = writeln!(out, "empty           {name}");
             }
-            "skipped" => {
+            FileStatus::Skipped => {
                 let _ = writeln!(out, "skipped         {name}: {}", f.error.as_deref().unwrap_or(""));
             }
-            status => {
+            status @ (FileStatus::Stored | FileStatus::AlreadyStored) => {
                 let _ = writeln!(
                     out,
-                    "{status:<15} {name} ({}): {} stored, {} rejected, {} expired",
+                    "{:<15} {name} ({}): {} stored, {} rejected, {} expired",
+                    status.as_str(),
                     f.format.unwrap_or("?"),
                     f.counts.stored,
                     f.counts.rejected_total(),

@@ -14,11 +14,9 @@ pub mod rules;
 pub mod store;
 pub mod verify_log;
 
-use chrono::NaiveDate;
-
 use crate::cli::{Cli, Command, HoldCommand, KeyCommand, RulesCommand, StoreCommand};
 use crate::clock::Clock;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::workspace::Workspace;
 
 /// Runs one command and returns the process exit code. The clock is read here, once.
@@ -32,7 +30,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Init(args) => init::run(args, now),
         Command::Generate(args) => generate::run(args, now),
-        Command::Demo(args) => demo::run(&args, &Clock::fixed(now)),
+        Command::Demo(args) => demo::run(&args, now),
         Command::Rules(RulesCommand::Check { dir }) => rules::check(dir, open),
         Command::Ingest(args) => ingest::run(&open()?, args),
         Command::Purge(args) => purge::run(&open()?, args),
@@ -61,9 +59,4 @@ fn trail_writer(command: &Command) -> Option<&'static str> {
         Command::Store(_) => Some("store"),
         Command::Rules(_) | Command::Init(_) | Command::VerifyLog(_) | Command::Generate(_) | Command::Demo(_) => None,
     }
-}
-
-pub(crate) fn date_flag(name: &str, v: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| Error::Usage(format!("--{name} {v:?} is not a date YYYY-MM-DD")))
 }

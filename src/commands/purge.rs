@@ -1,11 +1,10 @@
 //! `logwacht purge`: the nightly retention job (RET-1..RET-4) and its receipt.
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit_log;
 use crate::case;
 use crate::cli::PurgeArgs;
 use crate::clock;
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::error;
 use crate::error::{EXIT_OK, Error, Result};
@@ -19,7 +18,7 @@ use crate::workspace::Workspace;
 /// Purges (or with `--dry-run` only plans) and prints the receipt.
 pub fn run(ws: &Workspace, args: PurgeArgs) -> Result<u8> {
     let config = &ws.config;
-    let receipt = purge(config, ws.clock(), args.dry_run, ws.operator())?;
+    let receipt = purge(config, ws.now(), args.dry_run, ws.operator())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&receipt).map_err(|e| Error::Bug(e.to_string()))?);
     } else {
@@ -31,11 +30,10 @@ pub fn run(ws: &Workspace, args: PurgeArgs) -> Result<u8> {
 /// Runs the retention purge under the store lock and records its receipt in the audit trail.
 pub fn purge(
     config: &Config,
-    clock: &Clock,
+    now: DateTime<Utc>,
     dry_run: bool,
     operator: Option<&str>,
 ) -> Result<store::retention::PurgeReceipt> {
-    let now = clock.now();
     let store = Store::new(&config.store_dir);
     store.create()?;
     let _lock = StoreLock::acquire(store.root(), if dry_run { "purge --dry-run" } else { "purge" }, now)?;

@@ -16,7 +16,7 @@ pub fn list(ws: &Workspace) -> Result<u8> {
             r.id,
             r.purpose.letter(),
             r.requirements.join(", "),
-            fsio::printable(&r.severity),
+            r.severity,
             r.mode,
             fsio::printable(&r.summary_en)
         );

@@ -7,19 +7,57 @@ use std::path::Path;
 
 use crate::error::{ConfigError, Error};
 
-/// The roles of the directory.
-pub const ROLES: [&str; 6] = ["pupil", "staff", "counsellor", "parent", "shared-mailbox", "protected-mailbox"];
+/// A person's role in the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Pupil,
+    Staff,
+    Counsellor,
+    Parent,
+    SharedMailbox,
+    ProtectedMailbox,
+}
 
-/// The roles whose mail is never inspected for content (CTL-8: 003 art. 6.9).
-pub const PROTECTED_ROLES: [&str; 2] = ["counsellor", "protected-mailbox"];
+impl Role {
+    /// Every role, in the order the documentation lists them.
+    pub const ALL: [Role; 6] =
+        [Role::Pupil, Role::Staff, Role::Counsellor, Role::Parent, Role::SharedMailbox, Role::ProtectedMailbox];
+
+    /// The word `people.csv` and the `people` table use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Pupil => "pupil",
+            Role::Staff => "staff",
+            Role::Counsellor => "counsellor",
+            Role::Parent => "parent",
+            Role::SharedMailbox => "shared-mailbox",
+            Role::ProtectedMailbox => "protected-mailbox",
+        }
+    }
+
+    /// Parses a role word, any case.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Whether this role's mail is never inspected for content (CTL-8: 003 art. 6.9).
+    pub fn is_protected(self) -> bool {
+        matches!(self, Role::Counsellor | Role::ProtectedMailbox)
+    }
+}
+
+/// The words of the roles whose mail is never inspected for content (CTL-8), for queries.
+pub fn protected_role_words() -> impl Iterator<Item = &'static str> {
+    Role::ALL.into_iter().filter(|r| r.is_protected()).map(Role::as_str)
+}
 
 /// One person.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Person {
     /// Lower-cased address.
     pub address: String,
-    /// One of [`ROLES`].
-    pub role: String,
+    /// The role.
+    pub role: Role,
     /// The class, for pupils.
     pub class: Option<String>,
 }
@@ -52,10 +90,11 @@ pub fn load(path: &Path) -> Result<Vec<Person>, Error> {
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let a = crate::schema::normalise_address(rec.get(address).unwrap_or(""))
             .ok_or_else(|| invalid(line, "address is empty".into()))?;
-        let role = rec.get(role).unwrap_or("").to_ascii_lowercase();
-        if !ROLES.contains(&role.as_str()) {
-            return Err(invalid(line, format!("role {role:?} is not one of {}", ROLES.join(", "))).into());
-        }
+        let word = rec.get(role).unwrap_or("").to_ascii_lowercase();
+        let Some(role) = Role::parse(&word) else {
+            let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            return Err(invalid(line, format!("role {word:?} is not one of {}", all.join(", "))).into());
+        };
         let class = class.and_then(|i| rec.get(i)).map(str::to_string).filter(|c| !c.is_empty());
         out.push(Person { address: a, role, class });
     }
@@ -78,9 +117,9 @@ mod tests {
         let people = load(&p).unwrap();
         assert_eq!(
             people[0],
-            Person { address: "a@school.example".into(), role: "pupil".into(), class: Some("3B".into()) }
+            Person { address: "a@school.example".into(), role: Role::Pupil, class: Some("3B".into()) }
         );
-        assert_eq!(people[1].role, "counsellor");
+        assert_eq!(people[1].role, Role::Counsellor);
         std::fs::write(&p, "address,role,display_name,class\na@x,pupil,A,\nb@x,teacher,B,\n").unwrap();
         let e = load(&p).unwrap_err().to_string();
         assert!(e.contains("line 3") && e.contains("\"teacher\""), "{e}");

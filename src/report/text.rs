@@ -1,8 +1,9 @@
 //! The report's words in Dutch and English.
 use super::Lang;
-use crate::rules::Purpose;
+use crate::rules::{Mode, Purpose};
 
 /// Every label the report prints.
+#[derive(serde::Serialize)]
 pub struct Text {
     pub title: &'static str,
     pub intro: &'static str,
@@ -230,13 +231,13 @@ pub fn purpose(lang: Lang, p: Purpose) -> &'static str {
 }
 
 /// A mode's name.
-pub fn mode(lang: Lang, m: &str) -> &'static str {
+pub fn mode(lang: Lang, m: Mode) -> &'static str {
     match (lang, m) {
-        (Lang::Nl, "automated") => "geautomatiseerd",
-        (Lang::Nl, "sample") => "steekproef",
-        (Lang::Nl, _) => "dossier",
-        (Lang::En, "automated") => "automated",
-        (Lang::En, "sample") => "sample",
-        (Lang::En, _) => "case",
+        (Lang::Nl, Mode::Automated) => "geautomatiseerd",
+        (Lang::Nl, Mode::Sample) => "steekproef",
+        (Lang::Nl, Mode::Internal) => "dossier",
+        (Lang::En, Mode::Automated) => "automated",
+        (Lang::En, Mode::Sample) => "sample",
+        (Lang::En, Mode::Internal) => "case",
     }
 }

@@ -41,6 +41,7 @@ use datafusion::prelude::{col, lit};
 
 use crate::config::Config;
 use crate::enrich::directory::Person;
+use crate::enrich::directory::Role;
 use crate::error::Error;
 use crate::rules::functions::{Functions, PSEUDONYM};
 use crate::rules::{Purpose, Rule};
@@ -338,8 +339,8 @@ impl Engine {
         }
     }
 
-    fn addresses(&self, roles: &[&str]) -> Vec<Expr> {
-        self.people.iter().filter(|p| roles.contains(&p.role.as_str())).map(|p| lit(p.address.as_str())).collect()
+    fn addresses(&self, roles: &[Role]) -> Vec<Expr> {
+        self.people.iter().filter(|p| roles.contains(&p.role)).map(|p| lit(p.address.as_str())).collect()
     }
 
     /// The keys of the window's protected messages (CTL-7, CTL-8): any row of the message
@@ -393,12 +394,8 @@ impl Engine {
         let (first, last) =
             (day_of_micros(window.from.timestamp_micros()), day_of_micros(window.to.timestamp_micros() - 1));
         // CTL-8: counsellors' mail is never inspected for content.
-        let counsellors: Vec<String> = self
-            .people
-            .iter()
-            .filter(|p| crate::enrich::directory::PROTECTED_ROLES.contains(&p.role.as_str()))
-            .map(|p| p.address.clone())
-            .collect();
+        let counsellors: Vec<String> =
+            self.people.iter().filter(|p| p.role.is_protected()).map(|p| p.address.clone()).collect();
         let mut views = Vec::new();
         for source in Source::ALL {
             let mut urls = Vec::new();
@@ -426,7 +423,7 @@ impl Engine {
             let mut filter = window_filter.clone();
             // Art. 8.2-8.4: purposes b, c and d process business mail of staff only.
             if source == Source::Email && matches!(purpose, Purpose::B | Purpose::C | Purpose::D) {
-                let staff = self.addresses(&["staff", "shared-mailbox"]);
+                let staff = self.addresses(&[Role::Staff, Role::SharedMailbox]);
                 let business = if staff.is_empty() {
                     lit(false)
                 } else {
@@ -575,7 +572,7 @@ impl Engine {
         check_purpose(&plan, rule, &Limits::new(rule.purpose, &self.config))?;
         // CTL-2: what a rule file shows a person is decided by its plan's lineage, before
         // it runs (`gate`); logwacht's own queries (case files, statistics) are exempt.
-        if rule.mode != super::INTERNAL {
+        if rule.mode != super::Mode::Internal {
             let views = self.views.borrow();
             let views = views.get(&rule.purpose.letter()).map(Vec::as_slice).unwrap_or_default();
             super::gate::check_dpo(frame.logical_plan(), views)

@@ -8,5 +8,6 @@ mod purge;
 mod readers;
 mod report;
 mod rules;
+mod snapshots;
 mod standalone;
 mod util;

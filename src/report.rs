@@ -22,6 +22,7 @@
 //! Over 600 lines: building the report (rules, statistics, samples, small-cell
 //! suppression, retention state) is one pass over one engine; rendering is render.rs.
 
+pub mod charts;
 pub mod render;
 pub mod sample;
 pub mod suppress;

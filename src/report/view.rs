@@ -238,7 +238,7 @@ impl View {
                 let chart = if bars.is_empty() {
                     String::new()
                 } else {
-                    super::render::bar_chart(&format!("{}: {}", t.traffic_chart, s.source.name()), &bars, k)
+                    super::charts::bar_chart(&format!("{}: {}", t.traffic_chart, s.source.name()), &bars, k)
                 };
                 SourceRow {
                     name: safe(s.source.name()),
@@ -250,7 +250,7 @@ impl View {
             .collect();
         let bars: Vec<(String, Cell)> = r.countries.iter().map(|(c, n)| (c.clone(), Cell::of(*n, k))).collect();
         let countries_chart =
-            if bars.is_empty() { String::new() } else { super::render::bar_chart(t.countries, &bars, k) };
+            if bars.is_empty() { String::new() } else { super::charts::bar_chart(t.countries, &bars, k) };
         let ret = &r.retention;
         View {
             t: crate::templates::words(t),
@@ -267,7 +267,7 @@ impl View {
             refused: r.refused.iter().map(|(id, why)| Refused { id: safe(id.as_str()), why: why.clone() }).collect(),
             total: cell(RuleReport::total_cell(&findings_rules, k), k),
             weeks,
-            trend_chart: safe(super::render::week_chart(t.trend_chart, &series, k)),
+            trend_chart: safe(super::charts::week_chart(t.trend_chart, &series, k)),
             seed: r.seed.clone(),
             unit: safe(if r.unit == "persons" { t.units_persons } else { t.units_items }),
             rate: safe(pct(r.rate)),

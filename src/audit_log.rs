@@ -11,6 +11,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
 
+mod event;
+pub use event::{CaseScope, Event};
+
 /// The hash a chain starts from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -131,10 +134,15 @@ impl AuditLog {
         Ok(last.map(sha_hex).unwrap_or_else(|| GENESIS.into()))
     }
 
-    /// Appends an entry (its `prev_sha256` is filled in) and syncs it to disk. Reading the
+    /// Records a command's [`Event`]: appends its line (`prev_sha256` filled in) and syncs it to disk. Reading the
     /// head and appending happen under `audit.log.lock`, so two commands at once (an
     /// `audit` beside a `case screen`) never fork the chain: the second waits up to
     /// [`TRAIL_WAIT`], then stops with exit 75 naming the holder.
+    pub fn record(&self, now: DateTime<Utc>, operator: &str, event: Event<'_>) -> Result<AuditEntry, StoreError> {
+        self.append(event.entry(now, operator))
+    }
+
+    /// Appends a line (see [`record`](Self::record), which commands use).
     pub fn append(&self, mut entry: AuditEntry) -> Result<AuditEntry, StoreError> {
         // Under the command's own hold (`hold`), the lock is already this process's.
         let _lock = if self.held() { None } else { Some(self.lock(&entry.command)?) };

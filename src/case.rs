@@ -183,10 +183,8 @@ pub fn case_dir(config: &Config, id: &str) -> PathBuf {
 /// Records a refusal in the trail and returns it as the error. The message never names the
 /// subject's address: only the case and what was refused.
 fn refuse(config: &Config, now: DateTime<Utc>, operator: &str, command: &str, case: &str, reason: String) -> Error {
-    let mut e = audit_log::entry(now, "case refused", operator, "case");
-    e.scope = serde_json::json!({ "case": case, "command": command });
-    e.details = serde_json::json!({ "reason": reason });
-    match crate::audit_log::AuditLog::of(config).append(e) {
+    let event = audit_log::Event::CaseRefused { case, command, reason: &reason };
+    match crate::audit_log::AuditLog::of(config).record(now, operator, event) {
         Ok(_) => Error::Usage(reason),
         Err(err) => err.into(),
     }
@@ -302,13 +300,14 @@ pub fn open(
     }
     cases.cases.push(case.clone());
     cases.save()?;
-    let mut e = audit_log::entry(now, "case open", &who, &purpose.letter().to_string());
-    e.scope = serde_json::json!({
-        "case": case.id, "subject": key.pseudonym(&subject), "from": from, "to": to,
-        "sources": ["signin", "email", "web"], "hold": req.hold,
-    });
-    e.details = serde_json::json!({ "approved_by": case.approved_by });
-    crate::audit_log::AuditLog::of(config).append(e)?;
+    let pseudonym = key.pseudonym(&subject);
+    let event = audit_log::Event::CaseOpen {
+        purpose: purpose.letter(),
+        scope: audit_log::CaseScope { id: &case.id, subject: &pseudonym, from, to },
+        hold: req.hold,
+        approved_by: &case.approved_by,
+    };
+    crate::audit_log::AuditLog::of(config).record(now, &who, event)?;
     Ok(case)
 }
 
@@ -378,12 +377,17 @@ pub fn screen(
     json["audit_log_head"] = trail.head.into();
     let json = serde_json::to_string_pretty(&json).map_err(bug)? + "\n";
     let files = audit_log::write_files(&case_dir(config, id), &[("screen.md", md), ("screen.json", json)])?;
-    let mut e = audit_log::entry(now, "case screen", &who, &case.purpose.to_string());
-    e.scope = serde_json::json!({ "case": case.id, "subject": subject, "from": case.from, "to": case.to, "sources": s.sources });
-    e.rows_read = s.left_alone.values().sum::<u64>() + s.remainder.iter().map(|i| i.count).sum::<u64>();
-    e.files_written = files.clone();
-    e.details = serde_json::json!({ "left_alone": s.left_alone, "protected_messages": s.protected_messages, "remainder": s.remainder.len() });
-    crate::audit_log::AuditLog::of(config).append(e)?;
+    let event = audit_log::Event::CaseScreen {
+        purpose: case.purpose,
+        scope: audit_log::CaseScope { id: &case.id, subject: &subject, from: case.from, to: case.to },
+        sources: &s.sources,
+        left_alone: &s.left_alone,
+        protected_messages: s.protected_messages,
+        remainder: s.remainder.len(),
+        rows_read: s.left_alone.values().sum::<u64>() + s.remainder.iter().map(|i| i.count).sum::<u64>(),
+        files: files.clone(),
+    };
+    crate::audit_log::AuditLog::of(config).record(now, &who, event)?;
     Ok((s, files))
 }
 
@@ -435,12 +439,16 @@ pub fn report(
         &case_dir(config, id),
         &[("case-report.md", m), ("case-report.json", serde_json::to_string_pretty(&json).map_err(bug)? + "\n")],
     )?;
-    let mut e = audit_log::entry(now, "case report", &who, &case.purpose.to_string());
-    e.scope = serde_json::json!({ "case": case.id, "subject": key.pseudonym(&case.subject), "from": case.from, "to": case.to });
-    e.rows_read = s.remainder.iter().map(|i| i.count).sum();
-    e.files_written = files.clone();
-    e.details = serde_json::json!({ "remainder": s.remainder.len(), "content_shown": s.remainder.iter().map(|i| i.content.len()).sum::<usize>() });
-    crate::audit_log::AuditLog::of(config).append(e)?;
+    let pseudonym = key.pseudonym(&case.subject);
+    let event = audit_log::Event::CaseReport {
+        purpose: case.purpose,
+        scope: audit_log::CaseScope { id: &case.id, subject: &pseudonym, from: case.from, to: case.to },
+        remainder: s.remainder.len(),
+        content_shown: s.remainder.iter().map(|i| i.content.len()).sum(),
+        rows_read: s.remainder.iter().map(|i| i.count).sum(),
+        files: files.clone(),
+    };
+    crate::audit_log::AuditLog::of(config).record(now, &who, event)?;
     Ok(files)
 }
 
@@ -489,11 +497,14 @@ pub fn close(
         *c = case.clone();
     }
     cases.save()?;
-    let mut e = audit_log::entry(now, "case close", &who, &case.purpose.to_string());
-    e.scope = serde_json::json!({ "case": case.id, "subject": key.pseudonym(&case.subject), "from": case.from, "to": case.to });
-    e.files_written = files.clone();
-    e.details = serde_json::json!({ "letter_due": case.letter_due });
-    crate::audit_log::AuditLog::of(config).append(e)?;
+    let pseudonym = key.pseudonym(&case.subject);
+    let event = audit_log::Event::CaseClose {
+        purpose: case.purpose,
+        scope: audit_log::CaseScope { id: &case.id, subject: &pseudonym, from: case.from, to: case.to },
+        letter_due: case.letter_due,
+        files: files.clone(),
+    };
+    crate::audit_log::AuditLog::of(config).record(now, &who, event)?;
     Ok((case, files))
 }
 
@@ -524,8 +535,7 @@ pub fn notified(config: &Config, now: DateTime<Utc>, id: &str, operator: Option<
     case.notified_at = Some(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     let case = case.clone();
     cases.save()?;
-    let mut e = audit_log::entry(now, "case notified", &who, &case.purpose.to_string());
-    e.scope = serde_json::json!({ "case": case.id });
-    crate::audit_log::AuditLog::of(config).append(e)?;
+    let event = audit_log::Event::CaseNotified { purpose: case.purpose, case: &case.id };
+    crate::audit_log::AuditLog::of(config).record(now, &who, event)?;
     Ok(case)
 }

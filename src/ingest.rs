@@ -3,14 +3,12 @@
 //! ```text
 //! file --sha256--> ledger knows it? --yes--> "already stored"
 //!   |no
-//!   +--sniff--> Format --parser--> records --Sink--> per-day RecordBatches --PartWriter--> _tmp/*.parquet
+//!   +--sniff--> Format --parser--> records --Sink--> per-day RecordBatches --enrich (GeoIP)--> Parts --> _tmp/*.parquet
 //!                                     | expired (RET-1) / rejected (file, line, reason, raw)
-//!   intent (what will be published) -> rename parts and rejected files into place -> ledger line (commit)
+//!   store::commit: intent -> parts and rejected files renamed into place -> ledger line
 //! ```
-//!
-//! Over 600 lines: the format list and sniffing, the folder walk, and the commit protocol
-//! (intent, publish, ledger line) with its recovery are one unit: recovery must know
-//! exactly what a commit writes.
+//! Ingest reads and hands what it read to the store's commit (`store/commit.rs`: the
+//! intent, the publish, the ledger line and the recovery after a crash).
 pub mod combined;
 pub mod csv_input;
 pub mod exchange_online;
@@ -33,14 +31,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, IngestError, StoreError};
+use crate::error::{Error, IngestError};
 use crate::schema::Source;
+use crate::store::Store;
 use crate::store::ledger::{Ledger, LedgerEntry};
 use crate::store::writer::WrittenPart;
-use crate::store::{Store, publish};
 use record::{EmailBatcher, Provenance, SigninBatcher, WebBatcher};
 use sink::{FileCounts, RejectFile, Sink, Window};
 
@@ -499,28 +497,9 @@ fn ingest_file(
         // The same bytes under another name, read in this very run.
         return Ok(FileOutcome::already_stored(file, format));
     }
-    let stem = &sha[..16];
-    // Intent, publish, commit. The intent names every file this commit will publish and is
-    // on disk before the first rename; a crash before the ledger line leaves parts that the
-    // intent accounts for, and the next lock removes exactly those (`recover`). A part that
-    // no intent and no ledger line accounts for is never removed.
-    let moves: Vec<(&Path, PathBuf)> = parts
-        .iter()
-        .map(|p| (p.tmp.as_path(), ctx.store.part_path(p.source, p.day, stem)))
-        .chain(rejects.iter().map(|r| (r.tmp.as_path(), ctx.store.rejected_path(format.source(), r.day, stem))))
-        .collect();
-    let intent =
-        Intent { sha256: sha.clone(), files: moves.iter().map(|(_, dest)| relative(ctx.store.root(), dest)).collect() };
-    intent.write(&ctx.store)?;
-    crate::crash::step();
-    for (tmp, dest) in &moves {
-        publish(tmp, dest)?;
-        crate::crash::step();
-    }
-    // The ledger lists the data parts (the first `parts.len()` moves), not rejected rows.
-    let published = intent.files[..parts.len()].to_vec();
+    // The store commits what was read: intent, publish, ledger line.
     let entry = LedgerEntry {
-        sha256: sha.clone(),
+        sha256: sha,
         bytes,
         head_sha256: Some(head_sha),
         file: file.clone(),
@@ -530,12 +509,11 @@ fn ingest_file(
         stored: counts.stored,
         expired: counts.expired,
         rejected: counts.rejected_total(),
-        parts: published,
+        parts: Vec::new(),
         rebuilt: false,
     };
-    ledger.append(&entry)?;
-    crate::crash::step();
-    intent.done(&ctx.store);
+    let rejected: Vec<(PathBuf, i32)> = rejects.into_iter().map(|r| (r.tmp, r.day)).collect();
+    crate::store::commit::commit(&ctx.store, ledger, entry, &parts, &rejected, format.source())?;
     Ok(FileOutcome {
         file,
         status: FileStatus::Stored,
@@ -560,12 +538,10 @@ pub fn read_into(
     let syslog = postfix::SyslogTime { tz: ctx.timezone, year, now_us: ctx.window.now_us };
     let read = match format.source() {
         Source::Signin => {
-            let transform = ctx.geoip.as_ref().map(|g| {
-                let mut g = g.fork();
-                Box::new(move |b: &datafusion::arrow::record_batch::RecordBatch| g.place_batch(b))
-                    as crate::store::writer::Transform
-            });
-            let mut sink = Sink::<SigninBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, transform);
+            // Enrichment composed into the pipeline: sign-ins are placed on the map (GEO-1).
+            let transforms: Vec<Box<dyn crate::enrich::Transform>> =
+                ctx.geoip.iter().map(|g| Box::new(g.fork()) as Box<dyn crate::enrich::Transform>).collect();
+            let mut sink = Sink::<SigninBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, transforms);
             match format {
                 Format::LogAnalyticsCsv => signin_csv::read(input, &mut sink)?,
                 _ => signin_json::read(input, &mut sink)?,
@@ -573,7 +549,7 @@ pub fn read_into(
             sink.finish()?
         }
         Source::Email => {
-            let mut sink = Sink::<EmailBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, None);
+            let mut sink = Sink::<EmailBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, Vec::new());
             match format {
                 Format::ExoTraceJson => exchange_online::read_json(input, &mut sink)?,
                 Format::ExchangeTracking => exchange_server::read(input, &mut sink)?,
@@ -583,7 +559,7 @@ pub fn read_into(
             sink.finish()?
         }
         Source::Web => {
-            let mut sink = Sink::<WebBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, None);
+            let mut sink = Sink::<WebBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, Vec::new());
             match format {
                 Format::Combined => combined::read(input, &mut sink)?,
                 _ => squid::read(input, &mut sink)?,
@@ -592,116 +568,6 @@ pub fn read_into(
         }
     };
     Ok(read)
-}
-
-fn relative(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).display().to_string()
-}
-
-/// What one ingest commit is about to publish: written to `STORE/_tmp/commit-<hash>.json`
-/// (temp + rename + fsync) before its first part is renamed into place, removed after its
-/// ledger line. It is the proof `recover` needs before it removes a published file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Intent {
-    /// SHA-256 of the input file: the ledger line that commits it.
-    pub sha256: String,
-    /// The files it publishes, relative to the store.
-    pub files: Vec<String>,
-}
-
-/// The name prefix of intent files in `STORE/_tmp/`.
-const INTENT_PREFIX: &str = "commit-";
-
-impl Intent {
-    fn path(store: &Store, sha256: &str) -> PathBuf {
-        store.tmp_dir().join(format!("{INTENT_PREFIX}{}.json", sha256.get(..16).unwrap_or(sha256)))
-    }
-
-    /// Writes the intent durably.
-    pub fn write(&self, store: &Store) -> Result<(), StoreError> {
-        let path = Intent::path(store, &self.sha256);
-        let text =
-            serde_json::to_string(self).map_err(|e| StoreError::io("encode", &path)(std::io::Error::other(e)))?;
-        // Written under _tmp/ and published into it: recovery reads intents there.
-        let tmp = path.with_extension("json.tmp");
-        crate::fsio::write_synced(&tmp, text.as_bytes()).map_err(StoreError::io("write", &tmp))?;
-        publish(&tmp, &path)
-    }
-
-    /// Removes the intent once the ledger line is on disk (a leftover is harmless: the
-    /// next `recover` sees the ledger knows it and only removes the intent).
-    pub fn done(&self, store: &Store) {
-        let _ = std::fs::remove_file(Intent::path(store, &self.sha256));
-    }
-}
-
-/// Brings the store back to its last commit, while holding the lock:
-/// 1. an interrupted commit (an intent whose input the ledger does not know) loses exactly
-///    the files its intent names, each checked to be a part or rejected-rows file of that
-///    input inside the store;
-/// 2. `_tmp/` is emptied (files never published);
-/// 3. any part or rejected-rows file that neither the ledger nor an intent accounts for
-///    stops every writer with [`StoreError::UnknownParts`] and is left in place: the ledger
-///    is missing, emptied or damaged, and removing "orphans" would wipe the store.
-pub fn recover(store: &Store, ledger: &Ledger) -> Result<usize, StoreError> {
-    let removed = clear_interrupted(store, ledger)?;
-    let unknown = unknown_files(store, ledger)?;
-    if let Some(first) = unknown.first() {
-        return Err(StoreError::UnknownParts {
-            ledger: store.ledger_path(),
-            count: unknown.len(),
-            first: relative(store.root(), first),
-        });
-    }
-    Ok(removed)
-}
-
-/// Parts and rejected-rows files whose input the ledger does not know, sorted.
-pub fn unknown_files(store: &Store, ledger: &Ledger) -> Result<Vec<PathBuf>, StoreError> {
-    let parts = store.parts()?.into_iter().chain(store.rejected_files()?);
-    Ok(parts
-        .map(|(_, _, f)| f)
-        .filter(|f| crate::store::hash_of_name(f).is_none_or(|h| !ledger.knows_prefix(h)))
-        .collect())
-}
-
-/// Steps 1 and 2 of [`recover`]: interrupted commits undone, `_tmp/` emptied.
-pub fn clear_interrupted(store: &Store, ledger: &Ledger) -> Result<usize, StoreError> {
-    let mut removed = 0;
-    let tmp = store.tmp_dir();
-    let entries = crate::store::list_files(&tmp)?;
-    for f in &entries {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if !(name.starts_with(INTENT_PREFIX) && name.ends_with(".json")) {
-            continue;
-        }
-        let text = std::fs::read_to_string(f).map_err(StoreError::io("read", f))?;
-        let intent: Intent = serde_json::from_str(&text).map_err(|e| StoreError::Ledger {
-            path: f.clone(),
-            line: 1,
-            message: format!("an interrupted commit's intent does not parse: {e}"),
-        })?;
-        if !ledger.contains(&intent.sha256) {
-            let stem = intent.sha256.get(..16).unwrap_or("");
-            for rel in &intent.files {
-                let path = store.root().join(rel);
-                let safe = Path::new(rel).components().all(|c| matches!(c, std::path::Component::Normal(_)))
-                    && crate::store::hash_of_name(&path) == Some(stem);
-                if safe && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file()) {
-                    std::fs::remove_file(&path).map_err(StoreError::io("remove", &path))?;
-                    removed += 1;
-                }
-            }
-        }
-        std::fs::remove_file(f).map_err(StoreError::io("remove", f))?;
-    }
-    for f in &entries {
-        if std::fs::symlink_metadata(f).is_ok_and(|m| m.file_type().is_file()) {
-            std::fs::remove_file(f).map_err(StoreError::io("remove", f))?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
 }
 
 /// Opens a reader with BOM and everything, for tests and tools.

@@ -441,10 +441,14 @@ pub fn build(
         None => sample::fresh_seed(),
     };
     let who = audit_log::operator(operator);
-    let mut e = audit_log::entry(now, "audit sample seed", &who, "a,b,e");
-    e.scope = serde_json::json!({ "from": req.from, "to": req.to, "week": req.label, "redraw": req.redraw.is_some() });
-    e.seed = Some(seed.clone());
-    trail.append(e)?;
+    let event = audit_log::Event::AuditSeed {
+        from: req.from,
+        to: req.to,
+        week: &req.label,
+        redraw: req.redraw.is_some(),
+        seed: &seed,
+    };
+    trail.record(now, &who, event)?;
     let verified = trail.verify()?;
     let (trail_head, trail_lines) = (verified.head, verified.lines);
     let mut rules = Vec::new();
@@ -674,20 +678,17 @@ pub fn weekly(
         .canonicalize()
         .map_err(|source| Error::Config(crate::error::ConfigError::Create { path: dir.clone(), source }))?;
     let files = render::write(&report, &dir)?;
-    let mut e = audit_log::entry(now, "audit", &audit_log::operator(operator), "a,b,e,f");
-    e.scope = serde_json::json!({
-        "from": req.from, "to": req.to, "week": req.label,
-        "rules": report.rules.iter().map(|r| &r.rule.id).collect::<Vec<_>>(),
-    });
-    e.seed = Some(report.seed.clone());
-    e.rows_read = report.rules.iter().map(|r| r.findings).sum();
-    e.files_written = files.clone();
-    e.details = serde_json::json!({
-        "findings": report.rules.iter().map(|r| (r.rule.id.clone(), r.findings)).collect::<BTreeMap<_, _>>(),
-        "refused": report.refused.iter().map(|(id, _)| id).collect::<Vec<_>>(),
-        "language": req.lang,
-    });
-    crate::audit_log::AuditLog::of(config).append(e)?;
+    let event = audit_log::Event::AuditReport {
+        from: req.from,
+        to: req.to,
+        week: &req.label,
+        seed: &report.seed,
+        findings: report.rules.iter().map(|r| (r.rule.id.clone(), r.findings)).collect(),
+        refused: report.refused.iter().map(|(id, _)| id.as_str()).collect(),
+        language: req.lang,
+        files: files.clone(),
+    };
+    crate::audit_log::AuditLog::of(config).record(now, &audit_log::operator(operator), event)?;
     Ok(ReportOutcome { dir, files, report })
 }
 

@@ -246,6 +246,35 @@ pub fn internal(id: &str, purpose: Purpose, requirement: &str, sql: &str) -> Res
     Ok(rule)
 }
 
+/// logwacht's own case queries (`queries/case/`), compiled in: steps 1-2 of a case read
+/// the subject's rows through them, in the same engine and under the same purpose limits
+/// as every rule. Their header says `purpose: case` and `mode: case`; the subject is the
+/// placeholder `$1`, given as a value when the query runs, never written into its text.
+pub const CASE_QUERIES: &[(&str, &str)] = &[
+    ("case_email.sql", include_str!("../queries/case/case_email.sql")),
+    ("case_signin.sql", include_str!("../queries/case/case_signin.sql")),
+    ("case_web.sql", include_str!("../queries/case/case_web.sql")),
+];
+
+/// The case query `id` for a case of `purpose` (a-e).
+pub fn case_query(id: &str, purpose: Purpose) -> Result<Rule, RuleError> {
+    let file = format!("{id}.sql");
+    let path = Path::new("queries/case").join(&file);
+    let Some((_, text)) = CASE_QUERIES.iter().find(|(n, _)| *n == file) else {
+        return Err(RuleError { path, line: 0, message: "no such case query".into() });
+    };
+    // The header's `case` words stand for what only the case decides: it runs under the
+    // case's purpose, and as logwacht's own query.
+    let text = text.replacen("-- purpose: case", &format!("-- purpose: {}", purpose.letter()), 1).replacen(
+        "-- mode: case",
+        "-- mode: automated",
+        1,
+    );
+    let mut rule = parse(&path, &text)?;
+    rule.mode = Mode::Internal;
+    Ok(rule)
+}
+
 /// The built-in rules.
 pub fn builtin() -> Result<Vec<Rule>, RuleError> {
     BUILTIN.iter().map(|(name, text)| parse(&Path::new("queries").join(name), text)).collect()
@@ -302,6 +331,26 @@ mod tests {
         let built = builtin().unwrap();
         let ids = |v: &[Rule]| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&on_disk), ids(&built), "add the new rule to rules::BUILTIN");
+    }
+
+    #[test]
+    fn every_case_query_is_built_in_and_parses_for_every_case_purpose() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/case");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        assert_eq!(files, CASE_QUERIES.iter().map(|(n, _)| *n).collect::<Vec<_>>());
+        for (name, _) in CASE_QUERIES {
+            for p in [Purpose::A, Purpose::B, Purpose::C, Purpose::D, Purpose::E] {
+                let r = case_query(name.trim_end_matches(".sql"), p).unwrap();
+                assert_eq!((r.purpose, r.mode), (p, Mode::Internal));
+                assert!(r.sql.contains("$1"), "{name} takes its subject as $1");
+            }
+        }
+        assert!(case_query("case_other", Purpose::A).is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //!
 //! Parts are written under `_tmp/`, synced, and renamed into place: a reader (logwacht,
 //! DuckDB, polars) never sees a half-written file.
+pub mod commit;
 pub mod hold;
 pub mod ledger;
 pub mod lock;

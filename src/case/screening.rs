@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit, TimestampMicrosecondType};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -65,12 +66,10 @@ pub(super) fn bug(e: impl std::fmt::Display) -> Error {
     Error::Bug(e.to_string())
 }
 
-pub(super) fn internal(id: &str, purpose: Purpose, sql: &str) -> Result<crate::rules::Rule, Error> {
-    Ok(crate::rules::internal(id, purpose, "CTL-4, CTL-5", sql)?)
-}
-
-pub(super) fn sql_text(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+/// Runs the case query `id` (`queries/case/`) for the case's subject.
+fn run_case_query(engine: &Engine, id: &str, purpose: Purpose, case: &Case) -> Result<Vec<RecordBatch>, Error> {
+    let q = crate::rules::case_query(id, purpose)?;
+    engine.run_with(&q, vec![ScalarValue::Utf8(Some(case.subject.clone()))])
 }
 
 /// Reads column `name` of row `i` as text (NULL: None).
@@ -200,7 +199,6 @@ pub fn screening(config: &Config, key: &Key, case: &Case) -> Result<Screening, E
     let window = Window::local_days(case.from, case.to, tz);
     let engine = Engine::new(config, Some(key), window)?;
     let limits = Limits::new(purpose, config);
-    let subject = sql_text(&case.subject);
     let key = key.pseudonymiser();
     let cal = crate::rules::functions::Calendar::new(config);
     let other = |a: &str| if a == case.subject { "subject".to_string() } else { key.pseudonym(a) };
@@ -215,46 +213,13 @@ pub fn screening(config: &Config, key: &Key, case: &Case) -> Result<Screening, E
         remainder: Vec::new(),
     };
     let readable = |s: Source| limits.columns(s.name()).is_none_or(|c| !c.is_empty());
-    let words: Vec<String> = config.word_lists.keys().cloned().collect();
-    // The labels the engine's protected view uses (CTL-7), so both agree.
-    let labels: Vec<String> = crate::rules::engine::PERSONAL_LABELS.iter().map(|l| sql_text(l)).collect();
-    let labels = labels.join(", ");
-    // CTL-8: the roles whose mail is never inspected, and a whole message is protected
-    // when any of its rows is (a colleague's copy of a message to a counsellor too).
-    let roles: Vec<String> = crate::enrich::directory::protected_role_words().map(sql_text).collect();
-    let roles = roles.join(", ");
-    let word_expr = if words.is_empty() {
-        "CAST(NULL AS VARCHAR)".to_string()
-    } else {
-        format!("word_match(e.subject, '{}')", words.join(","))
-    };
     // Mail.
     if readable(Source::Email) {
         out.sources.insert("email".into(), "screened".into());
-        let q = internal(
-            "case_email",
-            purpose,
-            &format!(
-                "SELECT e.event_time, e.sender, e.recipient, e.submitted_by, e.subject, e.mailer, s.role AS sender_role, r.role AS recipient_role, \
-                 coalesce(lower(e.sensitivity) IN ({labels}), false) \
-                   OR coalesce(s.role, '') IN ({roles}) OR coalesce(r.role, '') IN ({roles}) \
-                   OR pm.message IS NOT NULL AS protected, \
-                 {word_expr} AS word_list, extensions(e.attachment_names) AS exts, \
-                 coalesce(e.message_id, e.trace_id) AS message, e.source_file, e.source_line \
-                 FROM email e LEFT JOIN people s ON s.address = e.sender LEFT JOIN people r ON r.address = e.recipient \
-                 LEFT JOIN (SELECT DISTINCT coalesce(m.message_id, m.trace_id) AS message FROM email m \
-                   LEFT JOIN people ms ON ms.address = m.sender LEFT JOIN people mr ON mr.address = m.recipient \
-                   WHERE coalesce(lower(m.sensitivity) IN ({labels}), false) \
-                      OR coalesce(ms.role, '') IN ({roles}) OR coalesce(mr.role, '') IN ({roles})) pm \
-                   ON pm.message = coalesce(e.message_id, e.trace_id) \
-                 WHERE e.sender = {subject} OR e.recipient = {subject} OR e.submitted_by = {subject} \
-                 ORDER BY e.event_time, e.source_line"
-            ),
-        )?;
         let mut messages: BTreeMap<String, Item> = BTreeMap::new();
         let mut protected: BTreeSet<String> = BTreeSet::new();
         let mut regular: BTreeSet<String> = BTreeSet::new();
-        for b in in_scope(engine.run(&q)?, case, window)? {
+        for b in in_scope(run_case_query(&engine, "case_email", purpose, case)?, case, window)? {
             for i in 0..b.num_rows() {
                 let message = text_at(&b, "message", i).unwrap_or_else(|| format!("row {}", evidence_at(&b, i)));
                 if text_at(&b, "protected", i).as_deref() == Some("true") {
@@ -336,26 +301,11 @@ pub fn screening(config: &Config, key: &Key, case: &Case) -> Result<Screening, E
     // Web.
     if readable(Source::Web) {
         out.sources.insert("web".into(), "screened".into());
-        let cat = |g: &str| format!("web_category(w.host, w.path, '{g}')");
-        let q = internal(
-            "case_web",
-            purpose,
-            &format!(
-                "SELECT w.event_time, w.\"user\", w.host, w.path, w.url, w.http_status, \
-                 coalesce({}, {}, {}, {}, {}) AS category, extension(w.path) AS ext, w.source_file, w.source_line \
-                 FROM web w WHERE w.\"user\" = {subject} ORDER BY w.event_time, w.source_line",
-                cat("malware"),
-                cat("forbidden"),
-                cat("circumvention"),
-                cat("downloads"),
-                cat("leisure")
-            ),
-        )?;
         let mut words: Vec<String> = config.case_words.clone();
         words.extend(config.word_lists.values().flatten().cloned());
         let (mut requests, mut hosts) = (0u64, BTreeSet::new());
         let mut items: BTreeMap<(String, String), Item> = BTreeMap::new();
-        for b in in_scope(engine.run(&q)?, case, window)? {
+        for b in in_scope(run_case_query(&engine, "case_web", purpose, case)?, case, window)? {
             for i in 0..b.num_rows() {
                 let host = text_at(&b, "host", i).unwrap_or_default();
                 let path = text_at(&b, "path", i).unwrap_or_default();
@@ -420,18 +370,8 @@ pub fn screening(config: &Config, key: &Key, case: &Case) -> Result<Screening, E
     // Sign-ins.
     if readable(Source::Signin) {
         out.sources.insert("signin".into(), "screened".into());
-        let q = internal(
-            "case_signin",
-            purpose,
-            &format!(
-                "SELECT s.event_time, s.\"user\", s.geo_country, s.geo_outcome, s.success, s.source_file, s.source_line, \
-                 s.geo_outcome = 'placed' AND a.country IS NOT NULL AS allowed \
-                 FROM signin s LEFT JOIN allowed_countries a ON a.country = s.geo_country \
-                 WHERE s.\"user\" = {subject} ORDER BY s.event_time, s.source_line"
-            ),
-        )?;
         let mut regular = 0;
-        for b in in_scope(engine.run(&q)?, case, window)? {
+        for b in in_scope(run_case_query(&engine, "case_signin", purpose, case)?, case, window)? {
             for i in 0..b.num_rows() {
                 if text_at(&b, "allowed", i).as_deref() == Some("true") {
                     regular += 1;

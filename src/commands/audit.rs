@@ -135,10 +135,13 @@ pub fn audit_rules(
     let mut purposes: Vec<String> = out.iter().map(|r| r.purpose.to_string()).collect();
     purposes.sort();
     purposes.dedup();
-    let mut e = audit_log::entry(now, "audit", &audit_log::operator(operator), &purposes.join(","));
-    e.scope = serde_json::json!({ "from": from, "to": to, "rules": out.iter().map(|r| &r.id).collect::<Vec<_>>() });
-    e.details = serde_json::json!({ "findings": out.iter().map(|r| (r.id.clone(), r.findings)).collect::<std::collections::BTreeMap<_, _>>() });
-    crate::audit_log::AuditLog::of(config).append(e)?;
+    let event = audit_log::Event::AuditRun {
+        purposes: purposes.join(","),
+        from,
+        to,
+        findings: out.iter().map(|r| (r.id.clone(), r.findings as u64)).collect(),
+    };
+    crate::audit_log::AuditLog::of(config).record(now, &audit_log::operator(operator), event)?;
     Ok(out)
 }
 

@@ -61,12 +61,7 @@ pub fn run(ws: &Workspace, cmd: HoldCommand) -> Result<u8> {
             let new = holds.add(req, now, tz, config.max_hold_days)?;
             holds.save()?;
             let h = holds.active_case(&a.case, now, tz).cloned().ok_or_else(|| Error::Bug("hold vanished".into()))?;
-            let mut e = audit_log::entry(now, if new { "hold add" } else { "hold extend" }, &who, "retention");
-            e.scope = serde_json::json!({
-                "case": h.case, "sources": h.sources, "from": h.from, "to": h.to, "until": h.until,
-                "message_ids": h.message_ids.len(), "approved_by": h.approved_by,
-            });
-            trail.append(e)?;
+            trail.record(now, &who, audit_log::Event::HoldAdd { hold: &h, extended: !new })?;
             println!(
                 "{} hold for case {} until {} (reason and approver recorded)",
                 if new { "placed" } else { "extended" },
@@ -80,9 +75,7 @@ pub fn run(ws: &Workspace, cmd: HoldCommand) -> Result<u8> {
             let mut holds = store::hold::Holds::load(&config.holds_path())?;
             holds.release(&case, now, tz)?;
             holds.save()?;
-            let mut e = audit_log::entry(now, "hold release", &who, "retention");
-            e.scope = serde_json::json!({ "case": case });
-            trail.append(e)?;
+            trail.record(now, &who, audit_log::Event::HoldRelease { case: &case })?;
             println!("released the hold of case {case}; its rows go at the next purge");
             Ok(EXIT_OK)
         }

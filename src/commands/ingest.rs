@@ -42,7 +42,7 @@ pub fn ingest_paths(
     store.create()?;
     let _lock = StoreLock::acquire(store.root(), "ingest", now)?;
     let mut ledger = Ledger::load(&store.ledger_path())?;
-    ingest::recover(&store, &ledger)?;
+    crate::store::commit::recover(&store, &ledger)?;
     let files = ingest::expand(paths)?;
     let now_us = now.timestamp_micros();
     let window = Window {
@@ -63,17 +63,17 @@ pub fn ingest_paths(
     };
     let stats = ingest::run(&ctx, &mut ledger, &files, opts)?;
     // Files that failed as a whole may have left temporary files.
-    ingest::recover(&store, &ledger)?;
+    crate::store::commit::recover(&store, &ledger)?;
     // CTL-9: reading logs into the store is a look at personal data.
-    let mut e = audit_log::entry(now, "ingest", &audit_log::operator(operator), "retention");
     let totals = stats.totals();
-    e.rows_read = totals.values().map(|t| t.stored + t.expired + t.rejected_total()).sum();
-    e.scope = serde_json::json!({ "files": stats.files.len(), "sources": totals.keys().collect::<Vec<_>>() });
-    e.details = serde_json::json!({
-        "stored": totals.iter().map(|(s, t)| (s.name(), t.stored)).collect::<std::collections::BTreeMap<_, _>>(),
-        "failed_files": stats.failed(),
-    });
-    crate::audit_log::AuditLog::of(config).append(e)?;
+    let event = audit_log::Event::Ingest {
+        files: stats.files.len(),
+        sources: totals.keys().copied().collect(),
+        rows_read: totals.values().map(|t| t.stored + t.expired + t.rejected_total()).sum(),
+        stored: totals.iter().map(|(s, t)| (s.name(), t.stored)).collect(),
+        failed_files: stats.failed(),
+    };
+    crate::audit_log::AuditLog::of(config).record(now, &audit_log::operator(operator), event)?;
     Ok(stats)
 }
 

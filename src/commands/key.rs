@@ -8,9 +8,8 @@ pub fn rotate(ws: &Workspace) -> Result<u8> {
     let config = &ws.config;
     let now = ws.now();
     let period = crate::pseudonym::rotate(&config.key_path(), &now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
-    let mut e = audit_log::entry(now, "key rotate", &audit_log::operator(ws.operator()), "privacy");
-    e.scope = serde_json::json!({ "key_period": period });
-    crate::audit_log::AuditLog::of(config).append(e)?;
+    let event = audit_log::Event::KeyRotate { period };
+    crate::audit_log::AuditLog::of(config).record(now, &audit_log::operator(ws.operator()), event)?;
     println!("started pseudonym key period {period}: pseudonyms from now on cannot be linked to earlier ones");
     Ok(EXIT_OK)
 }

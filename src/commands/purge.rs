@@ -9,7 +9,6 @@ use crate::config::Config;
 use crate::error;
 use crate::error::{EXIT_OK, Error, Result};
 use crate::fsio;
-use crate::ingest;
 use crate::store::ledger::Ledger;
 use crate::store::lock::StoreLock;
 use crate::store::{self, Store};
@@ -39,7 +38,7 @@ pub fn purge(
     let _lock = StoreLock::acquire(store.root(), if dry_run { "purge --dry-run" } else { "purge" }, now)?;
     let ledger = Ledger::load(&store.ledger_path())?;
     if !dry_run {
-        ingest::recover(&store, &ledger)?;
+        store::commit::recover(&store, &ledger)?;
     }
     let mut receipt_completes = None;
     // Both registries are read (and their ids checked) before anything is removed.
@@ -60,14 +59,11 @@ pub fn purge(
         // so a purge killed half-way leaves a record of what it may have removed; the next
         // run's receipt says it completes that plan.
         let planned = store::retention::purge(&store::retention::PurgePlan { dry_run: true, ..plan.clone() })?;
-        let mut e = audit_log::entry(now, "purge plan", &who, "retention");
-        e.scope = serde_json::json!({ "retention_days": config.retention_days, "cutoff": planned.cutoff });
-        e.details = serde_json::to_value(&planned).unwrap_or_default();
         let last = trail.entries()?.into_iter().rev().find(|e| e.command == "purge plan" || e.command == "purge");
         if let Some(unfinished) = last.filter(|e| e.command == "purge plan") {
             receipt_completes = Some(unfinished.time);
         }
-        trail.append(e)?;
+        trail.record(now, &who, audit_log::Event::PurgePlan { plan: &planned })?;
     }
     let mut receipt = store::retention::purge(&plan)?;
     receipt.completes = receipt_completes;
@@ -80,11 +76,7 @@ pub fn purge(
     if let Err(e) = &outputs {
         receipt.errors.push(e.to_string());
     }
-    let mut e = audit_log::entry(now, if dry_run { "purge --dry-run" } else { "purge" }, &who, "retention");
-    e.scope = serde_json::json!({ "retention_days": config.retention_days, "cutoff": receipt.cutoff });
-    e.rows_read = receipt.rows_removed.values().sum::<u64>() + receipt.rows_moved_to_holds.values().sum::<u64>();
-    e.details = serde_json::to_value(&receipt).unwrap_or_default();
-    trail.append(e)?;
+    trail.record(now, &who, audit_log::Event::Purge { receipt: &receipt })?;
     outputs?;
     Ok(receipt)
 }

@@ -1,7 +1,6 @@
 //! `logwacht store rebuild-ledger`: the ledger written anew from the parts (nothing removed).
 use crate::audit_log;
 use crate::error::{EXIT_OK, Result};
-use crate::ingest;
 use crate::store::ledger::Ledger;
 use crate::store::lock::StoreLock;
 use crate::store::{self, Store};
@@ -15,17 +14,16 @@ pub fn rebuild_ledger(ws: &Workspace) -> Result<u8> {
     store.create()?;
     let _lock = StoreLock::acquire(store.root(), "store rebuild-ledger", now)?;
     let mut ledger = Ledger::load(&store.ledger_path())?;
-    ingest::clear_interrupted(&store, &ledger)?;
-    let unknown = ingest::unknown_files(&store, &ledger)?;
+    store::commit::clear_interrupted(&store, &ledger)?;
+    let unknown = store::commit::unknown_files(&store, &ledger)?;
     let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let entries = store::ledger::rebuild(&store, &mut ledger, &unknown, &stamp)?;
-    let mut e = audit_log::entry(now, "store rebuild-ledger", &audit_log::operator(ws.operator()), "retention");
-    e.details = serde_json::json!({
-        "lines_written": entries.len(),
-        "files": unknown.len(),
-        "rows": entries.iter().map(|e| e.stored).sum::<u64>(),
-    });
-    crate::audit_log::AuditLog::of(config).append(e)?;
+    let event = audit_log::Event::RebuildLedger {
+        lines_written: entries.len(),
+        files: unknown.len(),
+        rows: entries.iter().map(|e| e.stored).sum(),
+    };
+    crate::audit_log::AuditLog::of(config).record(now, &audit_log::operator(ws.operator()), event)?;
     println!(
         "{}: {} line(s) written for {} file(s) the ledger did not know; nothing removed",
         store.ledger_path().display(),

@@ -5,13 +5,79 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
+use datafusion::arrow::record_batch::RecordBatch;
 use serde::Serialize;
 
+use crate::enrich::Transform;
 use crate::error::StoreError;
 use crate::ingest::record::{Batcher, Provenance, Record};
-use crate::store::writer::{PartWriter, WrittenPart};
+use crate::schema::Source;
+use crate::store::writer::{Parts, WrittenPart};
 use crate::store::{Store, day_of_micros};
+
+/// The writer's thread: each batch goes through the pipeline's enrichment (`transforms`,
+/// in order) and into the store's day parts, beside the parser on the calling thread, so
+/// that parsing and Parquet encoding with zstd use both cores.
+struct PartWriter {
+    tx: Option<SyncSender<(i32, RecordBatch)>>,
+    handle: Option<JoinHandle<Result<Vec<WrittenPart>, StoreError>>>,
+}
+
+impl PartWriter {
+    fn spawn(store: &Store, source: Source, stem: String, mut transforms: Vec<Box<dyn Transform>>) -> PartWriter {
+        let (tx, rx) = sync_channel::<(i32, RecordBatch)>(4);
+        let store = store.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("write-{}", source.name()))
+            .spawn(move || {
+                let mut parts = Parts::new(&store, source, &stem)?;
+                for (day, mut batch) in rx {
+                    for t in &mut transforms {
+                        batch =
+                            t.apply(&batch).map_err(|e| StoreError::Arrow { source_name: source.name(), source: e })?;
+                    }
+                    parts.write(day, &batch)?;
+                }
+                parts.finish()
+            })
+            .ok();
+        PartWriter { tx: Some(tx), handle }
+    }
+
+    /// Hands a batch of day `day` to the writer.
+    fn send(&mut self, day: i32, batch: RecordBatch) -> Result<(), StoreError> {
+        let sent = self.tx.as_ref().map(|tx| tx.send((day, batch)).is_ok()).unwrap_or(false);
+        if sent {
+            return Ok(());
+        }
+        // The thread stopped: its own error says why.
+        self.tx = None;
+        match self.join() {
+            Err(e) => Err(e),
+            Ok(_) => {
+                Err(StoreError::io("write", "writer thread")(std::io::Error::other("stopped early (this is a bug)")))
+            }
+        }
+    }
+
+    /// Closes every part and returns them, still under `_tmp/`.
+    fn finish(mut self) -> Result<Vec<WrittenPart>, StoreError> {
+        self.tx = None;
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<Vec<WrittenPart>, StoreError> {
+        match self.handle.take() {
+            Some(h) => h.join().unwrap_or_else(|_| {
+                Err(StoreError::io("write", "writer thread")(std::io::Error::other("panicked (this is a bug)")))
+            }),
+            None => Err(StoreError::io("start", "writer thread")(std::io::Error::other("could not be started"))),
+        }
+    }
+}
 
 /// Counts of what happened to the records of one file.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -103,10 +169,10 @@ impl<B: Batcher> Sink<B> {
         prov: Provenance,
         window: Window,
         batch_rows: usize,
-        transform: Option<crate::store::writer::Transform>,
+        transforms: Vec<Box<dyn Transform>>,
     ) -> Self {
         Sink {
-            writer: PartWriter::spawn(store, B::SOURCE, stem.clone(), transform),
+            writer: PartWriter::spawn(store, B::SOURCE, stem.clone(), transforms),
             store: store.clone(),
             stem,
             prov,

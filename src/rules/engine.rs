@@ -495,6 +495,11 @@ impl Engine {
         lists.extend(config.forbidden_extensions.iter().map(|v| ("forbidden_extension", v.clone())));
         lists.extend(config.download_extensions.iter().map(|v| ("download_extension", v.clone())));
         lists.extend(config.approved_mailers.iter().map(|v| ("approved_mailer", v.clone())));
+        // logwacht's own vocabularies, so that a query names them instead of copying them:
+        // the labels that make a message personal (CTL-7) and the roles whose mail is never
+        // inspected (CTL-8).
+        lists.extend(PERSONAL_LABELS.iter().map(|v| ("personal_label", v.to_string())));
+        lists.extend(crate::enrich::directory::protected_role_words().map(|v| ("protected_role", v.to_string())));
         let lists = RecordBatch::try_new(
             Arc::new(Schema::new(vec![
                 Field::new("list", DataType::Utf8, false),
@@ -547,6 +552,13 @@ impl Engine {
 
     /// Checks the rule's purpose against its plan, then runs it in its purpose's session.
     pub fn run(&self, rule: &Rule) -> Result<Vec<RecordBatch>, Error> {
+        self.run_with(rule, Vec::new())
+    }
+
+    /// [`run`](Self::run) with values for the query's placeholders (`$1`, `$2`, ...):
+    /// logwacht's own queries take their values (a case's subject) as parameters, never
+    /// pasted into the SQL text.
+    pub fn run_with(&self, rule: &Rule, params: Vec<ScalarValue>) -> Result<Vec<RecordBatch>, Error> {
         let ctx = self.context(rule.purpose)?;
         // A rule is one query over the tables given here, nothing else: no DDL (CREATE
         // EXTERNAL TABLE over any file, CREATE VIEW that a later rule would see), no DML
@@ -557,6 +569,11 @@ impl Engine {
             .runtime
             .block_on(ctx.sql_with_options(&rule.sql, options))
             .map_err(|e| Error::Usage(format!("rule {}: {e}", rule.id)))?;
+        let frame = if params.is_empty() {
+            frame
+        } else {
+            frame.with_param_values(params).map_err(|e| Error::Usage(format!("rule {}: {e}", rule.id)))?
+        };
         // EXPLAIN and DESCRIBE print plans, and a plan holds the literals of the protected
         // view (counsellors' addresses): only a query's rows may come out.
         if matches!(

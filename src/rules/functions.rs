@@ -272,7 +272,11 @@ impl Functions {
             Arc::new(move |args: &[ColumnarValue]| {
                 let names = literal(args, 1, "word_match")?;
                 let mut lists = Vec::new();
-                for name in names.split(',').map(str::trim) {
+                // '*': every configured list (none configured: no match).
+                if names.trim() == "*" {
+                    lists.extend(words.iter().cloned());
+                }
+                for name in names.split(',').map(str::trim).filter(|n| *n != "*") {
                     let found = words.iter().find(|(n, _)| n == name).ok_or_else(|| {
                         err(format!("word_match(): no word list {name:?} under [mail.words] in logwacht.toml"))
                     })?;

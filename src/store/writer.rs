@@ -1,13 +1,12 @@
-//! Writes Arrow batches into day partitions on a thread of its own, so that parsing (the
-//! calling thread) and Parquet encoding with zstd use both cores. Files are written under
-//! `STORE/_tmp/` and only published (renamed into their partition) by the caller once the
-//! whole input file has been read.
+//! Writes Arrow batches into day partitions ([`Parts`]: one Parquet file per day, zstd).
+//! Files are written under `STORE/_tmp/` and only published (renamed into their partition)
+//! by the store's commit once the whole input file has been read. The thread that runs it
+//! beside the parser, and the enrichment before it, belong to the ingest pipeline
+//! (`ingest/sink.rs`).
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
 
 use datafusion::arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
@@ -65,102 +64,59 @@ pub fn writer_properties() -> WriterProperties {
         .build()
 }
 
-/// A stage applied to each batch on the writer thread before it is written (GeoIP
-/// placement of sign-ins): batches in, batches out.
-pub type Transform = Box<dyn FnMut(&RecordBatch) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> + Send>;
-
-/// A handle on the writer thread.
-pub struct PartWriter {
-    tx: Option<SyncSender<(i32, RecordBatch)>>,
-    handle: Option<JoinHandle<Result<Vec<WrittenPart>, StoreError>>>,
-}
-
-impl PartWriter {
-    /// Starts a writer for `source`; `stem` makes its temporary names unique.
-    pub fn spawn(store: &Store, source: Source, stem: String, transform: Option<Transform>) -> PartWriter {
-        let (tx, rx) = sync_channel(4);
-        let store = store.clone();
-        let handle = std::thread::Builder::new()
-            .name(format!("write-{}", source.name()))
-            .spawn(move || write_loop(rx, &store, source, &stem, transform))
-            .ok();
-        PartWriter { tx: Some(tx), handle }
-    }
-
-    /// Hands a batch of day `day` to the writer.
-    pub fn send(&mut self, day: i32, batch: RecordBatch) -> Result<(), StoreError> {
-        let sent = self.tx.as_ref().map(|tx| tx.send((day, batch)).is_ok()).unwrap_or(false);
-        if sent {
-            return Ok(());
-        }
-        // The thread stopped: its own error says why.
-        self.tx = None;
-        match self.join() {
-            Err(e) => Err(e),
-            Ok(_) => {
-                Err(StoreError::io("write", "writer thread")(std::io::Error::other("stopped early (this is a bug)")))
-            }
-        }
-    }
-
-    /// Closes every part and returns them, still under `_tmp/`.
-    pub fn finish(mut self) -> Result<Vec<WrittenPart>, StoreError> {
-        self.tx = None;
-        self.join()
-    }
-
-    fn join(&mut self) -> Result<Vec<WrittenPart>, StoreError> {
-        match self.handle.take() {
-            Some(h) => h.join().unwrap_or_else(|_| {
-                Err(StoreError::io("write", "writer thread")(std::io::Error::other("panicked (this is a bug)")))
-            }),
-            None => Err(StoreError::io("start", "writer thread")(std::io::Error::other("could not be started"))),
-        }
-    }
-}
-
 struct Open {
     writer: ArrowWriter<BufWriter<File>>,
     tmp: PathBuf,
     rows: u64,
 }
 
-fn write_loop(
-    rx: Receiver<(i32, RecordBatch)>,
-    store: &Store,
+/// The open Parquet files of one input, one per day.
+pub struct Parts {
+    tmp_dir: PathBuf,
     source: Source,
-    stem: &str,
-    mut transform: Option<Transform>,
-) -> Result<Vec<WrittenPart>, StoreError> {
-    let tmp_dir = store.tmp_dir();
-    std::fs::create_dir_all(&tmp_dir).map_err(StoreError::io("create", &tmp_dir))?;
-    let mut open: BTreeMap<i32, Open> = BTreeMap::new();
-    let props = writer_properties();
-    for (day, batch) in rx {
-        let batch = match transform.as_mut() {
-            Some(t) => t(&batch).map_err(|e| StoreError::Arrow { source_name: source.name(), source: e })?,
-            None => batch,
-        };
-        let part = match open.entry(day) {
+    stem: String,
+    props: WriterProperties,
+    open: BTreeMap<i32, Open>,
+}
+
+impl Parts {
+    /// Parts of `source`; `stem` makes their temporary names unique.
+    pub fn new(store: &Store, source: Source, stem: &str) -> Result<Parts, StoreError> {
+        let tmp_dir = store.tmp_dir();
+        std::fs::create_dir_all(&tmp_dir).map_err(StoreError::io("create", &tmp_dir))?;
+        Ok(Parts { tmp_dir, source, stem: stem.to_string(), props: writer_properties(), open: BTreeMap::new() })
+    }
+
+    /// Writes a batch of day `day` (UTC day number) into that day's part.
+    pub fn write(&mut self, day: i32, batch: &RecordBatch) -> Result<(), StoreError> {
+        let part = match self.open.entry(day) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {
-                let tmp = tmp_dir.join(format!("{}-{}-{day}.parquet.tmp", source.name(), stem));
+                let tmp = self.tmp_dir.join(format!("{}-{}-{day}.parquet.tmp", self.source.name(), self.stem));
                 let file = File::create(&tmp).map_err(StoreError::io("create", &tmp))?;
-                let writer =
-                    ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), source.schema(), Some(props.clone()))
-                        .map_err(|source| StoreError::Parquet { path: tmp.clone(), source })?;
+                let writer = ArrowWriter::try_new(
+                    BufWriter::with_capacity(1 << 20, file),
+                    self.source.schema(),
+                    Some(self.props.clone()),
+                )
+                .map_err(|source| StoreError::Parquet { path: tmp.clone(), source })?;
                 v.insert(Open { writer, tmp, rows: 0 })
             }
         };
         part.rows += batch.num_rows() as u64;
-        part.writer.write(&batch).map_err(|s| StoreError::Parquet { path: part.tmp.clone(), source: s })?;
+        part.writer.write(batch).map_err(|s| StoreError::Parquet { path: part.tmp.clone(), source: s })
     }
-    let mut done = Vec::with_capacity(open.len());
-    for (day, part) in open {
-        let buf = part.writer.into_inner().map_err(|s| StoreError::Parquet { path: part.tmp.clone(), source: s })?;
-        let file = buf.into_inner().map_err(|e| StoreError::io("flush", &part.tmp)(e.into_error()))?;
-        file.sync_all().map_err(StoreError::io("sync", &part.tmp))?;
-        done.push(WrittenPart { source, day, tmp: part.tmp, rows: part.rows });
+
+    /// Closes and syncs every part; they stay under `_tmp/` for the commit.
+    pub fn finish(self) -> Result<Vec<WrittenPart>, StoreError> {
+        let mut done = Vec::with_capacity(self.open.len());
+        for (day, part) in self.open {
+            let buf =
+                part.writer.into_inner().map_err(|s| StoreError::Parquet { path: part.tmp.clone(), source: s })?;
+            let file = buf.into_inner().map_err(|e| StoreError::io("flush", &part.tmp)(e.into_error()))?;
+            file.sync_all().map_err(StoreError::io("sync", &part.tmp))?;
+            done.push(WrittenPart { source: self.source, day, tmp: part.tmp, rows: part.rows });
+        }
+        Ok(done)
     }
-    Ok(done)
 }

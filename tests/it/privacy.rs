@@ -97,8 +97,7 @@ fn hostile_rules_are_refused_or_show_only_allowed_values_and_nothing_personal_le
     let ws = crate::rules::rules_workspace();
     let rules = ws.path().join("rules");
     std::fs::create_dir_all(&rules).unwrap();
-    for f in std::fs::read_dir(crate::util::repo().join("queries")).unwrap() {
-        let p = f.unwrap().path();
+    for p in crate::util::shipped_rules() {
         std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
     }
     let corpus = hostile_rules();
@@ -131,8 +130,7 @@ fn hostile_rules_are_refused_or_show_only_allowed_values_and_nothing_personal_le
     }
     // Every shipped automated rule still ran (sampled ones run in the weekly report).
     let mut shipped = Vec::new();
-    for f in std::fs::read_dir(crate::util::repo().join("queries")).unwrap() {
-        let path = f.unwrap().path();
+    for path in crate::util::shipped_rules() {
         let id = path.file_stem().unwrap().to_string_lossy().into_owned();
         if std::fs::read_to_string(&path).unwrap().contains("-- mode: sample") {
             assert!(outcome(&id).is_none(), "{id}");

@@ -12,6 +12,18 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo().join("fixtures").join(rel)
 }
 
+/// The shipped rule files: the `.sql` files directly in `queries/`, sorted (its `case/`
+/// folder holds logwacht's own case queries, which are not rules).
+pub fn shipped_rules() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(repo().join("queries"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    v.sort();
+    v
+}
+
 /// A workspace made by `logwacht init` in a fresh temp dir.
 pub struct Workspace {
     pub dir: tempfile::TempDir,

@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::StoreError;
+use crate::store::StoreError;
 
 mod event;
 pub use event::{CaseScope, Event};
@@ -179,6 +179,7 @@ impl AuditLog {
     fn lock(&self, command: &str) -> Result<crate::fsio::FileLock, StoreError> {
         let note = format!("held by `logwacht {command}` (pid {})", std::process::id());
         crate::fsio::FileLock::acquire(&self.path.with_extension("log.lock"), &self.path, &note, TRAIL_WAIT)
+            .map_err(StoreError::from)
     }
 
     /// Every entry, in order (lines that do not parse are skipped; `verify` names them).
@@ -302,10 +303,10 @@ pub use crate::fsio::file_sha256;
 
 /// Writes files the trail will record (a report, a case file, a letter), each atomically
 /// (`fsio::write_atomic`); returns them with their SHA-256 for `files_written`.
-pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<FileHash>, crate::error::Error> {
+pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<FileHash>, StoreError> {
     let io = |p: &Path| {
         let p = p.to_path_buf();
-        move |source: std::io::Error| crate::error::Error::Config(crate::error::ConfigError::Create { path: p, source })
+        move |source: std::io::Error| StoreError::Config(crate::config::ConfigError::Create { path: p, source })
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut out = Vec::new();

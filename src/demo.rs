@@ -29,7 +29,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::enrich::directory::Role;
-use crate::error::{Error, StoreError};
+use crate::error::Error;
+use crate::store::StoreError;
 
 mod email;
 mod school;

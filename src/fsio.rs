@@ -1,5 +1,6 @@
 //! Paths that come from people: ids that become file names, and the only ways logwacht
-//! removes a folder. Ground floor: imports nothing of the crate but its errors.
+//! removes a folder. Ground floor: imports nothing of the crate; its errors are its own
+//! ([`FsError`], which the store's error wraps).
 //!
 //! A case id, a hold id or any other name a user types becomes a folder name
 //! (`cases/<id>`, `STORE/_holds/<id>`). An id of `..` or `.` once made the nightly purge
@@ -9,7 +10,32 @@
 //! real folder (not a link) strictly inside the folder that owns it.
 use std::path::{Component, Path};
 
-use crate::error::StoreError;
+/// A file operation that failed: a busy lock, an I/O error, a folder logwacht does not own.
+#[derive(Debug, thiserror::Error)]
+pub enum FsError {
+    /// Another job holds the lock of the store or of the audit trail (`store` names which).
+    #[error("{store} is busy: {holder}; nothing was done, try again when it has finished")]
+    Busy { store: std::path::PathBuf, holder: String },
+    /// A filesystem operation failed.
+    #[error("store: cannot {action} {path}")]
+    Io {
+        action: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A folder logwacht was about to remove is not one it owns.
+    #[error("refusing to remove {path}: {why} (owner folder {owner}); nothing was removed")]
+    NotOwned { path: std::path::PathBuf, owner: std::path::PathBuf, why: String },
+}
+
+impl FsError {
+    /// Wraps an I/O error with what was being done to which path.
+    pub fn io(action: &'static str, path: impl Into<std::path::PathBuf>) -> impl FnOnce(std::io::Error) -> FsError {
+        let path = path.into();
+        move |source| FsError::Io { action, path, source }
+    }
+}
 
 /// The longest id: well inside every file system's 255-byte file name limit, short enough
 /// to read in a report.
@@ -123,7 +149,7 @@ pub struct FileLock {
 impl FileLock {
     /// Takes the lock of `path`, waiting up to `wait` (zero: refuse at once) for another
     /// holder; else `Busy` naming `owner` and what the holder wrote. `note` names this one.
-    pub fn acquire(path: &Path, owner: &Path, note: &str, wait: std::time::Duration) -> Result<FileLock, StoreError> {
+    pub fn acquire(path: &Path, owner: &Path, note: &str, wait: std::time::Duration) -> Result<FileLock, FsError> {
         use std::io::{Read, Seek, Write};
         let mut file = std::fs::OpenOptions::new()
             .read(true)
@@ -131,7 +157,7 @@ impl FileLock {
             .create(true)
             .truncate(false)
             .open(path)
-            .map_err(StoreError::io("open", path))?;
+            .map_err(FsError::io("open", path))?;
         let started = std::time::Instant::now();
         loop {
             match file.try_lock() {
@@ -145,15 +171,15 @@ impl FileLock {
                     let holder = holder.trim();
                     let holder =
                         if holder.is_empty() { "another logwacht process".to_string() } else { holder.to_string() };
-                    return Err(StoreError::Busy { store: owner.to_path_buf(), holder });
+                    return Err(FsError::Busy { store: owner.to_path_buf(), holder });
                 }
-                Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io("lock", path)(e)),
+                Err(std::fs::TryLockError::Error(e)) => return Err(FsError::io("lock", path)(e)),
             }
         }
         file.set_len(0)
             .and_then(|()| file.rewind())
             .and_then(|()| file.write_all(note.as_bytes()))
-            .map_err(StoreError::io("write", path))?;
+            .map_err(FsError::io("write", path))?;
         Ok(FileLock { file })
     }
 }
@@ -169,8 +195,8 @@ impl Drop for FileLock {
 /// a link) whose path lies strictly inside `owner` after both are resolved, and whose own
 /// name passes [`check_id`] or is one of `names`. Anything else is refused with an error
 /// that names both paths: a purge never removes what it does not own.
-pub fn remove_owned_dir(owner: &Path, dir: &Path) -> Result<(), StoreError> {
-    let refuse = |why: &str| StoreError::NotOwned { path: dir.into(), owner: owner.into(), why: why.into() };
+pub fn remove_owned_dir(owner: &Path, dir: &Path) -> Result<(), FsError> {
+    let refuse = |why: &str| FsError::NotOwned { path: dir.into(), owner: owner.into(), why: why.into() };
     let name = dir.file_name().and_then(|n| n.to_str()).ok_or_else(|| refuse("it has no plain name"))?;
     if !is_id(name) {
         return Err(refuse("its name is not a valid id"));
@@ -178,50 +204,50 @@ pub fn remove_owned_dir(owner: &Path, dir: &Path) -> Result<(), StoreError> {
     if dir.components().any(|c| matches!(c, Component::ParentDir | Component::CurDir)) {
         return Err(refuse("its path has . or .. in it"));
     }
-    let meta = std::fs::symlink_metadata(dir).map_err(StoreError::io("inspect", dir))?;
+    let meta = std::fs::symlink_metadata(dir).map_err(FsError::io("inspect", dir))?;
     if !meta.file_type().is_dir() {
         return Err(refuse("it is not a folder (a link or a file)"));
     }
-    let owner_real = owner.canonicalize().map_err(StoreError::io("resolve", owner))?;
-    let dir_real = dir.canonicalize().map_err(StoreError::io("resolve", dir))?;
+    let owner_real = owner.canonicalize().map_err(FsError::io("resolve", owner))?;
+    let dir_real = dir.canonicalize().map_err(FsError::io("resolve", dir))?;
     if dir_real.parent() != Some(owner_real.as_path()) {
         return Err(refuse("it is not a folder directly inside its owner"));
     }
-    std::fs::remove_dir_all(dir).map_err(StoreError::io("remove", dir))
+    std::fs::remove_dir_all(dir).map_err(FsError::io("remove", dir))
 }
 
 /// Appends one line to a JSON-lines file and syncs it: the commit of the ingest ledger
 /// and of the audit trail. A torn last line left by a crash gets its newline first, so
 /// it cannot swallow the new line.
-pub fn append_line(path: &Path, line: &str) -> Result<(), StoreError> {
+pub fn append_line(path: &Path, line: &str) -> Result<(), FsError> {
     use std::io::{Read, Seek, SeekFrom, Write};
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .read(true)
         .append(true)
         .open(path)
-        .map_err(StoreError::io("open", path))?;
-    let len = f.seek(SeekFrom::End(0)).map_err(StoreError::io("read", path))?;
+        .map_err(FsError::io("open", path))?;
+    let len = f.seek(SeekFrom::End(0)).map_err(FsError::io("read", path))?;
     let mut text = String::with_capacity(line.len() + 2);
     if len > 0 {
         let mut last = [0u8; 1];
-        f.seek(SeekFrom::Start(len - 1)).map_err(StoreError::io("read", path))?;
-        f.read_exact(&mut last).map_err(StoreError::io("read", path))?;
+        f.seek(SeekFrom::Start(len - 1)).map_err(FsError::io("read", path))?;
+        f.read_exact(&mut last).map_err(FsError::io("read", path))?;
         if last[0] != b'\n' {
             text.push('\n');
         }
     }
     text.push_str(line);
     text.push('\n');
-    f.write_all(text.as_bytes()).map_err(StoreError::io("append to", path))?;
-    f.sync_all().map_err(StoreError::io("sync", path))
+    f.write_all(text.as_bytes()).map_err(FsError::io("append to", path))?;
+    f.sync_all().map_err(FsError::io("sync", path))
 }
 
 /// SHA-256 of a file, hex.
-pub fn file_sha256(path: &Path) -> Result<(String, u64), StoreError> {
-    let mut f = std::fs::File::open(path).map_err(StoreError::io("read", path))?;
+pub fn file_sha256(path: &Path) -> Result<(String, u64), FsError> {
+    let mut f = std::fs::File::open(path).map_err(FsError::io("read", path))?;
     let mut h = <sha2::Sha256 as sha2::Digest>::new();
-    let n = std::io::copy(&mut f, &mut h).map_err(StoreError::io("read", path))?;
+    let n = std::io::copy(&mut f, &mut h).map_err(FsError::io("read", path))?;
     Ok((hex::encode(sha2::Digest::finalize(h)), n))
 }
 

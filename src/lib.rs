@@ -16,7 +16,9 @@
 //! ```
 //! Stages exchange Arrow `RecordBatch`es and plain outcome structs (`IngestStats`,
 //! `PurgeReceipt`, ...); `workspace.rs` opens what a command needs once, and
-//! `commands/` wires the stages together.
+//! `commands/` wires the stages together. Each stage owns its error type; `error.rs`
+//! folds them. Below every stage: `config`, `schema`, `clock`, `calendar`, `fsio`,
+//! `pseudonym`, `templates`.
 pub mod audit_log;
 pub mod calendar;
 pub mod case;

@@ -120,6 +120,34 @@ impl std::fmt::Display for Mode {
     }
 }
 
+/// Why a rule, or one of logwacht's own queries, could not run: refused (by its purpose or
+/// the output gate) or failing (`Usage`: the message names the rule and why), or what the
+/// engine needed (the settings, the store, the reference data) could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A query refused or failing; the message names the rule and why, never a value.
+    #[error("{0}")]
+    Usage(String),
+    /// A rule file that cannot be used.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// A setting or reference file is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The store cannot be read.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The GeoIP database cannot be used.
+    #[error(transparent)]
+    Geo(#[from] crate::enrich::geoip::GeoError),
+    /// The web category lists cannot be used.
+    #[error(transparent)]
+    Blocklist(#[from] crate::enrich::blocklist::BlocklistError),
+    /// Something that should not happen: a bug in logwacht.
+    #[error("{0} (this is a bug)")]
+    Bug(String),
+}
+
 /// A rule file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}:{line}: {message}")]

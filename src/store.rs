@@ -18,6 +18,7 @@
 //! Parts are written under `_tmp/`, synced, and renamed into place: a reader (logwacht,
 //! DuckDB, polars) never sees a half-written file.
 pub mod commit;
+mod error;
 pub mod hold;
 pub mod ledger;
 pub mod lock;
@@ -28,8 +29,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::error::StoreError;
 use crate::schema::Source;
+pub use error::StoreError;
 
 /// Folder for files in the making.
 pub const TMP_DIR: &str = "_tmp";

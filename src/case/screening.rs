@@ -69,7 +69,7 @@ pub(super) fn bug(e: impl std::fmt::Display) -> Error {
 /// Runs the case query `id` (`queries/case/`) for the case's subject.
 fn run_case_query(engine: &Engine, id: &str, purpose: Purpose, case: &Case) -> Result<Vec<RecordBatch>, Error> {
     let q = crate::rules::case_query(id, purpose)?;
-    engine.run_with(&q, vec![ScalarValue::Utf8(Some(case.subject.clone()))])
+    Ok(engine.run_with(&q, vec![ScalarValue::Utf8(Some(case.subject.clone()))])?)
 }
 
 /// Reads column `name` of row `i` as text (NULL: None).

@@ -12,9 +12,10 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use crate::cli::DemoArgs;
 use crate::config::Config;
 use crate::demo::{self, Spec};
-use crate::error::{EXIT_OK, Error, StoreError};
+use crate::error::{EXIT_OK, Error};
 use crate::ingest::{IngestOptions, IngestStats};
 use crate::schema::Source;
+use crate::store::StoreError;
 
 /// What the demo did, for its summary and for tests.
 #[derive(Debug, Default)]

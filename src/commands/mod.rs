@@ -21,7 +21,7 @@ use crate::workspace::Workspace;
 
 /// Runs one command and returns the process exit code. The clock is read here, once.
 pub fn run(cli: Cli) -> Result<u8> {
-    let now = Clock::from_flag(cli.now.as_deref())?.now();
+    let now = Clock::from_flag(cli.now.as_deref()).map_err(crate::error::Error::Usage)?.now();
     let config = cli.config.as_deref();
     let operator = cli.operator.as_deref();
     // The workspace is opened only by the commands that have one, when they start.

@@ -5,7 +5,7 @@
 //! inspected for content (CTL-8).
 use std::path::Path;
 
-use crate::error::{ConfigError, Error};
+use crate::config::ConfigError;
 
 /// A person's role in the directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub struct Person {
 }
 
 /// Reads and validates the directory (an absent file is an empty directory).
-pub fn load(path: &Path) -> Result<Vec<Person>, Error> {
+pub fn load(path: &Path) -> Result<Vec<Person>, ConfigError> {
     let invalid = |line: u64, message: String| ConfigError::Invalid {
         path: path.into(),
         message: format!("line {line}: {message}"),
@@ -71,7 +71,7 @@ pub fn load(path: &Path) -> Result<Vec<Person>, Error> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(ConfigError::Read { path: path.into(), source }.into()),
+        Err(source) => return Err(ConfigError::Read { path: path.into(), source }),
     };
     let mut r = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(file);
     let header = r.headers().map_err(|e| invalid(1, e.to_string()))?.clone();
@@ -80,8 +80,7 @@ pub fn load(path: &Path) -> Result<Vec<Person>, Error> {
         return Err(invalid(
             1,
             "the header needs the columns address and role (address,role,display_name,class)".into(),
-        )
-        .into());
+        ));
     };
     let class = col("class");
     let mut out = Vec::new();
@@ -93,7 +92,7 @@ pub fn load(path: &Path) -> Result<Vec<Person>, Error> {
         let word = rec.get(role).unwrap_or("").to_ascii_lowercase();
         let Some(role) = Role::parse(&word) else {
             let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-            return Err(invalid(line, format!("role {word:?} is not one of {}", all.join(", "))).into());
+            return Err(invalid(line, format!("role {word:?} is not one of {}", all.join(", "))));
         };
         let class = class.and_then(|i| rec.get(i)).map(str::to_string).filter(|c| !c.is_empty());
         out.push(Person { address: a, role, class });

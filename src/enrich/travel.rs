@@ -13,7 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::calendar::day_start_us;
-use crate::error::{ConfigError, Error};
+use crate::config::ConfigError;
 
 /// One validated exception for one country.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +49,7 @@ pub fn schema() -> SchemaRef {
 }
 
 /// Reads and validates the CSV (an absent file is an empty table).
-pub fn load(path: &Path) -> Result<Vec<Exception>, Error> {
+pub fn load(path: &Path) -> Result<Vec<Exception>, ConfigError> {
     let invalid = |line: u64, message: String| ConfigError::Invalid {
         path: path.into(),
         message: format!("line {line}: {message}"),
@@ -57,7 +57,7 @@ pub fn load(path: &Path) -> Result<Vec<Exception>, Error> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(ConfigError::Read { path: path.into(), source }.into()),
+        Err(source) => return Err(ConfigError::Read { path: path.into(), source }),
     };
     let mut r = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(file);
     let header = r.headers().map_err(|e| invalid(1, e.to_string()))?.clone();
@@ -65,7 +65,7 @@ pub fn load(path: &Path) -> Result<Vec<Exception>, Error> {
     let col = |name: &str| header.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
     let idx: Vec<Option<usize>> = want.iter().map(|w| col(w)).collect();
     if let Some(missing) = want.iter().zip(&idx).take(5).find(|(_, i)| i.is_none()) {
-        return Err(invalid(1, format!("the header lacks the column {:?} ({})", missing.0, want.join(","))).into());
+        return Err(invalid(1, format!("the header lacks the column {:?} ({})", missing.0, want.join(","))));
     }
     let mut out = Vec::new();
     for rec in r.records() {
@@ -79,16 +79,16 @@ pub fn load(path: &Path) -> Result<Vec<Exception>, Error> {
         let person = crate::schema::normalise_address(get(0)).ok_or_else(|| invalid(line, "person is empty".into()))?;
         let (first_day, last_day, requested_on) = (date(2)?, date(3)?, date(4)?);
         if first_day > last_day {
-            return Err(invalid(line, format!("first_day {first_day} is after last_day {last_day}")).into());
+            return Err(invalid(line, format!("first_day {first_day} is after last_day {last_day}")));
         }
         let countries: Vec<String> =
             get(1).split([';', ' ', '|']).filter(|c| !c.is_empty()).map(|c| c.to_ascii_uppercase()).collect();
         if countries.is_empty() {
-            return Err(invalid(line, "countries is empty".into()).into());
+            return Err(invalid(line, "countries is empty".into()));
         }
         for c in countries {
             if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
-                return Err(invalid(line, format!("country {c:?} is not an ISO 3166 alpha-2 code")).into());
+                return Err(invalid(line, format!("country {c:?} is not an ISO 3166 alpha-2 code")));
             }
             let opt = |k: usize| Some(get(k).to_string()).filter(|s| !s.is_empty());
             out.push(Exception {
@@ -111,7 +111,7 @@ fn day_num(d: NaiveDate) -> i32 {
 }
 
 /// The exceptions as an Arrow batch, with the covered moments in UTC.
-pub fn to_batch(exceptions: &[Exception], tz: Tz) -> Result<RecordBatch, Error> {
+pub fn to_batch(exceptions: &[Exception], tz: Tz) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
     let cols: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(exceptions.iter().map(|e| e.person.as_str()))),
         Arc::new(StringArray::from_iter_values(exceptions.iter().map(|e| e.country.as_str()))),
@@ -134,7 +134,7 @@ pub fn to_batch(exceptions: &[Exception], tz: Tz) -> Result<RecordBatch, Error> 
         Arc::new(Int64Array::from_iter_values(exceptions.iter().map(|e| i64::from(day_num(e.first_day))))),
         Arc::new(Int64Array::from_iter_values(exceptions.iter().map(|e| i64::from(day_num(e.requested_on))))),
     ];
-    RecordBatch::try_new(schema(), cols).map_err(|e| Error::Bug(format!("travel exceptions batch: {e}")))
+    RecordBatch::try_new(schema(), cols)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use chrono::DateTime;
 
-use crate::error::Error;
+use crate::ingest::IngestError;
 use crate::ingest::lines::read_web;
 use crate::ingest::record::{WebBatcher, WebRecord, non_empty};
 use crate::ingest::sink::Sink;
@@ -90,7 +90,7 @@ pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
 }
 
 /// Reads a combined (or common) access log.
-pub fn read(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), Error> {
+pub fn read(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), IngestError> {
     read_web(input, sink, parse_line, time_of)
 }
 

@@ -4,7 +4,7 @@
 //! header row.
 use std::io::BufRead;
 
-use crate::error::{Error, IngestError};
+use crate::ingest::IngestError;
 use crate::ingest::record::Batcher;
 use crate::ingest::sink::{Rejection, Sink};
 
@@ -77,15 +77,13 @@ pub fn read_csv<B: Batcher>(
     sink: &mut Sink<B>,
     delim: u8,
     setup: impl FnOnce(&Columns) -> Result<RowFn<B::Rec<'static>>, String>,
-) -> Result<(), Error> {
+) -> Result<(), IngestError> {
     let path = sink.provenance().file.to_string();
     let format = sink.provenance().format;
-    let io_err = |e: std::io::Error| Error::from(IngestError::Read { path: path.clone().into(), source: e });
+    let io_err = |e: std::io::Error| IngestError::Read { path: path.clone().into(), source: e };
     let (cols, offset) = read_header(input, delim, sink.max_record()).map_err(io_err)?;
     let Some(cols) = cols else {
-        return Err(
-            IngestError::NotThisFormat { path: path.into(), format, reason: "the file has no header".into() }.into()
-        );
+        return Err(IngestError::NotThisFormat { path: path.into(), format, reason: "the file has no header".into() });
     };
     let mut row_fn =
         setup(&cols).map_err(|reason| IngestError::NotThisFormat { path: path.clone().into(), format, reason })?;

@@ -7,7 +7,7 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use crate::error::{Error, IngestError};
+use crate::ingest::IngestError;
 use crate::ingest::csv_input::{Columns, read_csv};
 use crate::ingest::json_records::{self, SplitError};
 use crate::ingest::record::{EmailBatcher, EmailRecord, normalise_address};
@@ -83,7 +83,7 @@ fn to_records(get: &dyn Fn(&str) -> Option<String>) -> Result<Vec<EmailRecord>, 
 }
 
 /// Reads either CSV form.
-pub fn read_csv_file(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Result<(), Error> {
+pub fn read_csv_file(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Result<(), IngestError> {
     read_csv(input, sink, b',', |cols| {
         if !is_trace_header(cols) && !is_report_header(cols) {
             return Err("the header has neither Received/SenderAddress/RecipientAddress nor origin_timestamp_utc/sender_address".into());
@@ -99,12 +99,12 @@ pub fn read_csv_file(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> 
 }
 
 /// Reads the JSON form (one object, an array, or one object per line).
-pub fn read_json(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Result<(), Error> {
+pub fn read_json(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Result<(), IngestError> {
     let path = sink.provenance().file.to_string();
     let format = sink.provenance().format;
     let mut checked = false;
     let max = sink.max_record();
-    let result = json_records::split(input, max, &mut |rec| -> Result<(), Error> {
+    let result = json_records::split(input, max, &mut |rec| -> Result<(), IngestError> {
         if rec.oversized {
             return Ok(sink.reject_too_long(rec.line, rec.bytes)?);
         }
@@ -121,8 +121,7 @@ pub fn read_json(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Resu
                     path: path.clone().into(),
                     format,
                     reason: "the first record has no Received and SenderAddress".into(),
-                }
-                .into());
+                });
             }
         }
         let get = |k: &str| match v.get(k) {
@@ -142,7 +141,7 @@ pub fn read_json(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Resu
     });
     match result {
         Ok(()) => Ok(()),
-        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }.into()),
+        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }),
         Err(SplitError::Sink(e)) => Err(e),
     }
 }

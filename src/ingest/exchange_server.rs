@@ -4,7 +4,7 @@
 //! (RECEIVE, DELIVER, SEND, ...) is kept, so rules choose which events count.
 use std::io::BufRead;
 
-use crate::error::Error;
+use crate::ingest::IngestError;
 use crate::ingest::csv_input::{Columns, read_csv};
 use crate::ingest::record::{EmailBatcher, EmailRecord, normalise_address};
 use crate::ingest::sink::Sink;
@@ -18,7 +18,7 @@ pub fn is_header(cols: &Columns) -> bool {
 }
 
 /// Reads a tracking log.
-pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Result<(), Error> {
+pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Result<(), IngestError> {
     read_csv(input, sink, b',', |cols| {
         if !is_header(cols) {
             return Err("the header has no date-time, event-id and recipient-address columns".into());

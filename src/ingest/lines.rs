@@ -2,7 +2,7 @@
 //! tolerated and invalid UTF-8 handed over as bytes for the caller to reject.
 use std::io::BufRead;
 
-use crate::error::{Error, IngestError};
+use crate::ingest::IngestError;
 use crate::ingest::record::{WebBatcher, WebRecord};
 use crate::ingest::sink::Sink;
 
@@ -52,13 +52,13 @@ pub fn for_each_line(
     input: &mut dyn BufRead,
     path: &str,
     max: usize,
-    mut each: impl FnMut(u64, Line<'_>) -> Result<(), Error>,
-) -> Result<(), Error> {
-    let read_err = |e| Error::from(IngestError::Read { path: path.into(), source: e });
+    mut each: impl FnMut(u64, Line<'_>) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    let read_err = |e| IngestError::Read { path: path.into(), source: e };
     let mut carry: Vec<u8> = Vec::new();
     let mut over = false;
     let mut line_no = 0u64;
-    let mut emit = |line_no: u64, raw: &[u8], over: bool| -> Result<(), Error> {
+    let mut emit = |line_no: u64, raw: &[u8], over: bool| -> Result<(), IngestError> {
         if over || raw.len() > max {
             return each(line_no, Line::TooLong(&raw[..raw.len().min(max)]));
         }
@@ -120,7 +120,7 @@ pub fn read_web(
     sink: &mut Sink<WebBatcher>,
     parse: for<'a> fn(&'a str) -> Result<WebRecord<'a>, &'static str>,
     time_of: fn(&str) -> Option<i64>,
-) -> Result<(), Error> {
+) -> Result<(), IngestError> {
     let path = sink.provenance().file.to_string();
     let max = sink.max_record();
     for_each_line(input, &path, max, |n, line| {

@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use regex::Regex;
 
-use crate::error::{Error, IngestError};
+use crate::ingest::IngestError;
 use crate::ingest::record::{EmailBatcher, EmailRecord, normalise_address};
 use crate::ingest::sink::Sink;
 use crate::ingest::time::local_to_utc;
@@ -272,7 +272,7 @@ fn stamp(text: &str, opts: &SyslogTime) -> Option<i64> {
 }
 
 /// Reads a Postfix mail log.
-pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>, opts: SyslogTime) -> Result<(), Error> {
+pub fn read(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>, opts: SyslogTime) -> Result<(), IngestError> {
     let path = sink.provenance().file.to_string();
     let mut queue: HashMap<String, Queued> = HashMap::new();
     let mut incomplete = 0u64;

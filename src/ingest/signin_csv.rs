@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use crate::error::Error;
+use crate::ingest::IngestError;
 use crate::ingest::csv_input::{Columns, read_csv};
 use crate::ingest::record::{SigninBatcher, SigninRecord, normalise_address};
 use crate::ingest::sink::Sink;
@@ -17,7 +17,7 @@ pub fn is_header(cols: &Columns) -> bool {
 }
 
 /// Reads the Log Analytics CSV.
-pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(), Error> {
+pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(), IngestError> {
     read_csv(input, sink, b',', |cols| {
         if !is_header(cols) {
             return Err("the header has no UserPrincipalName and ResultType columns".into());

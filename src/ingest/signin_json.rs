@@ -8,19 +8,19 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::{Error, IngestError};
+use crate::ingest::IngestError;
 use crate::ingest::json_records::{self, SplitError};
 use crate::ingest::record::{SigninBatcher, SigninRecord, normalise_address};
 use crate::ingest::sink::{Rejection, Sink};
 use crate::ingest::time::parse_utc;
 
 /// Reads Graph `signIn` JSON or the diagnostic export (both are told apart per record).
-pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(), Error> {
+pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(), IngestError> {
     let path = sink.provenance().file.to_string();
     let format = sink.provenance().format;
     let mut checked = false;
     let max = sink.max_record();
-    let result = json_records::split(input, max, &mut |rec| -> Result<(), Error> {
+    let result = json_records::split(input, max, &mut |rec| -> Result<(), IngestError> {
         if rec.oversized {
             return Ok(sink.reject_too_long(rec.line, rec.bytes)?);
         }
@@ -41,8 +41,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
                     path: path.clone().into(),
                     format,
                     reason: "the first record has no createdDateTime, userPrincipalName or properties".into(),
-                }
-                .into());
+                });
             }
         }
         match top.to_record() {
@@ -53,7 +52,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
     });
     match result {
         Ok(()) => Ok(()),
-        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }.into()),
+        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }),
         Err(SplitError::Sink(e)) => Err(e),
     }
 }

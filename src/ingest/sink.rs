@@ -12,9 +12,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 use serde::Serialize;
 
 use crate::enrich::Transform;
-use crate::error::StoreError;
 use crate::ingest::record::{Batcher, Provenance, Record};
 use crate::schema::Source;
+use crate::store::StoreError;
 use crate::store::writer::{Parts, WrittenPart};
 use crate::store::{Store, day_of_micros};
 

@@ -4,7 +4,7 @@
 //! line is split in place and the record borrows from it.
 use std::io::BufRead;
 
-use crate::error::Error;
+use crate::ingest::IngestError;
 use crate::ingest::lines::read_web;
 use crate::ingest::record::{WebBatcher, WebRecord};
 use crate::ingest::sink::Sink;
@@ -121,7 +121,7 @@ pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
 }
 
 /// Reads a Squid access log.
-pub fn read(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), Error> {
+pub fn read(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), IngestError> {
     read_web(input, sink, parse_line, time_of)
 }
 

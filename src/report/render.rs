@@ -121,10 +121,10 @@ pub fn json(r: &Report) -> Value {
 /// them with their SHA-256.
 pub fn write(r: &Report, dir: &Path) -> Result<Vec<FileHash>, Error> {
     let json_text = serde_json::to_string_pretty(&json(r)).map_err(|e| Error::Bug(e.to_string()))? + "\n";
-    crate::audit_log::write_files(
+    Ok(crate::audit_log::write_files(
         dir,
         &[("report.html", html(r)?), ("report.md", markdown(r)?), ("findings.json", json_text)],
-    )
+    )?)
 }
 
 #[cfg(test)]

@@ -39,10 +39,10 @@ use datafusion::logical_expr::{Expr, LogicalPlanBuilder, when};
 use datafusion::prelude::SessionContext;
 use datafusion::prelude::{col, lit};
 
+use super::EngineError as Error;
 use crate::config::Config;
 use crate::enrich::directory::Person;
 use crate::enrich::directory::Role;
-use crate::error::Error;
 use crate::rules::functions::{Functions, PSEUDONYM};
 use crate::rules::{Purpose, Rule};
 use crate::schema::{self, Class, Source};
@@ -443,7 +443,7 @@ impl Engine {
             ctx.register_table(source.name(), Arc::new(ViewTable::new(plan, None))).map_err(df)?;
         }
         let travel = crate::enrich::travel::load(&config.reference_dir.join("travel_exceptions.csv"))?;
-        mem_table(&ctx, "travel_exceptions", crate::enrich::travel::to_batch(&travel, config.timezone)?)?;
+        mem_table(&ctx, "travel_exceptions", crate::enrich::travel::to_batch(&travel, config.timezone).map_err(bug)?)?;
         // The directory without display names: no rule needs a name.
         let people = RecordBatch::try_new(
             Arc::new(Schema::new(vec![text_col("address"), text_col("role"), text_col("class")])),

@@ -206,7 +206,7 @@ fn utc() -> DataType {
 impl Functions {
     /// Loads the lists the functions use: the blocklists of every `[web]` group, the word
     /// lists, the calendar, and the pseudonym key when the workspace has one.
-    pub fn new(config: &Config, key: Option<&crate::pseudonym::Key>) -> Result<Functions, crate::error::Error> {
+    pub fn new(config: &Config, key: Option<&crate::pseudonym::Key>) -> Result<Functions, super::EngineError> {
         let mut categories: Vec<String> = Vec::new();
         for c in config.category_groups.values().flatten() {
             if !categories.contains(c) {
@@ -220,7 +220,7 @@ impl Functions {
         let mut words = Vec::new();
         for (name, list) in &config.word_lists {
             let re = words_regex(list).map_err(|e| {
-                crate::error::Error::Usage(format!("mail.words.{name} does not make a word pattern: {e}"))
+                super::EngineError::Usage(format!("mail.words.{name} does not make a word pattern: {e}"))
             })?;
             words.push((name.clone(), re));
         }

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use super::ledger::{Ledger, LedgerEntry};
 use super::writer::WrittenPart;
 use super::{Store, publish};
-use crate::error::StoreError;
 use crate::schema::Source;
+use crate::store::StoreError;
 
 /// Publishes one input's parts (data, by day) and rejected-rows files (`(tmp, day)`) and
 /// appends `entry` to the ledger, which names the data parts. Each step is a crash point

@@ -9,8 +9,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, StoreError};
+use crate::config::ConfigError;
 use crate::schema::Source;
+use crate::store::StoreError;
 
 /// One hold.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -77,26 +78,25 @@ pub struct Holds {
     pub holds: Vec<Hold>,
 }
 
-fn invalid(msg: String) -> Error {
-    Error::Usage(msg)
+fn invalid(msg: String) -> StoreError {
+    StoreError::Refused(msg)
 }
 
 impl Holds {
     /// Reads `path` (none if absent).
-    pub fn load(path: &Path) -> Result<Holds, Error> {
+    pub fn load(path: &Path) -> Result<Holds, StoreError> {
         let holds = match std::fs::read_to_string(path) {
-            Ok(t) => serde_json::from_str(&t).map_err(|e| {
-                Error::Config(crate::error::ConfigError::Parse { path: path.into(), message: e.to_string() })
-            })?,
+            Ok(t) => serde_json::from_str(&t)
+                .map_err(|e| StoreError::Config(ConfigError::Parse { path: path.into(), message: e.to_string() }))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(StoreError::io("read", path)(e).into()),
+            Err(e) => return Err(StoreError::io("read", path)(e)),
         };
         // An id that is no valid folder name (a hand-edited file, an older version) would
         // send the purge's copies outside STORE/_holds: refuse the file before anything moves.
         for (i, h) in holds.iter().enumerate() {
             let h: &Hold = h;
             crate::fsio::check_id("hold", &h.case).map_err(|e| {
-                Error::Config(crate::error::ConfigError::Invalid {
+                StoreError::Config(ConfigError::Invalid {
                     path: path.into(),
                     message: format!("hold {} of the file: {e}; fix or remove it before any purge runs", i + 1),
                 })
@@ -118,7 +118,7 @@ impl Holds {
 
     /// Places a hold, or extends the active hold of the same case (same subject and
     /// scope). Returns whether it was new.
-    pub fn add(&mut self, req: HoldRequest, now: DateTime<Utc>, tz: Tz, max_days: u32) -> Result<bool, Error> {
+    pub fn add(&mut self, req: HoldRequest, now: DateTime<Utc>, tz: Tz, max_days: u32) -> Result<bool, StoreError> {
         let case = req.case.trim();
         // The id becomes the folder STORE/_holds/<case>: checked here, not by a later purge.
         crate::fsio::check_id("hold", case).map_err(|e| invalid(e.to_string()))?;
@@ -202,7 +202,7 @@ impl Holds {
     }
 
     /// Releases the active hold of a case.
-    pub fn release(&mut self, case: &str, now: DateTime<Utc>, tz: Tz) -> Result<(), Error> {
+    pub fn release(&mut self, case: &str, now: DateTime<Utc>, tz: Tz) -> Result<(), StoreError> {
         let h = self
             .holds
             .iter_mut()

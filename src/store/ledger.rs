@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::StoreError;
+use crate::store::StoreError;
 
 /// What one ingested file added.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -2,8 +2,8 @@
 //! is refused at once with exit code 75 and a message naming the holder.
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::error::StoreError;
 use crate::fsio::FileLock;
+use crate::store::StoreError;
 
 /// Holds the store lock until dropped (or the process dies: the OS releases it).
 #[derive(Debug)]
@@ -36,7 +36,7 @@ mod tests {
         let held = StoreLock::acquire(dir.path(), "purge", now).unwrap();
         let err = StoreLock::acquire(dir.path(), "ingest", now).unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(err, StoreError::Busy { .. }));
+        assert!(err.is_busy());
         assert!(msg.contains("logwacht purge") && msg.contains("2026-11-22T03:00:00Z"), "{msg}");
         drop(held);
         StoreLock::acquire(dir.path(), "ingest", now).unwrap();

@@ -28,9 +28,9 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde::Serialize;
 
-use crate::error::StoreError;
 use crate::fsio::file_sha256;
 use crate::schema::{self, Source};
+use crate::store::StoreError;
 use crate::store::hold::Hold;
 use crate::store::writer::writer_properties;
 use crate::store::{Store, date_of_day, day_of_micros, list_files, list_partitions, publish};

@@ -14,9 +14,9 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use crate::error::StoreError;
 use crate::schema::{self, Source};
 use crate::store::Store;
+use crate::store::StoreError;
 
 /// Rows per Parquet row group: small enough to keep memory flat, large enough for scans.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;

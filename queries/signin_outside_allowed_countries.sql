@@ -11,6 +11,8 @@
 -- time zone). GEO-4: a successful sign-in without cover is high (the block failed or the
 -- account is compromised), a failed one is info (the block worked), and an address no
 -- database places (private, reserved, unknown) is a separate review item, never allowed.
+-- People only: apps and managed identities have a rule of their own
+-- (signin_workload_outside_allowed_countries).
 SELECT
   s.event_time,
   s."user" AS person,
@@ -22,7 +24,8 @@ SELECT
   s.source_file,
   s.source_line
 FROM signin s
-WHERE (s.geo_outcome <> 'placed' OR s.geo_country NOT IN (SELECT country FROM allowed_countries))
+WHERE coalesce(s.principal_type, 'user') = 'user'
+  AND (s.geo_outcome <> 'placed' OR s.geo_country NOT IN (SELECT country FROM allowed_countries))
   AND NOT EXISTS (
     SELECT 1 FROM travel_exceptions t
     WHERE t.person = s."user"

@@ -73,6 +73,9 @@ pub enum Command {
     /// Manage the pseudonym key (CTL-2).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Replace the GeoIP database that places sign-ins (recorded in the audit trail).
+    #[command(subcommand)]
+    Geoip(GeoipCommand),
     /// Check the audit trail's hash chain and name the first broken line (CTL-9).
     VerifyLog(VerifyArgs),
     /// Repair the store's bookkeeping after a loss (README, "When the ledger is lost").
@@ -368,4 +371,15 @@ pub enum StoreCommand {
 pub enum KeyCommand {
     /// Start a new key period: new pseudonyms, recorded in the audit trail.
     Rotate,
+}
+
+/// `logwacht geoip ...`
+#[derive(Debug, Subcommand)]
+pub enum GeoipCommand {
+    /// Check a MaxMind-format database (GeoLite2-Country, GeoIP2-Country or -City) and make
+    /// it the one that places sign-ins from the next ingest on (`reference/geoip.mmdb`).
+    Update {
+        /// The `.mmdb` file.
+        file: PathBuf,
+    },
 }

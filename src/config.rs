@@ -107,6 +107,14 @@ database = ""
 # Optional: a GeoLite2-ASN (or GeoIP2-ISP) database; each sign-in then also records its
 # autonomous system number and organisation. Empty: none.
 asn_database = ""
+# GEO-1 for workloads: the networks the school's own cloud apps and Azure resources sign in
+# from (CIDR, e.g. "20.50.0.0/16" for an app hosted in West Europe). A service principal
+# or managed identity signing in from outside the allowed countries is a finding unless it
+# comes from one of these.
+workload_networks = []
+# The weekly report warns when the GeoIP database is older than this many days: a stale
+# database silently moves countries. `logwacht geoip update FILE` swaps in a current one.
+max_database_age_days = 35
 
 [audit]
 # The weekly DPO report (CTL-1, CTL-2): its language (nl | en), where report folders go,
@@ -301,6 +309,53 @@ fn default_parent_until() -> String {
     "17:00".into()
 }
 
+/// A network in CIDR notation (`20.50.0.0/16`, `2001:db8::/32`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cidr {
+    net: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `address/prefix` (a bare address is its own /32 or /128).
+    pub fn parse(text: &str) -> Option<Cidr> {
+        let (addr, prefix) = match text.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text.trim(), None),
+        };
+        let net: std::net::IpAddr = addr.parse().ok()?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(Cidr { net, prefix })
+    }
+
+    /// Whether `ip` lies in this network.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let bits = |a: std::net::IpAddr| -> u128 {
+            match a {
+                std::net::IpAddr::V4(v) => u128::from(u32::from(v)),
+                std::net::IpAddr::V6(v) => u128::from(v),
+            }
+        };
+        if self.net.is_ipv4() != ip.is_ipv4() {
+            return false;
+        }
+        let width = if self.net.is_ipv4() { 32 } else { 128 };
+        let shift = width - u32::from(self.prefix);
+        let mask = if shift >= 128 { 0 } else { (!0u128) << shift };
+        (bits(self.net) & mask) == (bits(ip) & mask)
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.net, self.prefix)
+    }
+}
+
 /// `[geo]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -320,6 +375,15 @@ pub struct GeoSection {
     /// An optional ASN database.
     #[serde(default)]
     pub asn_database: String,
+    /// The networks the school's own workloads sign in from (CIDR).
+    #[serde(default)]
+    pub workload_networks: Vec<String>,
+    /// The report warns about a GeoIP database older than this.
+    #[serde(default = "default_max_database_age")]
+    pub max_database_age_days: u32,
+}
+fn default_max_database_age() -> u32 {
+    35
 }
 fn default_countries() -> Vec<String> {
     ["BE", "NL", "FR", "DE", "LU"].map(String::from).to_vec()
@@ -553,6 +617,10 @@ pub struct Config {
     pub geoip_database: Option<PathBuf>,
     /// The optional ASN database file.
     pub asn_database: Option<PathBuf>,
+    /// The networks the school's own workloads sign in from.
+    pub workload_networks: Vec<Cidr>,
+    /// The report warns about a GeoIP database older than this many days.
+    pub max_database_age_days: u32,
     /// MAIL-1 private providers, lower-case.
     pub private_domains: Vec<String>,
     /// The rules folder; `None` for the built-in rules.
@@ -664,6 +732,14 @@ impl Config {
             }
             allowed_countries.push(c.to_ascii_uppercase());
         }
+        let mut workload_networks = Vec::new();
+        for n in &raw.geo.workload_networks {
+            workload_networks.push(Cidr::parse(n).ok_or_else(|| {
+                invalid(format!(
+                    "geo.workload_networks has {n:?}, not a network like \"20.50.0.0/16\" or \"2001:db8::/32\""
+                ))
+            })?);
+        }
         let deadline = raw
             .geo
             .summer_deadline
@@ -767,6 +843,8 @@ impl Config {
             summer_deadline: deadline,
             geoip_database: Some(raw.geo.database.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
             asn_database: Some(raw.geo.asn_database.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
+            workload_networks,
+            max_database_age_days: raw.geo.max_database_age_days,
             private_domains: lower(&raw.mail.private_domains),
             rules_dir: Some(raw.rules.dir.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
             parent_mail_from: time("school.parent_mail_from", &raw.school.parent_mail_from)?,
@@ -828,6 +906,7 @@ mod tests {
         let c = Config::parse(Path::new("/ws/logwacht.toml"), TEMPLATE).unwrap();
         assert_eq!(c.retention_days, 28);
         assert_eq!(c.allowed_countries, ["BE", "NL", "FR", "DE", "LU"]);
+        assert!(c.workload_networks.is_empty());
         assert_eq!((c.travel_lead_days, c.summer_deadline), (21, (6, 10)));
         assert_eq!(c.timezone, chrono_tz::Europe::Brussels);
         assert_eq!(c.store_dir, Path::new("/ws/store"));
@@ -845,5 +924,24 @@ mod tests {
         assert!(err.contains("LUX"), "{err}");
         let bad = TEMPLATE.replace("days = 28", "days = 28\nweeks = 4");
         assert!(Config::parse(Path::new("x.toml"), &bad).is_err());
+    }
+
+    #[test]
+    fn workload_networks_are_cidrs_that_match_their_addresses() {
+        let ok = TEMPLATE.replace(
+            "workload_networks = []",
+            "workload_networks = [\"20.50.0.0/16\", \"2001:db8::/32\", \"198.51.100.7\"]",
+        );
+        let c = Config::parse(Path::new("x.toml"), &ok).unwrap();
+        let inside = |ip: &str| c.workload_networks.iter().any(|n| n.contains(ip.parse().unwrap()));
+        assert!(inside("20.50.3.4") && !inside("20.51.0.1"));
+        assert!(inside("2001:db8:1::5") && !inside("2001:db9::1"));
+        assert!(inside("198.51.100.7") && !inside("198.51.100.8"));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        for bad in ["20.50.0.0/33", "school", "20.50.0.0/x"] {
+            let text = TEMPLATE.replace("workload_networks = []", &format!("workload_networks = [\"{bad}\"]"));
+            let err = Config::parse(Path::new("x.toml"), &text).unwrap_err().to_string();
+            assert!(err.contains(bad), "{err}");
+        }
     }
 }

@@ -120,6 +120,8 @@ impl GenerateStats {
 pub struct GroundTruth {
     /// Sign-ins `signin_outside_allowed_countries` must find: request id, time, severity.
     pub signin_outside_allowed_countries: Vec<serde_json::Value>,
+    /// App sign-ins `signin_workload_outside_allowed_countries` must find: id, time, severity.
+    pub signin_workload_outside_allowed_countries: Vec<serde_json::Value>,
     /// Exceptions `travel_exception_late_request` must find: line and country.
     pub travel_exception_late_request: Vec<serde_json::Value>,
     /// The mail and web rules: per rule id, the evidence each finding must carry (the input

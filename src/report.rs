@@ -186,6 +186,25 @@ pub struct SourceVolume {
     pub bytes_per_day: Vec<(String, u64)>,
 }
 
+/// The GeoIP database that placed the sign-ins, and how far it can be trusted (issue
+/// "GeoIP honesty"): a stale database silently moves countries.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GeoState {
+    /// The database's file name.
+    pub database: String,
+    /// Its build day (`metadata.build_epoch`, UTC).
+    pub built: String,
+    /// Its age in days when the report was made.
+    pub age_days: i64,
+    /// `[geo] max_database_age_days`.
+    pub max_age_days: u32,
+    /// Older than that.
+    pub stale: bool,
+    /// Per source format, the week's sign-ins whose source-reported country differs from
+    /// logwacht's placement.
+    pub disagreements: Vec<(String, u64)>,
+}
+
 /// Where retention stands (RET-1..RET-4).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RetentionState {
@@ -240,6 +259,8 @@ pub struct Report {
     pub countries: Vec<(String, u64)>,
     /// Retention.
     pub retention: RetentionState,
+    /// The GeoIP database and the disagreements with the sources' own countries.
+    pub geo: GeoState,
 }
 
 /// What `audit` did.
@@ -623,6 +644,39 @@ pub fn build(
             ));
         }
     }
+    // GeoIP honesty: which database placed the sign-ins, how old it is, and where the
+    // sources' own countries disagree with it.
+    let q = crate::rules::internal(
+        "report_signin_country_disagreements",
+        Purpose::E,
+        "GEO-1",
+        &format!(
+            "SELECT CAST(source_format AS VARCHAR) AS f, count(*) AS n FROM signin WHERE {bounds} AND source_country IS NOT NULL AND geo_country IS NOT NULL AND source_country <> geo_country GROUP BY CAST(source_format AS VARCHAR) ORDER BY f"
+        ),
+    )?;
+    let mut disagreements = Vec::new();
+    for b in engine.run(&q)? {
+        let f = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).map_err(bug)?;
+        let n = datafusion::arrow::compute::cast(b.column(1), &DataType::Int64).map_err(bug)?;
+        for i in 0..b.num_rows() {
+            disagreements.push((
+                f.as_string::<i32>().value(i).to_string(),
+                n.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(i) as u64,
+            ));
+        }
+    }
+    let geoip = crate::enrich::geoip::GeoIp::configured(config)?;
+    let built =
+        DateTime::<Utc>::from_timestamp(i64::try_from(geoip.build_epoch).unwrap_or(i64::MAX), 0).unwrap_or_default();
+    let age_days = (now - built).num_days();
+    let geo = GeoState {
+        database: geoip.name.clone(),
+        built: built.date_naive().to_string(),
+        age_days,
+        max_age_days: config.max_database_age_days,
+        stale: age_days > i64::from(config.max_database_age_days),
+        disagreements,
+    };
     // Retention (RET-1..RET-4).
     let mut retention = RetentionState { oldest_day: oldest_day(&store), ..Default::default() };
     if let Some(p) = trail.entries()?.into_iter().rev().find(|e| e.command == "purge") {
@@ -657,6 +711,7 @@ pub fn build(
         sources,
         countries,
         retention,
+        geo,
     })
 }
 

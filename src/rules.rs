@@ -246,6 +246,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("mail_staff_to_parent_after_hours.sql", include_str!("../queries/mail_staff_to_parent_after_hours.sql")),
     ("mail_unapproved_client.sql", include_str!("../queries/mail_unapproved_client.sql")),
     ("signin_outside_allowed_countries.sql", include_str!("../queries/signin_outside_allowed_countries.sql")),
+    (
+        "signin_workload_outside_allowed_countries.sql",
+        include_str!("../queries/signin_workload_outside_allowed_countries.sql"),
+    ),
     ("travel_exception_late_request.sql", include_str!("../queries/travel_exception_late_request.sql")),
     ("web_download_executable.sql", include_str!("../queries/web_download_executable.sql")),
     ("web_filter_circumvention.sql", include_str!("../queries/web_filter_circumvention.sql")),

@@ -44,6 +44,12 @@ pub const SOURCE_COUNTRY: &str = "source_country";
 pub const LOG_CATEGORY: &str = "log_category";
 /// The source's own record id (signIn `id`).
 pub const REQUEST_ID: &str = "request_id";
+/// Who signed in: `user`, `service principal` (an app with its own secret or certificate)
+/// or `managed identity` (an Azure resource). For the last two, `user` holds the
+/// principal's name.
+pub const PRINCIPAL_TYPE: &str = "principal_type";
+/// The principal's own id: the user's object id, the service principal's id.
+pub const PRINCIPAL_ID: &str = "principal_id";
 /// The country logwacht's GeoIP database places the IP in (ISO-2), if placed.
 pub const GEO_COUNTRY: &str = "geo_country";
 /// `placed`, `private`, `unknown` or `invalid` (GEO-4: never silently allowed).
@@ -216,6 +222,8 @@ pub const CLASSES: &[(&str, &str, Class)] = &[
     ("signin", SOURCE_COUNTRY, Class::Location),
     ("signin", LOG_CATEGORY, Class::Code),
     ("signin", REQUEST_ID, Class::Identity),
+    ("signin", PRINCIPAL_TYPE, Class::Code),
+    ("signin", PRINCIPAL_ID, Class::Identity),
     ("signin", GEO_COUNTRY, Class::Location),
     ("signin", GEO_OUTCOME, Class::Code),
     ("signin", GEO_CITY, Class::Location),
@@ -390,6 +398,8 @@ static SIGNIN: LazyLock<SchemaRef> = LazyLock::new(|| {
         text(SOURCE_COUNTRY),
         text(LOG_CATEGORY),
         text(REQUEST_ID),
+        text(PRINCIPAL_TYPE),
+        text(PRINCIPAL_ID),
         text(GEO_COUNTRY),
         text(GEO_OUTCOME),
         text(GEO_CITY),

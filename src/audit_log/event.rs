@@ -49,6 +49,8 @@ pub enum Event<'a> {
     HoldRelease { case: &'a str },
     /// `key rotate`.
     KeyRotate { period: u32 },
+    /// `geoip update`: the database that places sign-ins from now on, and the one it replaced.
+    GeoipUpdate { database: &'a str, built: String, sha256: &'a str, replaced: &'a str, replaced_built: String },
     /// `store rebuild-ledger`.
     RebuildLedger { lines_written: usize, files: usize, rows: u64 },
     /// `audit run` / `audit signin`: rules over a window.
@@ -139,6 +141,12 @@ impl Event<'_> {
             Event::KeyRotate { period } => {
                 let mut e = entry(now, "key rotate", operator, "privacy");
                 e.scope = json!({ "key_period": period });
+                e
+            }
+            Event::GeoipUpdate { database, built, sha256, replaced, replaced_built } => {
+                let mut e = entry(now, "geoip update", operator, "geo");
+                e.scope = json!({ "database": database, "built": built, "sha256": sha256 });
+                e.details = json!({ "replaced": replaced, "replaced_built": replaced_built });
                 e
             }
             Event::RebuildLedger { lines_written, files, rows } => {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod case;
 pub mod demo;
 pub mod generate;
+pub mod geoip;
 pub mod hold;
 pub mod ingest;
 pub mod init;
@@ -14,7 +15,7 @@ pub mod rules;
 pub mod store;
 pub mod verify_log;
 
-use crate::cli::{Cli, Command, HoldCommand, KeyCommand, RulesCommand, StoreCommand};
+use crate::cli::{Cli, Command, GeoipCommand, HoldCommand, KeyCommand, RulesCommand, StoreCommand};
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::workspace::Workspace;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Audit(args) => audit::run(&open()?, args),
         Command::Case(cmd) => case::run(&open()?, cmd),
         Command::Key(KeyCommand::Rotate) => key::rotate(&open()?),
+        Command::Geoip(GeoipCommand::Update { file }) => geoip::update(&open()?, &file),
         Command::Store(StoreCommand::RebuildLedger) => store::rebuild_ledger(&open()?),
         Command::VerifyLog(args) => verify_log::run(&open()?, args),
     }
@@ -56,6 +58,7 @@ fn trail_writer(command: &Command) -> Option<&'static str> {
         Command::Audit(_) => Some("audit"),
         Command::Case(_) => Some("case"),
         Command::Key(_) => Some("key"),
+        Command::Geoip(_) => Some("geoip"),
         Command::Store(_) => Some("store"),
         Command::Rules(_) | Command::Init(_) | Command::VerifyLog(_) | Command::Generate(_) | Command::Demo(_) => None,
     }

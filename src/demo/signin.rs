@@ -132,6 +132,7 @@ pub(super) fn day(d: &Day, rng: &mut ChaCha8Rng, trips: &[Trip], stats: &mut Gen
         }
         g.raw(b"]}\n")?;
         g.finish()?;
+        workloads(&mut d, day, tz, spec.seed, stats)?;
         d.finish()?;
     }
     Ok(())
@@ -271,6 +272,92 @@ fn write_la_csv(w: &mut Out, rng: &mut ChaCha8Rng, people: &[Person], signins: &
         ];
         w.raw(cells.join(",").as_bytes())?;
         w.raw(b"\r\n")?;
+    }
+    Ok(())
+}
+
+/// A workload's sign-in: time, category, (name, id, app id), address, country, error code.
+type WorkloadSignin =
+    (DateTime<Utc>, &'static str, (&'static str, &'static str, &'static str), String, &'static str, i64);
+
+/// The school's own workloads in the diagnostic export (`ServicePrincipalSignInLogs`,
+/// `ManagedIdentitySignInLogs`): the timetable sync app signing in from the school's
+/// hosting every school hour and the website's managed identity with no address; on some
+/// school days the app's secret is used from abroad (a stolen secret: GEO-1 for
+/// workloads), written in the ground truth. They draw from a random stream of their own, so
+/// the rest of the school is the same with or without them.
+fn workloads(
+    d: &mut Out,
+    day: chrono::NaiveDate,
+    tz: chrono_tz::Tz,
+    seed: u64,
+    stats: &mut GenerateStats,
+) -> Result<(), Error> {
+    use chrono::Datelike;
+    use rand::SeedableRng;
+    if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        return Ok(());
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x574b_4c44_0000_0000 ^ day.num_days_from_ce() as u64);
+    let hosting = ip_in(&mut rng, "BE");
+    let app = ("Roosterkoppeling", "b1c34143-e405-4058-8e29-84596ad737b8", "cfceb902-8fab-4f8c-88ba-374d3c975c3a");
+    let site = ("schoolsite-functions", "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
+    let mut events: Vec<WorkloadSignin> = Vec::new();
+    for hour in 8..17 {
+        let t = at(day, tz, hour * 3600 + rng.random_range(0..600));
+        events.push((t, "ServicePrincipalSignInLogs", app, hosting.clone(), "BE", 0));
+        let t = at(day, tz, hour * 3600 + 1800 + rng.random_range(0..600));
+        events.push((t, "ManagedIdentitySignInLogs", site, String::new(), "", 0));
+    }
+    // The stolen secret: tried from Russia and refused, then used from the United States.
+    if day.num_days_from_ce() % 11 == 0 {
+        let t = at(day, tz, 2 * 3600 + rng.random_range(0..600));
+        events.push((t, "ServicePrincipalSignInLogs", app, ip_in(&mut rng, "RU"), "RU", 7000215));
+        let t = at(day, tz, 3 * 3600 + rng.random_range(0..600));
+        events.push((t, "ServicePrincipalSignInLogs", app, ip_in(&mut rng, "US"), "US", 0));
+    }
+    events.sort_by_key(|e| e.0);
+    for (t, category, (name, sp_id, app_id), ip, country, code) in events {
+        let id = guid(&mut rng);
+        if country != "BE" && !ip.is_empty() {
+            stats.ground_truth.signin_workload_outside_allowed_countries.push(serde_json::json!({
+                "request_id": id,
+                "event_time": t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "finding_severity": if code == 0 { "high" } else { "info" },
+            }));
+        }
+        let managed = category == "ManagedIdentitySignInLogs";
+        let t7 = format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100);
+        let rec = serde_json::json!({
+            "time": t7,
+            "resourceId": "/tenants/5f0c0e6a-1b2c-4d3e-8f90-a1b2c3d4e5f6/providers/Microsoft.aadiam",
+            "operationName": "Sign-in activity",
+            "operationVersion": "1.0",
+            "category": category,
+            "tenantId": "5f0c0e6a-1b2c-4d3e-8f90-a1b2c3d4e5f6",
+            "resultType": code.to_string(),
+            "resultSignature": "None",
+            "durationMs": 0,
+            "callerIpAddress": if ip.is_empty() { "0.0.0.0" } else { ip.as_str() },
+            "correlationId": guid(&mut rng),
+            "Level": 4,
+            "location": country,
+            "properties": {
+                "id": id,
+                "createdDateTime": t7,
+                "appId": app_id,
+                "servicePrincipalId": sp_id,
+                "servicePrincipalName": name,
+                "managedIdentityType": if managed { "SystemAssigned" } else { "none" },
+                "ipAddress": ip,
+                "isInteractive": false,
+                "resourceDisplayName": "Microsoft Graph",
+                "status": { "errorCode": code },
+                "location": { "city": "", "state": "", "countryOrRegion": country },
+            },
+        });
+        d.line(&rec.to_string())?;
+        stats.signins += 1;
     }
     Ok(())
 }

@@ -25,6 +25,8 @@ use serde::Deserialize;
 
 /// The built-in database (fixtures/geoip/README.md).
 pub const BUILTIN_NAME: &str = "geo-whois-asn-country.mmdb";
+/// Where `logwacht geoip update` puts a school's own database, under `reference/`.
+pub const UPDATED_DATABASE: &str = "geoip.mmdb";
 static BUILTIN: &[u8] = include_bytes!("../../fixtures/geoip/geo-whois-asn-country.mmdb");
 
 /// Why a database cannot be used.
@@ -195,11 +197,15 @@ impl GeoIp {
         Self::from_bytes(Cow::Borrowed(BUILTIN), BUILTIN_NAME)
     }
 
-    /// Opens the workspace's GeoIP database (the built-in one by default), with its ASN
-    /// database when one is set.
+    /// Opens the workspace's GeoIP database (`[geo] database`, else the one `geoip update`
+    /// put in `reference/geoip.mmdb`, else the built-in one), with its ASN database when one
+    /// is set.
     pub fn configured(config: &crate::config::Config) -> Result<GeoIp, GeoError> {
+        let updated = config.reference_dir.join(UPDATED_DATABASE);
         let geo = match &config.geoip_database {
             Some(p) => GeoIp::open(p)?,
+            // `logwacht geoip update` put a current database here.
+            None if updated.is_file() => GeoIp::open(&updated)?,
             None => GeoIp::builtin()?,
         };
         match &config.asn_database {

@@ -113,7 +113,17 @@ pub struct SigninRecord {
     pub source_country: Option<String>,
     pub log_category: Option<String>,
     pub request_id: Option<String>,
+    /// `user`, `service principal` or `managed identity` (schema::PRINCIPAL_TYPE).
+    pub principal_type: Option<&'static str>,
+    pub principal_id: Option<String>,
 }
+
+/// `principal_type` of a person's sign-in.
+pub const PRINCIPAL_USER: &str = "user";
+/// `principal_type` of an application signing in with its own secret or certificate.
+pub const PRINCIPAL_SERVICE: &str = "service principal";
+/// `principal_type` of an Azure resource signing in with a managed identity.
+pub const PRINCIPAL_MANAGED: &str = "managed identity";
 
 impl Record for SigninRecord {
     fn event_time(&self) -> i64 {
@@ -125,7 +135,7 @@ impl Record for SigninRecord {
 pub struct SigninBatcher {
     rows: usize,
     event_time: TimestampMicrosecondBuilder,
-    text: [StringBuilder; 9],
+    text: [StringBuilder; 11],
     success: BooleanBuilder,
     error_code: Int64Builder,
     interactive: BooleanBuilder,
@@ -151,7 +161,8 @@ impl Batcher for SigninBatcher {
     fn push(&mut self, r: &SigninRecord, prov: &Provenance, line: u64) {
         self.rows += 1;
         self.event_time.append_value(r.event_time);
-        let [user, ip, reason, app, client_app, ca, country, category, request_id] = &mut self.text;
+        let [user, ip, reason, app, client_app, ca, country, category, request_id, principal_type, principal_id] =
+            &mut self.text;
         user.append_option(r.user.as_deref());
         ip.append_option(r.ip.as_deref());
         self.success.append_option(r.success);
@@ -164,6 +175,8 @@ impl Batcher for SigninBatcher {
         country.append_option(r.source_country.as_deref());
         category.append_option(r.log_category.as_deref());
         request_id.append_option(r.request_id.as_deref());
+        principal_type.append_option(r.principal_type);
+        principal_id.append_option(r.principal_id.as_deref());
         self.prov.push(prov, line);
     }
 
@@ -173,7 +186,8 @@ impl Batcher for SigninBatcher {
 
     fn finish(&mut self) -> RecordBatch {
         self.rows = 0;
-        let [user, ip, reason, app, client_app, ca, country, category, request_id] = &mut self.text;
+        let [user, ip, reason, app, client_app, ca, country, category, request_id, principal_type, principal_id] =
+            &mut self.text;
         let mut cols: Vec<ArrayRef> = vec![
             Arc::new(self.event_time.finish()),
             Arc::new(user.finish()),
@@ -188,6 +202,8 @@ impl Batcher for SigninBatcher {
             Arc::new(country.finish()),
             Arc::new(category.finish()),
             Arc::new(request_id.finish()),
+            Arc::new(principal_type.finish()),
+            Arc::new(principal_id.finish()),
         ];
         // Placed by the GeoIP stage on the writer thread; NULL until then.
         let rows = cols[0].len();

@@ -1,26 +1,31 @@
-//! The Log Analytics "Export to CSV" of the `SigninLogs` table: UTF-8 with BOM, CRLF,
-//! quoted cells holding JSON over several lines, dynamic columns twice (`_dynamic`,
-//! `_string`), time columns named `... [UTC]` with US-locale text, `TRUE`/`FALSE`.
+//! The Log Analytics "Export to CSV" of the `SigninLogs` table (and of
+//! `AADNonInteractiveUserSignInLogs`, `AADServicePrincipalSignInLogs` and
+//! `AADManagedIdentitySignInLogs`, whose apps and resources sign in with a
+//! `ServicePrincipalName` instead of a `UserPrincipalName`): UTF-8 with BOM, CRLF, quoted
+//! cells holding JSON over several lines, dynamic columns twice (`_dynamic`, `_string`),
+//! time columns named `... [UTC]` with US-locale text, `TRUE`/`FALSE`.
 use std::io::BufRead;
 
 use serde_json::Value;
 
 use crate::ingest::IngestError;
 use crate::ingest::csv_input::{Columns, read_csv};
-use crate::ingest::record::{SigninBatcher, SigninRecord, normalise_address};
+use crate::ingest::record::{
+    PRINCIPAL_MANAGED, PRINCIPAL_SERVICE, PRINCIPAL_USER, SigninBatcher, SigninRecord, normalise_address,
+};
 use crate::ingest::sink::Sink;
 use crate::ingest::time::parse_utc;
 
-/// True when a CSV header is the `SigninLogs` export.
+/// True when a CSV header is a sign-in table's export.
 pub fn is_header(cols: &Columns) -> bool {
-    cols.find(&["UserPrincipalName"]).is_some() && cols.find(&["ResultType"]).is_some()
+    cols.find(&["UserPrincipalName", "ServicePrincipalName"]).is_some() && cols.find(&["ResultType"]).is_some()
 }
 
 /// Reads the Log Analytics CSV.
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(), IngestError> {
     read_csv(input, sink, b',', |cols| {
         if !is_header(cols) {
-            return Err("the header has no UserPrincipalName and ResultType columns".into());
+            return Err("the header has no UserPrincipalName (or ServicePrincipalName) and ResultType columns".into());
         }
         let time = cols.find(&["CreatedDateTime [UTC]", "CreatedDateTime", "TimeGenerated [UTC]", "TimeGenerated"]);
         let Some(time) = time else {
@@ -39,6 +44,9 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
         let details = cols.find(&["LocationDetails_dynamic", "LocationDetails", "LocationDetails_string"]);
         let category = cols.find(&["Category", "Type"]);
         let id = cols.find(&["Id"]);
+        let user_id = cols.find(&["UserId"]);
+        let sp_name = cols.find(&["ServicePrincipalName"]);
+        let sp_id = cols.find(&["ServicePrincipalId", "AppId"]);
         Ok(Box::new(move |row: &csv::StringRecord| {
             let get = |i: Option<usize>| i.and_then(|i| row.get(i)).map(str::trim).filter(|s| !s.is_empty());
             let Some(t) = get(Some(time)) else {
@@ -47,8 +55,17 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
             let Some(event_time) = parse_utc(t) else {
                 return Err(("unparseable CreatedDateTime", None));
             };
-            let Some(user) = get(user).and_then(normalise_address) else {
-                return Err(("missing UserPrincipalName", Some(event_time)));
+            // A person, or an app or Azure resource signing in as itself.
+            let (principal_type, user, principal_id) = match get(user).and_then(normalise_address) {
+                Some(u) => (PRINCIPAL_USER, u, get(user_id).map(str::to_string)),
+                None => {
+                    let id = get(sp_id).map(str::to_string);
+                    let Some(name) = get(sp_name).map(str::to_string).or_else(|| id.clone()) else {
+                        return Err(("missing UserPrincipalName", Some(event_time)));
+                    };
+                    let managed = get(category).is_some_and(|c| c.to_ascii_lowercase().contains("managedidentity"));
+                    (if managed { PRINCIPAL_MANAGED } else { PRINCIPAL_SERVICE }, name, id)
+                }
             };
             let error_code = match get(result) {
                 None => None,
@@ -65,7 +82,8 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
             Ok(vec![SigninRecord {
                 event_time,
                 user: Some(user),
-                ip: get(ip).map(str::to_string),
+                // "0.0.0.0" is what exports write for no address: unknown.
+                ip: get(ip).filter(|a| !["0.0.0.0", "::"].contains(a)).map(str::to_string),
                 success: error_code.map(|c| c == 0),
                 error_code,
                 failure_reason: failure_reason.filter(|r| !r.is_empty()),
@@ -80,6 +98,8 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
                 source_country: country.filter(|c| !c.is_empty()).map(|c| c.to_ascii_uppercase()),
                 log_category: get(category).map(str::to_string),
                 request_id: get(id).map(str::to_string),
+                principal_type: Some(principal_type),
+                principal_id,
             }])
         }))
     })

@@ -10,7 +10,22 @@ use serde_json::Value;
 
 use crate::ingest::IngestError;
 use crate::ingest::json_records::{self, SplitError};
-use crate::ingest::record::{SigninBatcher, SigninRecord, normalise_address};
+use crate::ingest::record::{
+    PRINCIPAL_MANAGED, PRINCIPAL_SERVICE, PRINCIPAL_USER, SigninBatcher, SigninRecord, normalise_address,
+};
+
+/// The diagnostic-settings categories that hold sign-ins (Microsoft Entra ID > Diagnostic
+/// settings); any other category in the same export is not a sign-in.
+pub const SIGNIN_CATEGORIES: [&str; 5] = [
+    "SignInLogs",
+    "NonInteractiveUserSignInLogs",
+    "ServicePrincipalSignInLogs",
+    "ManagedIdentitySignInLogs",
+    "MicrosoftServicePrincipalSignInLogs",
+];
+
+/// What exports write for "no address".
+const NO_ADDRESS: [&str; 2] = ["0.0.0.0", "::"];
 use crate::ingest::sink::{Rejection, Sink};
 use crate::ingest::time::parse_utc;
 
@@ -187,6 +202,16 @@ struct SignIn<'a> {
     location: Option<Location<'a>>,
     #[serde(borrow)]
     id: Text<'a>,
+    #[serde(rename = "userId", borrow)]
+    user_id: Text<'a>,
+    #[serde(rename = "servicePrincipalId", borrow)]
+    sp_id: Text<'a>,
+    #[serde(rename = "servicePrincipalName", borrow)]
+    sp_name: Text<'a>,
+    #[serde(rename = "appId", borrow)]
+    app_id: Text<'a>,
+    #[serde(rename = "managedIdentityType", borrow)]
+    managed_identity_type: Text<'a>,
 }
 
 /// A record: a Graph `signIn`, or a diagnostic record with the `signIn` under `properties`.
@@ -212,6 +237,16 @@ struct Top<'a> {
     location: Option<Location<'a>>,
     #[serde(borrow)]
     id: Text<'a>,
+    #[serde(rename = "userId", borrow)]
+    user_id: Text<'a>,
+    #[serde(rename = "servicePrincipalId", borrow)]
+    sp_id: Text<'a>,
+    #[serde(rename = "servicePrincipalName", borrow)]
+    sp_name: Text<'a>,
+    #[serde(rename = "appId", borrow)]
+    app_id: Text<'a>,
+    #[serde(rename = "managedIdentityType", borrow)]
+    managed_identity_type: Text<'a>,
     // The diagnostic export's own fields.
     #[serde(borrow)]
     time: Text<'a>,
@@ -244,6 +279,14 @@ impl Top<'_> {
     fn to_record(&self) -> Result<SigninRecord, Rejection> {
         let diag = self.properties.is_some();
         // In a diagnostic record the signIn is `properties`; its own fields are fallbacks.
+        // A diagnostic export folder may hold other categories beside the sign-ins (audit,
+        // provisioning, risk events): counted under their own reason, not as malformed.
+        if diag
+            && let Some(c) = some(&self.category)
+            && !SIGNIN_CATEGORIES.iter().any(|k| k.eq_ignore_ascii_case(&c))
+        {
+            return Err(("not a sign-in record (another log category)", None));
+        }
         let (created, upn, ip, status, app, client_app, ca, interactive, location, id) = match &self.properties {
             Some(p) => (
                 &p.created,
@@ -270,13 +313,30 @@ impl Top<'_> {
                 &self.id,
             ),
         };
+        let (user_id, sp_id, sp_name, app_id, mi_type) = match &self.properties {
+            Some(p) => (&p.user_id, &p.sp_id, &p.sp_name, &p.app_id, &p.managed_identity_type),
+            None => (&self.user_id, &self.sp_id, &self.sp_name, &self.app_id, &self.managed_identity_type),
+        };
         let time_text = some(created).or_else(|| if diag { some(&self.time) } else { None });
         let Some(time_text) = time_text else { return Err(("missing createdDateTime", None)) };
         let Some(event_time) = parse_utc(&time_text) else { return Err(("unparseable createdDateTime", None)) };
-        let user = upn.as_deref().and_then(normalise_address);
-        if user.is_none() {
-            return Err(("missing userPrincipalName", Some(event_time)));
-        }
+        // A person signs in with a user principal name; an app (service principal) or an
+        // Azure resource (managed identity) with its own id and name.
+        let (principal_type, user, principal_id) = match upn.as_deref().and_then(normalise_address) {
+            Some(u) => (PRINCIPAL_USER, Some(u), some(user_id)),
+            None => {
+                let id = some(sp_id).or_else(|| some(app_id));
+                let name = some(sp_name);
+                if id.is_none() && name.is_none() {
+                    return Err(("missing userPrincipalName", Some(event_time)));
+                }
+                let category = if diag { some(&self.category) } else { None };
+                let managed = category.is_some_and(|c| c.eq_ignore_ascii_case("ManagedIdentitySignInLogs"))
+                    || some(mi_type).is_some_and(|t| !t.eq_ignore_ascii_case("none"));
+                let kind = if managed { PRINCIPAL_MANAGED } else { PRINCIPAL_SERVICE };
+                (kind, name.or_else(|| id.clone()), id)
+            }
+        };
         let error_code = status
             .as_ref()
             .and_then(|s| s.error_code.as_ref())
@@ -291,7 +351,11 @@ impl Top<'_> {
         Ok(SigninRecord {
             event_time,
             user,
-            ip: some(ip).or_else(|| if diag { some(&self.caller_ip) } else { None }),
+            // Real exports write "0.0.0.0" (and "") where they have no address: unknown.
+            ip: some(ip)
+                .filter(|a| !NO_ADDRESS.contains(&a.as_str()))
+                .or_else(|| if diag { some(&self.caller_ip) } else { None })
+                .filter(|a| !NO_ADDRESS.contains(&a.as_str())),
             success: error_code.map(|c| c == 0),
             error_code,
             failure_reason,
@@ -302,6 +366,8 @@ impl Top<'_> {
             source_country: source_country.map(|c| c.to_ascii_uppercase()),
             log_category: if diag { some(&self.category) } else { None },
             request_id: some(id),
+            principal_type: Some(principal_type),
+            principal_id,
         })
     }
 }
@@ -360,5 +426,31 @@ mod tests {
         assert_eq!(to_record(v.as_bytes()).unwrap().user.as_deref(), Some("a@b"));
         let v = r#"{"createdDateTime":"2026-11-20T08:15:30Z"}"#;
         assert_eq!(to_record(v.as_bytes()).unwrap_err().0, "missing userPrincipalName");
+    }
+
+    #[test]
+    fn apps_and_managed_identities_sign_in_as_principals() {
+        let sp = r#"{"time":"2026-11-20T08:00:00.0000000Z","category":"ServicePrincipalSignInLogs","resultType":"7000215",
+            "callerIpAddress":"3.80.12.7","location":"US","properties":{"createdDateTime":"2026-11-20T08:00:00Z",
+            "servicePrincipalId":"b1c3","servicePrincipalName":"Roosterkoppeling","appId":"cfce","managedIdentityType":"none",
+            "ipAddress":"3.80.12.7","status":{"errorCode":7000215}}}"#;
+        let r = to_record(sp.as_bytes()).unwrap();
+        assert_eq!((r.principal_type, r.user.as_deref()), (Some(PRINCIPAL_SERVICE), Some("Roosterkoppeling")));
+        assert_eq!((r.principal_id.as_deref(), r.success), (Some("b1c3"), Some(false)));
+        // A managed identity, with no name: its id names it; an empty address and a
+        // 0.0.0.0 caller are no address at all.
+        let mi = r#"{"time":"2026-11-20T08:00:00Z","category":"ManagedIdentitySignInLogs","callerIpAddress":"0.0.0.0",
+            "properties":{"createdDateTime":"2026-11-20T08:00:00Z","servicePrincipalId":"4e5f","servicePrincipalName":"",
+            "ipAddress":"","status":{"errorCode":0}}}"#;
+        let r = to_record(mi.as_bytes()).unwrap();
+        assert_eq!((r.principal_type, r.user.as_deref(), r.ip), (Some(PRINCIPAL_MANAGED), Some("4e5f"), None));
+        // A person is a user, with their object id.
+        let user = r#"{"createdDateTime":"2026-11-20T08:00:00Z","userPrincipalName":"a@school.be","userId":"8105"}"#;
+        let r = to_record(user.as_bytes()).unwrap();
+        assert_eq!((r.principal_type, r.principal_id.as_deref()), (Some(PRINCIPAL_USER), Some("8105")));
+        // Another category of the same export is not a sign-in, whatever it holds.
+        let audit =
+            r#"{"time":"2026-11-20T08:00:00Z","category":"AuditLogs","properties":{"activityDisplayName":"x"}}"#;
+        assert_eq!(to_record(audit.as_bytes()).unwrap_err().0, "not a sign-in record (another log category)");
     }
 }

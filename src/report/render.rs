@@ -112,6 +112,14 @@ pub fn json(r: &Report) -> Value {
         }).collect::<Vec<_>>(),
         "signin_countries": r.countries.iter().map(|(cc, n)| json!({"country": cc, "signins": c(*n)})).collect::<Vec<_>>(),
         "retention": r.retention,
+        "geoip": {
+            "database": r.geo.database,
+            "built": r.geo.built,
+            "age_days": r.geo.age_days,
+            "max_age_days": r.geo.max_age_days,
+            "stale": r.geo.stale,
+            "country_disagreements": r.geo.disagreements.iter().map(|(f, n)| json!({"source_format": f, "signins": c(*n)})).collect::<Vec<_>>(),
+        },
     });
     guard_all(&mut v);
     v

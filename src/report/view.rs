@@ -42,6 +42,7 @@ pub struct View {
     sources: Vec<SourceRow>,
     countries: Vec<CountryRow>,
     countries_chart: Value,
+    geo: GeoView,
     oldest: String,
     last_purge: String,
     holds: Vec<Waiting>,
@@ -118,6 +119,17 @@ struct SourceRow {
 struct CountryRow {
     country: String,
     signins: Value,
+}
+
+/// The GeoIP database and the sources' disagreements with it.
+#[derive(Serialize)]
+struct GeoView {
+    /// The database's file name (a setting, or the built-in one).
+    database: String,
+    built: Value,
+    age_days: Value,
+    stale: bool,
+    disagreements: Vec<CountryRow>,
 }
 
 /// A hold or a case waiting: the case id (from the registry, validated) and a day.
@@ -281,6 +293,18 @@ impl View {
                 .map(|(c, n)| CountryRow { country: c.clone(), signins: cell(Cell::of(*n, k), k) })
                 .collect(),
             countries_chart: safe(countries_chart),
+            geo: GeoView {
+                database: r.geo.database.clone(),
+                built: safe(r.geo.built.as_str()),
+                age_days: safe(r.geo.age_days.to_string()),
+                stale: r.geo.stale,
+                disagreements: r
+                    .geo
+                    .disagreements
+                    .iter()
+                    .map(|(f, n)| CountryRow { country: f.clone(), signins: cell(Cell::of(*n, k), k) })
+                    .collect(),
+            },
             oldest: ret.oldest_day.clone().unwrap_or_else(|| t.none.to_string()),
             last_purge: ret
                 .last_purge

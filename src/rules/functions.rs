@@ -41,6 +41,7 @@ pub struct Functions {
     words: Vec<(String, Regex)>,
     calendar: Calendar,
     pseudonymiser: Option<Pseudonymiser>,
+    workload_networks: Arc<Vec<crate::config::Cidr>>,
 }
 
 /// The school's week (WEB-3, MAIL-8).
@@ -231,12 +232,27 @@ impl Functions {
             words,
             calendar: Calendar::new(config),
             pseudonymiser,
+            workload_networks: Arc::new(config.workload_networks.clone()),
         })
     }
 
     /// Registers every function in `ctx`.
     pub fn register(&self, ctx: &SessionContext) {
         let text = DataType::Utf8;
+        let networks = self.workload_networks.clone();
+        ctx.register_udf(create_udf(
+            "workload_network",
+            vec![text.clone()],
+            text.clone(),
+            Volatility::Immutable,
+            // The `[geo] workload_networks` entry the address lies in, or NULL.
+            Arc::new(move |args: &[ColumnarValue]| {
+                map_text(args, |ip| {
+                    let ip: std::net::IpAddr = ip.trim().parse().ok()?;
+                    networks.iter().find(|n| n.contains(ip)).map(ToString::to_string)
+                })
+            }),
+        ));
         ctx.register_udf(create_udf(
             "registrable_domain",
             vec![text.clone()],

@@ -18,8 +18,8 @@
 //! point of the rules: `pseudonym()` of a whole identity column (keyed, CTL-2), counts
 //! (`count`, `approx_distinct`, `row_number`, ...), and the classifying functions whose
 //! answer comes from a fixed vocabulary of the school's settings (`word_match`,
-//! `web_category`, `school_hours`, `parent_quiet_time`, `local_date`, `iso_week`). A
-//! presence test (`x IS NULL`) reads no value.
+//! `web_category`, `workload_network`, `school_hours`, `parent_quiet_time`, `local_date`,
+//! `iso_week`). A presence test (`x IS NULL`) reads no value.
 //!
 //! The same walk refuses, anywhere in the plan:
 //! - `pseudonym()` of anything but a whole identity or network column (a literal, a
@@ -46,8 +46,8 @@ pub const PERSON: &str = "person";
 
 /// The functions whose answer is a value of a fixed vocabulary (a list name, a category, a
 /// day, a yes/no), whatever they read.
-const CLASSIFIERS: [&str; 6] =
-    ["word_match", "web_category", "school_hours", "parent_quiet_time", "local_date", "iso_week"];
+const CLASSIFIERS: [&str; 7] =
+    ["word_match", "web_category", "workload_network", "school_hours", "parent_quiet_time", "local_date", "iso_week"];
 
 /// Aggregates and window functions that count: the answer is a number of rows.
 const COUNTS: [&str; 9] =

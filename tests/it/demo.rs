@@ -136,6 +136,21 @@ fn the_sign_in_rules_find_exactly_what_the_generator_injected() {
     assert!(want.iter().any(|w| w.1 == "high"), "the demo injects an uncovered traveller");
     assert!(want.iter().any(|w| w.1 == "info"), "the demo injects blocked attackers");
     assert_eq!(got, want, "findings differ from the ground truth");
+    // The stolen app secret of the generated school's timetable sync, by its own rule.
+    let pairs = |rows: &serde_json::Value, time: &str| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t[time].as_str().unwrap() >= cutoff && t[time].as_str().unwrap() < end)
+            .map(|t| (t[time].as_str().unwrap().to_string(), t["finding_severity"].as_str().unwrap().to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    let want = pairs(&truth["signin_workload_outside_allowed_countries"], "event_time");
+    assert!(want.iter().any(|w| w.1 == "high") && want.iter().any(|w| w.1 == "info"), "{want:?}");
+    assert_eq!(pairs(&rule("signin_workload_outside_allowed_countries")["rows"], "event_time"), want);
     let late: Vec<String> = rule("travel_exception_late_request")["rows"]
         .as_array()
         .unwrap()

@@ -46,12 +46,13 @@ fn every_fixture_format_is_read_with_exact_counts() {
     let run = ws.ingest(NOW, &[fixture("signin"), fixture("email"), fixture("web")]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let out = run.json();
-    let expected: [(&str, &str, (u64, u64, u64)); 12] = [
+    let expected: [(&str, &str, (u64, u64, u64)); 13] = [
         ("signin/graph_array.json", "graph-json", (3, 0, 0)),
         ("signin/graph_page.json", "graph-json", (3, 0, 0)),
         ("signin/graph_lines.jsonl", "graph-json", (3, 2, 0)),
         ("signin/diagnostic.json", "azure-diagnostic", (3, 0, 0)),
         ("signin/loganalytics.csv", "loganalytics-csv", (3, 0, 0)),
+        ("signin/loganalytics_serviceprincipals.csv", "loganalytics-csv", (3, 0, 0)),
         ("email/messagetrace.csv", "exo-trace-csv", (3, 1, 0)),
         ("email/messagetrace_report.csv", "exo-report-csv", (3, 0, 0)),
         ("email/messagetrace.json", "exo-trace-json", (2, 0, 0)),
@@ -65,7 +66,17 @@ fn every_fixture_format_is_read_with_exact_counts() {
         assert_eq!(counts(&out, file), want, "{file}");
     }
     // The store holds what ingest says, read back by DataFusion as a Hive-partitioned table.
-    assert_eq!(count_rows(&ws.store(), "signin", ""), 15);
+    assert_eq!(count_rows(&ws.store(), "signin", ""), 18);
+    // Apps and managed identities from the Log Analytics export, by name and kind.
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "signin",
+            "WHERE principal_type = 'service principal' AND \"user\" = 'Roosterkoppeling'"
+        ),
+        2
+    );
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE principal_type = 'managed identity'"), 1);
     assert_eq!(count_rows(&ws.store(), "email", ""), 15);
     assert_eq!(count_rows(&ws.store(), "web", ""), 9);
     // Partitioned by the UTC day of the event.
@@ -88,6 +99,40 @@ fn every_fixture_format_is_read_with_exact_counts() {
         count_rows(&ws.store(), "web", "WHERE source_line IS NULL OR source_file NOT LIKE '%fixtures/web/%'"),
         0
     );
+}
+
+#[test]
+fn apps_and_managed_identities_are_stored_as_principals_and_other_categories_counted_apart() {
+    // An Azure diagnostic export of service principal, managed identity and Microsoft
+    // first-party sign-ins, with an audit record between them (fixtures/geo/README.md).
+    let ws = Workspace::new();
+    let run = ws.ingest("2026-04-02T00:00:00Z", &[fixture("geo/workloads.json")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = run.json();
+    assert_eq!(file_outcome(&out, "geo/workloads.json")["format"], "azure-diagnostic");
+    assert_eq!(counts(&out, "geo/workloads.json"), (7, 1, 0));
+    let rejected = &file_outcome(&out, "geo/workloads.json")["counts"]["rejected"];
+    assert_eq!(rejected["not a sign-in record (another log category)"], 1, "{rejected}");
+    let store = ws.store();
+    assert_eq!(count_rows(&store, "signin", "WHERE principal_type = 'service principal'"), 5);
+    assert_eq!(count_rows(&store, "signin", "WHERE principal_type = 'managed identity'"), 2);
+    // The principal's name in `user`, its id in `principal_id`.
+    assert_eq!(
+        count_rows(
+            &store,
+            "signin",
+            "WHERE \"user\" = 'Roosterkoppeling' AND principal_id = 'b1c34143-e405-4058-8e29-84596ad737b8'"
+        ),
+        3
+    );
+    // The app in `workload_networks` of the rules' workspace really is placed abroad.
+    assert_eq!(count_rows(&store, "signin", "WHERE \"user\" = 'Back-up naar Azure' AND geo_country = 'US'"), 1);
+    // An empty address and a 0.0.0.0 caller are unknown, not errors.
+    assert_eq!(count_rows(&store, "signin", "WHERE ip IS NULL AND geo_outcome = 'unknown'"), 1);
+    // People's sign-ins are `user`s.
+    let run = ws.ingest("2026-11-22T03:00:00Z", &[fixture("signin/diagnostic.json")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(count_rows(&store, "signin", "WHERE principal_type = 'user'"), 3);
 }
 
 #[test]
@@ -358,8 +403,8 @@ fn sign_ins_are_placed_by_the_geoip_database_that_is_recorded_per_row() {
     assert_eq!(ws.ingest(NOW, &[fixture("signin")]).code, 0);
     // 3.80.12.7 is in the US in the built-in database: one such sign-in per fixture file.
     assert_eq!(count_rows(&ws.store(), "signin", "WHERE geo_country = 'US' AND geo_outcome = 'placed'"), 5);
-    // Belgian addresses, IPv4 and IPv6, are placed in BE.
-    assert_eq!(count_rows(&ws.store(), "signin", "WHERE geo_country = 'BE'"), 10);
+    // Belgian addresses, IPv4 and IPv6, are placed in BE (a managed identity's among them).
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE geo_country = 'BE'"), 11);
     assert_eq!(
         count_rows(
             &ws.store(),

@@ -140,7 +140,7 @@ fn hostile_rules_are_refused_or_show_only_allowed_values_and_nothing_personal_le
         }
         shipped.push(id);
     }
-    assert_eq!(shipped.len(), 18);
+    assert_eq!(shipped.len(), 19);
     // The weekly report: the refused rules are listed as such, the others reported.
     let report = ws.run(&["--now", now, "audit", "--week", "2026-W47"]);
     assert_eq!(report.code, 2, "{}", report.stderr);

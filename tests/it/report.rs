@@ -293,3 +293,71 @@ fn reports_cover_whole_weeks_and_a_longer_window_withholds_what_a_week_would_rev
     assert_ne!(rule["findings"], 2, "{rule}");
     assert!(rule["findings"].as_str().is_some_and(|s| !s.chars().any(|c| c.is_ascii_digit())), "{rule}");
 }
+
+/// The report says which GeoIP database placed the week's sign-ins, how old it is, warns
+/// when it is older than `[geo] max_database_age_days`, and counts the sign-ins whose own
+/// country disagrees; `geoip update` swaps in another database and the trail records it.
+#[test]
+fn the_report_is_honest_about_its_geoip_database_and_an_update_is_recorded() {
+    let ws = Workspace::new();
+    // Two sign-ins: one whose source says BE from a Belgian address, one whose source
+    // says BE from an address the database places in the US.
+    let signins = ws.path().join("signins.json");
+    std::fs::write(
+        &signins,
+        r#"[{"id":"1","createdDateTime":"2026-11-20T08:00:00Z","userPrincipalName":"a@school.example","ipAddress":"81.246.12.34","status":{"errorCode":0},"location":{"countryOrRegion":"BE"}},
+            {"id":"2","createdDateTime":"2026-11-20T09:00:00Z","userPrincipalName":"a@school.example","ipAddress":"3.80.12.7","status":{"errorCode":0},"location":{"countryOrRegion":"BE"}}]"#,
+    )
+    .unwrap();
+    assert_eq!(ws.ingest(NOW, &[signins]).code, 0);
+    let findings = |dir: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(ws.path().join(dir).join("findings.json")).unwrap()).unwrap()
+    };
+    set(&ws, "max_database_age_days = 35", "max_database_age_days = 100000");
+    audit(&ws, &["--lang", "en", "--out", "fresh"]);
+    let geo = &findings("fresh")["geoip"];
+    assert_eq!(geo["database"], "geo-whois-asn-country.mmdb", "{geo}");
+    assert_eq!(geo["stale"], false);
+    assert_eq!(geo["country_disagreements"], serde_json::json!([{"source_format": "graph-json", "signins": 1}]));
+    let md = std::fs::read_to_string(ws.path().join("fresh/report.md")).unwrap();
+    assert!(md.contains("GeoIP database: `geo-whois-asn-country.mmdb`, built on ") && !md.contains("Warning"), "{md}");
+    // Older than the setting: the report warns.
+    set(&ws, "max_database_age_days = 100000", "max_database_age_days = 0");
+    audit(&ws, &["--lang", "en", "--out", "stale"]);
+    assert_eq!(findings("stale")["geoip"]["stale"], true);
+    let html = std::fs::read_to_string(ws.path().join("stale/report.html")).unwrap();
+    assert!(html.contains("class=\"warn\"") && html.contains("logwacht geoip update"), "{html}");
+    // An update: not a database, refused; an older one, refused; the same build, taken.
+    let not_mmdb = ws.run(&["--now", NOW, "geoip", "update", "logwacht.toml"]);
+    assert_eq!(not_mmdb.code, 2, "{}", not_mmdb.stderr);
+    let ok = ws.run(&[
+        "--now",
+        NOW,
+        "geoip",
+        "update",
+        crate::util::fixture("geoip/geo-whois-asn-country.mmdb").to_str().unwrap(),
+    ]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ws.path().join("reference/geoip.mmdb").is_file());
+    let log = std::fs::read_to_string(ws.path().join("audit.log")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["command"], "geoip update");
+    assert_eq!(last["scope"]["database"], "geo-whois-asn-country.mmdb");
+    assert_eq!(last["scope"]["sha256"].as_str().unwrap().len(), 64);
+    audit(&ws, &["--lang", "en", "--out", "updated"]);
+    assert_eq!(findings("updated")["geoip"]["database"], "geoip.mmdb");
+    let test_db = crate::util::fixture("geoip/maxmind-test/GeoLite2-Country-Test.mmdb");
+    let older = ws.run(&["--now", NOW, "geoip", "update", test_db.to_str().unwrap()]);
+    assert_eq!(older.code, 2, "{}", older.stdout);
+    assert!(
+        older.stderr.contains("before the database in use") && older.stderr.contains("nothing changed"),
+        "{}",
+        older.stderr
+    );
+    // With `[geo] database` set, an update would not be used: refused, saying so.
+    set(&ws, "database = \"\"", &format!("database = \"{}\"", test_db.display()));
+    let refused = ws.run(&["--now", NOW, "geoip", "update", test_db.to_str().unwrap()]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("[geo] database names"), "{}", refused.stderr);
+    assert_eq!(ws.run(&["verify-log"]).code, 0);
+}

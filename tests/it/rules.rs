@@ -28,7 +28,13 @@ fn golden(id: &str) -> PathBuf {
 fn geo_workspace() -> Workspace {
     let ws = Workspace::new();
     std::fs::copy(fixture("geo/travel_exceptions.csv"), ws.path().join("reference/travel_exceptions.csv")).unwrap();
+    let toml = ws.path().join("logwacht.toml");
+    let cfg = std::fs::read_to_string(&toml).unwrap();
+    assert!(cfg.contains("workload_networks = []"));
+    std::fs::write(&toml, cfg.replace("workload_networks = []", "workload_networks = [\"3.90.0.0/16\"]")).unwrap();
     assert_eq!(ws.ingest("2026-04-02T00:00:00Z", &[fixture("geo/signins_spring.json")]).code, 0);
+    // Apps and managed identities beside the people (fixtures/geo/README.md).
+    assert_eq!(ws.ingest("2026-04-02T00:00:00Z", &[fixture("geo/workloads.json")]).code, 0);
     assert_eq!(ws.ingest("2026-10-28T00:00:00Z", &[fixture("geo/signins_autumn.json")]).code, 0);
     ws
 }
@@ -103,6 +109,13 @@ fn golden_signin_rules() {
     assert_eq!(outside["by_severity"], serde_json::json!({"high": 5, "info": 1, "review": 2}));
     assert!(!lines.is_empty());
     check_golden("signin_outside_allowed_countries", &outside);
+    // Workloads: their own rule, by the cases of fixtures/geo/README.md.
+    let workloads = findings(&out, "signin_workload_outside_allowed_countries");
+    let lines: Vec<&str> =
+        workloads["rows"].as_array().unwrap().iter().map(|r| r["source_line"].as_str().unwrap()).collect();
+    assert_eq!(lines, ["2", "3", "5"], "{workloads:#}");
+    assert_eq!(workloads["by_severity"], serde_json::json!({"high": 2, "info": 1}));
+    check_golden("signin_workload_outside_allowed_countries", &workloads);
     let late = findings(&out, "travel_exception_late_request");
     let late_lines: Vec<&str> =
         late["rows"].as_array().unwrap().iter().map(|r| r["source_line"].as_str().unwrap()).collect();
@@ -169,7 +182,8 @@ fn a_rule_sees_only_the_window_and_has_no_way_around_it() {
     ]);
     let out = run.json();
     let all = out.as_array().unwrap().iter().find(|r| r["id"] == "signin_all_rows").unwrap();
-    assert_eq!(all["findings"], 7, "{all:#}");
+    // 7 people's sign-ins and 7 of apps and managed identities (fixtures/geo) that day.
+    assert_eq!(all["findings"], 14, "{all:#}");
     // The unfiltered files are not a table of their own.
     std::fs::write(
         rules.join("signin_all_rows.sql"),

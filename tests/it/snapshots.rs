@@ -86,6 +86,8 @@ fn audit_and_the_trail() {
     insta::assert_snapshot!("audit_signin", shown(&ws, &at(&ws, &signin)));
     insta::assert_snapshot!("audit_week", shown(&ws, &at(&ws, &["audit", "--week", "2026-W47", "--lang", "en"])));
     insta::assert_snapshot!("key_rotate", shown(&ws, &at(&ws, &["key", "rotate"])));
+    let db = fixture("geoip/geo-whois-asn-country.mmdb");
+    insta::assert_snapshot!("geoip_update", shown(&ws, &at(&ws, &["geoip", "update", db.to_str().unwrap()])));
     insta::assert_snapshot!("verify_log", shown(&ws, &at(&ws, &["verify-log"])));
 }
 

@@ -137,6 +137,20 @@ fn into_store(c: &mut Criterion) {
     std::fs::write(&path, serde_json::to_vec_pretty(&many).unwrap()).unwrap();
     let bytes = std::fs::metadata(&path).unwrap().len();
     inputs.push(("exo-trace-json", path, bytes));
+    // Google's login audit: the fixture page's sign-in items, 4000 times, as one page.
+    let page: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture_path("signin/google_login.json")).unwrap()).unwrap();
+    let items: Vec<&serde_json::Value> =
+        page["items"].as_array().unwrap().iter().filter(|i| i["id"]["applicationName"] == "login").collect();
+    let many: Vec<&serde_json::Value> = items.iter().copied().cycle().take(items.len() * 4000).collect();
+    let path = big.join("google_login.json");
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(&serde_json::json!({"kind": "admin#reports#activities", "items": many})).unwrap(),
+    )
+    .unwrap();
+    let bytes = std::fs::metadata(&path).unwrap().len();
+    inputs.push(("google-login", path, bytes));
     let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
     let now_us = now.timestamp_micros();
     let mut g = c.benchmark_group("ingest");

@@ -17,6 +17,7 @@ pub mod csv_input;
 mod error;
 pub mod exchange_online;
 pub mod exchange_server;
+pub mod google_login;
 pub mod json_records;
 pub mod lines;
 pub mod postfix;
@@ -55,6 +56,8 @@ pub enum Format {
     AzureDiagnostic,
     /// Log Analytics "Export to CSV" of `SigninLogs`.
     LogAnalyticsCsv,
+    /// Google Workspace login audit (Admin SDK Reports API, `applicationName=login`).
+    GoogleLogin,
     /// `Get-MessageTrace | Export-Csv`.
     ExoTraceCsv,
     /// Exchange admin centre message trace report (CSV).
@@ -73,9 +76,10 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order sniffing tries them.
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::AzureDiagnostic,
         Format::GraphJson,
+        Format::GoogleLogin,
         Format::ExoTraceJson,
         Format::LogAnalyticsCsv,
         Format::ExoTraceCsv,
@@ -92,6 +96,7 @@ impl Format {
             Format::GraphJson => "graph-json",
             Format::AzureDiagnostic => "azure-diagnostic",
             Format::LogAnalyticsCsv => "loganalytics-csv",
+            Format::GoogleLogin => "google-login",
             Format::ExoTraceCsv => "exo-trace-csv",
             Format::ExoReportCsv => "exo-report-csv",
             Format::ExoTraceJson => "exo-trace-json",
@@ -110,7 +115,9 @@ impl Format {
     /// The store table this format's rows go to.
     pub fn source(self) -> Source {
         match self {
-            Format::GraphJson | Format::AzureDiagnostic | Format::LogAnalyticsCsv => Source::Signin,
+            Format::GraphJson | Format::AzureDiagnostic | Format::LogAnalyticsCsv | Format::GoogleLogin => {
+                Source::Signin
+            }
             Format::ExoTraceCsv
             | Format::ExoReportCsv
             | Format::ExoTraceJson
@@ -151,6 +158,8 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
             Some(Format::AzureDiagnostic)
         } else if signin_json::looks_like_signin(&v) {
             Some(Format::GraphJson)
+        } else if google_login::looks_like(&v) {
+            Some(Format::GoogleLogin)
         } else if exchange_online::is_trace_json(&v) {
             Some(Format::ExoTraceJson)
         } else {
@@ -546,6 +555,7 @@ pub fn read_into(
             let mut sink = Sink::<SigninBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, transforms);
             match format {
                 Format::LogAnalyticsCsv => signin_csv::read(input, &mut sink)?,
+                Format::GoogleLogin => google_login::read(input, &mut sink)?,
                 _ => signin_json::read(input, &mut sink)?,
             }
             sink.finish()?

@@ -1,6 +1,6 @@
 //! Splits a JSON input into records without reading it whole: a top-level array of
-//! objects, a Graph page `{"value": [...], "@odata.nextLink": ...}`, one object, or one
-//! object per line. Each record comes with the line it starts on, for evidence (CTL-5).
+//! objects, a Graph page `{"value": [...], "@odata.nextLink": ...}` or a Google Reports
+//! API page `{"items": [...], "nextPageToken": ...}`, one object, or one object per line. Each record comes with the line it starts on, for evidence (CTL-5).
 use std::io::BufRead;
 
 /// One record's bytes and where it starts.
@@ -164,7 +164,7 @@ pub fn split<E>(
                         && b == b'['
                         && depth == 1
                         && rec_depth == 0
-                        && last_key == b"value"
+                        && (last_key == b"value" || last_key == b"items")
                     {
                         in_record = false;
                         carry.clear();

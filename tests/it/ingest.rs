@@ -46,13 +46,14 @@ fn every_fixture_format_is_read_with_exact_counts() {
     let run = ws.ingest(NOW, &[fixture("signin"), fixture("email"), fixture("web")]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let out = run.json();
-    let expected: [(&str, &str, (u64, u64, u64)); 13] = [
+    let expected: [(&str, &str, (u64, u64, u64)); 14] = [
         ("signin/graph_array.json", "graph-json", (3, 0, 0)),
         ("signin/graph_page.json", "graph-json", (3, 0, 0)),
         ("signin/graph_lines.jsonl", "graph-json", (3, 2, 0)),
         ("signin/diagnostic.json", "azure-diagnostic", (3, 0, 0)),
         ("signin/loganalytics.csv", "loganalytics-csv", (3, 0, 0)),
         ("signin/loganalytics_serviceprincipals.csv", "loganalytics-csv", (3, 0, 0)),
+        ("signin/google_login.json", "google-login", (4, 1, 0)),
         ("email/messagetrace.csv", "exo-trace-csv", (3, 1, 0)),
         ("email/messagetrace_report.csv", "exo-report-csv", (3, 0, 0)),
         ("email/messagetrace.json", "exo-trace-json", (2, 0, 0)),
@@ -66,7 +67,18 @@ fn every_fixture_format_is_read_with_exact_counts() {
         assert_eq!(counts(&out, file), want, "{file}");
     }
     // The store holds what ingest says, read back by DataFusion as a Hive-partitioned table.
-    assert_eq!(count_rows(&ws.store(), "signin", ""), 18);
+    assert_eq!(count_rows(&ws.store(), "signin", ""), 22);
+    // Google's login audit: a logout is no sign-in (skipped); Google's own country kept.
+    assert_eq!(file_outcome(&out, "signin/google_login.json")["counts"]["skipped"], 1);
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "signin",
+            "WHERE source_format = 'google-login' AND NOT success AND source_country = 'US'"
+        ),
+        2
+    );
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE log_category = 'login_success (suspicious)'"), 1);
     // Apps and managed identities from the Log Analytics export, by name and kind.
     assert_eq!(
         count_rows(
@@ -401,10 +413,12 @@ fn an_ingest_killed_at_any_step_leaves_whole_files_and_a_consistent_ledger() {
 fn sign_ins_are_placed_by_the_geoip_database_that_is_recorded_per_row() {
     let ws = Workspace::new();
     assert_eq!(ws.ingest(NOW, &[fixture("signin")]).code, 0);
-    // 3.80.12.7 is in the US in the built-in database: one such sign-in per fixture file.
-    assert_eq!(count_rows(&ws.store(), "signin", "WHERE geo_country = 'US' AND geo_outcome = 'placed'"), 5);
-    // Belgian addresses, IPv4 and IPv6, are placed in BE (a managed identity's among them).
-    assert_eq!(count_rows(&ws.store(), "signin", "WHERE geo_country = 'BE'"), 11);
+    // 3.80.12.7 is in the US in the built-in database: one such sign-in per Microsoft
+    // fixture file, two in Google's.
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE geo_country = 'US' AND geo_outcome = 'placed'"), 7);
+    // Belgian addresses, IPv4 and IPv6, are placed in BE (a managed identity's and a
+    // Google sign-in among them).
+    assert_eq!(count_rows(&ws.store(), "signin", "WHERE geo_country = 'BE'"), 12);
     assert_eq!(
         count_rows(
             &ws.store(),

@@ -14,6 +14,7 @@
 //! one unit, tested together (every format told apart by its first bytes).
 pub mod combined;
 pub mod csv_input;
+pub mod entra_csv;
 mod error;
 pub mod exchange_online;
 pub mod exchange_server;
@@ -58,6 +59,8 @@ pub enum Format {
     LogAnalyticsCsv,
     /// Google Workspace login audit (Admin SDK Reports API, `applicationName=login`).
     GoogleLogin,
+    /// The Entra admin centre's download of the sign-in logs (CSV).
+    EntraCsv,
     /// `Get-MessageTrace | Export-Csv`.
     ExoTraceCsv,
     /// Exchange admin centre message trace report (CSV).
@@ -76,12 +79,13 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order sniffing tries them.
-    pub const ALL: [Format; 11] = [
+    pub const ALL: [Format; 12] = [
         Format::AzureDiagnostic,
         Format::GraphJson,
         Format::GoogleLogin,
         Format::ExoTraceJson,
         Format::LogAnalyticsCsv,
+        Format::EntraCsv,
         Format::ExoTraceCsv,
         Format::ExoReportCsv,
         Format::ExchangeTracking,
@@ -97,6 +101,7 @@ impl Format {
             Format::AzureDiagnostic => "azure-diagnostic",
             Format::LogAnalyticsCsv => "loganalytics-csv",
             Format::GoogleLogin => "google-login",
+            Format::EntraCsv => "entra-csv",
             Format::ExoTraceCsv => "exo-trace-csv",
             Format::ExoReportCsv => "exo-report-csv",
             Format::ExoTraceJson => "exo-trace-json",
@@ -115,9 +120,11 @@ impl Format {
     /// The store table this format's rows go to.
     pub fn source(self) -> Source {
         match self {
-            Format::GraphJson | Format::AzureDiagnostic | Format::LogAnalyticsCsv | Format::GoogleLogin => {
-                Source::Signin
-            }
+            Format::GraphJson
+            | Format::AzureDiagnostic
+            | Format::LogAnalyticsCsv
+            | Format::GoogleLogin
+            | Format::EntraCsv => Source::Signin,
             Format::ExoTraceCsv
             | Format::ExoReportCsv
             | Format::ExoTraceJson
@@ -169,6 +176,9 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if let Ok((Some(cols), _)) = csv_input::read_header(&mut trimmed.as_bytes(), b',', usize::MAX) {
         if signin_csv::is_header(&cols) {
             return Some(Format::LogAnalyticsCsv);
+        }
+        if entra_csv::is_header(&cols) {
+            return Some(Format::EntraCsv);
         }
         if exchange_online::is_trace_header(&cols) {
             return Some(Format::ExoTraceCsv);
@@ -556,6 +566,7 @@ pub fn read_into(
             match format {
                 Format::LogAnalyticsCsv => signin_csv::read(input, &mut sink)?,
                 Format::GoogleLogin => google_login::read(input, &mut sink)?,
+                Format::EntraCsv => entra_csv::read(input, &mut sink)?,
                 _ => signin_json::read(input, &mut sink)?,
             }
             sink.finish()?
@@ -594,13 +605,20 @@ mod tests {
 
     #[test]
     fn sniffing_tells_every_format_apart() {
-        let cases: [(&str, Format); 10] = [
+        let cases: [(&str, Format); 14] = [
             ("[{\"createdDateTime\":\"2026-11-20T08:00:00Z\",\"userPrincipalName\":\"a@b\"}]", Format::GraphJson),
             (
                 "{\"time\":\"x\",\"category\":\"SignInLogs\",\"properties\":{\"createdDateTime\":\"x\",\"userPrincipalName\":\"a\"}}\n",
                 Format::AzureDiagnostic,
             ),
             ("\u{feff}TenantId,TimeGenerated [UTC],ResultType,UserPrincipalName\r\n", Format::LogAnalyticsCsv),
+            ("TimeGenerated [UTC],ResultType,ServicePrincipalName,ServicePrincipalId\r\n", Format::LogAnalyticsCsv),
+            ("\u{feff}Date (UTC),Request ID,User agent,User ID,User,Username\r\n", Format::EntraCsv),
+            ("Date (UTC),Request ID,Correlation ID,Service principal ID,Service principal name\r\n", Format::EntraCsv),
+            (
+                "{\"kind\":\"admin#reports#activities\",\"items\":[{\"id\":{\"time\":\"x\",\"applicationName\":\"login\"},\"events\":[]}]}",
+                Format::GoogleLogin,
+            ),
             (
                 "#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace\r\n\"Received\",\"SenderAddress\",\"RecipientAddress\"\r\n",
                 Format::ExoTraceCsv,

@@ -148,6 +148,35 @@ fn apps_and_managed_identities_are_stored_as_principals_and_other_categories_cou
 }
 
 #[test]
+fn the_entra_admin_centre_download_is_read_tab_by_tab() {
+    // Sign-in logs -> Download -> CSV, as a tenant admin without Entra ID P1 has it.
+    let ws = Workspace::new();
+    let run = ws.ingest(NOW, &[fixture("entra")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = run.json();
+    for (file, want) in
+        [("InteractiveSignIns_2026-11-20_2026-11-21.csv", 3), ("ApplicationSignIns_2026-11-20_2026-11-21.csv", 2)]
+    {
+        assert_eq!(file_outcome(&out, file)["format"], "entra-csv", "{file}");
+        assert_eq!(counts(&out, file), (want, 0, 0), "{file}");
+    }
+    let store = ws.store();
+    let n = |filter: &str| count_rows(&store, "signin", filter);
+    // The tab decides the category and whether the sign-ins were interactive.
+    assert_eq!(n("WHERE log_category = 'SignInLogs' AND interactive AND principal_type = 'user'"), 3);
+    assert_eq!(
+        n(
+            "WHERE log_category = 'ServicePrincipalSignInLogs' AND principal_type = 'service principal' AND \"user\" = 'Roosterkoppeling'"
+        ),
+        2
+    );
+    // Status and code: an MFA interruption is no success; the country is Location's last part.
+    assert_eq!(n("WHERE NOT success AND error_code IN (50126, 50074)"), 2);
+    assert_eq!(n("WHERE source_country = 'US' AND geo_country = 'US'"), 2);
+    assert_eq!(n("WHERE source_country = 'BE' AND principal_id = '8105c513-d24b-4b8d-9035-f8d48854d703'"), 1);
+}
+
+#[test]
 fn timestamps_with_offsets_and_seven_digits_land_in_utc() {
     let ws = Workspace::new();
     let run = ws.ingest(NOW, &[fixture("signin/diagnostic.json"), fixture("signin/loganalytics.csv")]);

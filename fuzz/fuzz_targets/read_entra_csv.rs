@@ -1,0 +1,3 @@
+//! The Entra admin centre's sign-in download reader on any bytes.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| logwacht_fuzz::read(logwacht::ingest::Format::EntraCsv, data));

@@ -124,6 +124,8 @@ fn into_store(c: &mut Criterion) {
         ("exchange-tracking", "email/tracking.log", 5, "tracking.log"),
         // The generator's relay logs are small: the rules fixture (every header kind) instead.
         ("postfix", "rules/mail.log", 0, "mail.log"),
+        ("fortigate", "firewall/fortigate.log", 0, "fortigate.log"),
+        ("sophos", "firewall/sophos.log", 0, "sophos.log"),
     ] {
         let path = big.join(file);
         let times = if name == "postfix" { 2000 } else { 4000 };

@@ -18,6 +18,7 @@ pub mod entra_csv;
 mod error;
 pub mod exchange_online;
 pub mod exchange_server;
+pub mod firewall;
 pub mod google_login;
 pub mod json_records;
 pub mod lines;
@@ -75,11 +76,15 @@ pub enum Format {
     Squid,
     /// Apache/Nginx combined (or common) log format.
     Combined,
+    /// FortiGate web filter and traffic logs (`key=value` syslog).
+    Fortigate,
+    /// Sophos Firewall content filtering logs (`key=value` syslog).
+    Sophos,
 }
 
 impl Format {
     /// Every format, in the order sniffing tries them.
-    pub const ALL: [Format; 12] = [
+    pub const ALL: [Format; 14] = [
         Format::AzureDiagnostic,
         Format::GraphJson,
         Format::GoogleLogin,
@@ -92,6 +97,8 @@ impl Format {
         Format::Postfix,
         Format::Squid,
         Format::Combined,
+        Format::Fortigate,
+        Format::Sophos,
     ];
 
     /// The name used in `--format`, the store and reports.
@@ -109,6 +116,8 @@ impl Format {
             Format::Postfix => "postfix",
             Format::Squid => "squid",
             Format::Combined => "combined",
+            Format::Fortigate => "fortigate",
+            Format::Sophos => "sophos",
         }
     }
 
@@ -130,7 +139,7 @@ impl Format {
             | Format::ExoTraceJson
             | Format::ExchangeTracking
             | Format::Postfix => Source::Email,
-            Format::Squid | Format::Combined => Source::Web,
+            Format::Squid | Format::Combined | Format::Fortigate | Format::Sophos => Source::Web,
         }
     }
 
@@ -204,6 +213,12 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
         }
         if combined::sniff(line) {
             return Some(Format::Combined);
+        }
+        if firewall::sniff_fortigate(line) {
+            return Some(Format::Fortigate);
+        }
+        if firewall::sniff_sophos(line) {
+            return Some(Format::Sophos);
         }
     }
     None
@@ -585,6 +600,8 @@ pub fn read_into(
             let mut sink = Sink::<WebBatcher>::new(&ctx.store, stem, prov, ctx.window, ctx.batch_rows, Vec::new());
             match format {
                 Format::Combined => combined::read(input, &mut sink)?,
+                Format::Fortigate => firewall::read_fortigate(input, &mut sink)?,
+                Format::Sophos => firewall::read_sophos(input, &mut sink)?,
                 _ => squid::read(input, &mut sink)?,
             }
             sink.finish()?

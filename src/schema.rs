@@ -136,6 +136,9 @@ pub const CONTENT_TYPE: &str = "content_type";
 pub const REFERER: &str = "referer";
 /// User-Agent header (combined log).
 pub const USER_AGENT: &str = "user_agent";
+/// The web filter's own category of the request (FortiGate `catdesc`, Sophos `category`),
+/// beside logwacht's own (UT1) that `web_category()` gives.
+pub const VENDOR_CATEGORY: &str = "vendor_category";
 
 /// The name of the pseudonym function: purpose f may read identities only through it.
 pub const PSEUDONYM: &str = "pseudonym";
@@ -275,6 +278,7 @@ pub const CLASSES: &[(&str, &str, Class)] = &[
     ("web", CONTENT_TYPE, Class::Code),
     ("web", REFERER, Class::Content),
     ("web", USER_AGENT, Class::Content),
+    ("web", VENDOR_CATEGORY, Class::Code),
     ("web", SOURCE_FORMAT, Class::Provenance),
     ("web", SOURCE_FILE, Class::Provenance),
     ("web", SOURCE_LINE, Class::Provenance),
@@ -451,6 +455,7 @@ static WEB: LazyLock<SchemaRef> = LazyLock::new(|| {
         text(CONTENT_TYPE),
         text(REFERER),
         text(USER_AGENT),
+        text(VENDOR_CATEGORY),
     ])
 });
 

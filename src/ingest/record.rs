@@ -350,6 +350,8 @@ pub struct WebRecord<'a> {
     pub content_type: Option<&'a str>,
     pub referer: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    /// The web filter's own category (FortiGate, Sophos).
+    pub vendor_category: Option<&'a str>,
 }
 
 impl Record for WebRecord<'_> {
@@ -362,7 +364,7 @@ impl Record for WebRecord<'_> {
 pub struct WebBatcher {
     rows: usize,
     event_time: TimestampMicrosecondBuilder,
-    text: [StringBuilder; 11],
+    text: [StringBuilder; 12],
     http_status: Int32Builder,
     bytes: Int64Builder,
     elapsed: Int64Builder,
@@ -413,6 +415,7 @@ impl Batcher for WebBatcher {
         t[8].append_option(r.content_type);
         t[9].append_option(r.referer);
         t[10].append_option(r.user_agent);
+        t[11].append_option(r.vendor_category);
         self.prov.push(prov, line);
     }
 

@@ -117,6 +117,7 @@ pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
         content_type: if n == 10 { dash(content_type) } else { None },
         referer: None,
         user_agent: None,
+        vendor_category: None,
     })
 }
 

@@ -177,6 +177,47 @@ fn the_entra_admin_centre_download_is_read_tab_by_tab() {
 }
 
 #[test]
+fn fortigate_and_sophos_web_logs_are_requests_and_the_rules_see_them() {
+    let ws = Workspace::new();
+    let run = ws.ingest(NOW, &[fixture("firewall")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = run.json();
+    assert_eq!(file_outcome(&out, "firewall/fortigate.log")["format"], "fortigate");
+    assert_eq!(file_outcome(&out, "firewall/sophos.log")["format"], "sophos");
+    // (stored, rejected, expired); DNS, admin events and firewall-rule lines are skipped.
+    assert_eq!(counts(&out, "firewall/fortigate.log"), (3, 1, 0));
+    assert_eq!(file_outcome(&out, "firewall/fortigate.log")["counts"]["skipped"], 2);
+    assert_eq!(counts(&out, "firewall/sophos.log"), (3, 1, 0));
+    assert_eq!(file_outcome(&out, "firewall/sophos.log")["counts"]["skipped"], 1);
+    let store = ws.store();
+    let n = |filter: &str| count_rows(&store, "web", filter);
+    // The vendor's category beside the request; times in UTC from eventtime, tz and timezone.
+    assert_eq!(n("WHERE vendor_category = 'Pornography' AND host = '020sextoy.com' AND cache_result = 'blocked'"), 1);
+    assert_eq!(n("WHERE vendor_category = 'Phishing & Fraud' AND http_status = 403"), 1);
+    assert_eq!(n("WHERE event_time = TIMESTAMP '2026-11-20T09:05:12.123456Z'"), 1);
+    assert_eq!(n("WHERE event_time = TIMESTAMP '2026-11-20T09:15:30Z' AND source_format = 'sophos'"), 1);
+    assert_eq!(n("WHERE event_time = TIMESTAMP '2026-11-20T09:18:10Z' AND source_format = 'sophos'"), 1);
+    // logwacht's own categories (UT1) find the same requests as with a proxy.
+    let audit = ws.run(&[
+        "--now",
+        NOW,
+        "audit",
+        "run",
+        "--rule",
+        "web_forbidden_category",
+        "--from",
+        "2026-11-20",
+        "--to",
+        "2026-11-20",
+        "--json",
+    ]);
+    assert!(audit.code <= 1, "{}", audit.stderr);
+    let found = audit.json();
+    let rule = found.as_array().unwrap().iter().find(|r| r["id"] == "web_forbidden_category").unwrap();
+    assert_eq!(rule["findings"], 1, "{rule:#}");
+}
+
+#[test]
 fn timestamps_with_offsets_and_seven_digits_land_in_utc() {
     let ws = Workspace::new();
     let run = ws.ingest(NOW, &[fixture("signin/diagnostic.json"), fixture("signin/loganalytics.csv")]);

@@ -29,6 +29,7 @@ pub mod signin_json;
 pub mod sink;
 pub mod squid;
 pub mod time;
+pub mod unified_audit;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -62,6 +63,10 @@ pub enum Format {
     GoogleLogin,
     /// The Entra admin centre's download of the sign-in logs (CSV).
     EntraCsv,
+    /// The Microsoft 365 unified audit log, exported as CSV (Purview, `Search-UnifiedAuditLog`).
+    UalCsv,
+    /// The unified audit log as JSON (Management Activity API, Graph `auditLogRecord`).
+    UalJson,
     /// `Get-MessageTrace | Export-Csv`.
     ExoTraceCsv,
     /// Exchange admin centre message trace report (CSV).
@@ -84,13 +89,15 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order sniffing tries them.
-    pub const ALL: [Format; 14] = [
+    pub const ALL: [Format; 16] = [
         Format::AzureDiagnostic,
         Format::GraphJson,
         Format::GoogleLogin,
+        Format::UalJson,
         Format::ExoTraceJson,
         Format::LogAnalyticsCsv,
         Format::EntraCsv,
+        Format::UalCsv,
         Format::ExoTraceCsv,
         Format::ExoReportCsv,
         Format::ExchangeTracking,
@@ -109,6 +116,8 @@ impl Format {
             Format::LogAnalyticsCsv => "loganalytics-csv",
             Format::GoogleLogin => "google-login",
             Format::EntraCsv => "entra-csv",
+            Format::UalCsv => "ual-csv",
+            Format::UalJson => "ual-json",
             Format::ExoTraceCsv => "exo-trace-csv",
             Format::ExoReportCsv => "exo-report-csv",
             Format::ExoTraceJson => "exo-trace-json",
@@ -133,7 +142,9 @@ impl Format {
             | Format::AzureDiagnostic
             | Format::LogAnalyticsCsv
             | Format::GoogleLogin
-            | Format::EntraCsv => Source::Signin,
+            | Format::EntraCsv
+            | Format::UalCsv
+            | Format::UalJson => Source::Signin,
             Format::ExoTraceCsv
             | Format::ExoReportCsv
             | Format::ExoTraceJson
@@ -170,7 +181,11 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
             Ok(())
         });
         let v = first?;
-        return if signin_json::is_diagnostic(&v) && signin_json::looks_like_signin(&v) {
+        // An audit record also has a createdDateTime and a userPrincipalName (Graph's
+        // auditLogRecord): it is told apart first.
+        return if unified_audit::looks_like(&v) {
+            Some(Format::UalJson)
+        } else if signin_json::is_diagnostic(&v) && signin_json::looks_like_signin(&v) {
             Some(Format::AzureDiagnostic)
         } else if signin_json::looks_like_signin(&v) {
             Some(Format::GraphJson)
@@ -188,6 +203,9 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
         }
         if entra_csv::is_header(&cols) {
             return Some(Format::EntraCsv);
+        }
+        if unified_audit::is_header(&cols) {
+            return Some(Format::UalCsv);
         }
         if exchange_online::is_trace_header(&cols) {
             return Some(Format::ExoTraceCsv);
@@ -582,6 +600,8 @@ pub fn read_into(
                 Format::LogAnalyticsCsv => signin_csv::read(input, &mut sink)?,
                 Format::GoogleLogin => google_login::read(input, &mut sink)?,
                 Format::EntraCsv => entra_csv::read(input, &mut sink)?,
+                Format::UalCsv => unified_audit::read_csv_export(input, &mut sink)?,
+                Format::UalJson => unified_audit::read_json(input, &mut sink)?,
                 _ => signin_json::read(input, &mut sink)?,
             }
             sink.finish()?
@@ -622,7 +642,7 @@ mod tests {
 
     #[test]
     fn sniffing_tells_every_format_apart() {
-        let cases: [(&str, Format); 14] = [
+        let cases: [(&str, Format); 17] = [
             ("[{\"createdDateTime\":\"2026-11-20T08:00:00Z\",\"userPrincipalName\":\"a@b\"}]", Format::GraphJson),
             (
                 "{\"time\":\"x\",\"category\":\"SignInLogs\",\"properties\":{\"createdDateTime\":\"x\",\"userPrincipalName\":\"a\"}}\n",
@@ -632,6 +652,15 @@ mod tests {
             ("TimeGenerated [UTC],ResultType,ServicePrincipalName,ServicePrincipalId\r\n", Format::LogAnalyticsCsv),
             ("\u{feff}Date (UTC),Request ID,User agent,User ID,User,Username\r\n", Format::EntraCsv),
             ("Date (UTC),Request ID,Correlation ID,Service principal ID,Service principal name\r\n", Format::EntraCsv),
+            ("RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\n", Format::UalCsv),
+            (
+                "{\"CreationTime\":\"2026-11-20T08:15:30\",\"Operation\":\"UserLoggedIn\",\"RecordType\":15,\"Workload\":\"AzureActiveDirectory\"}\n",
+                Format::UalJson,
+            ),
+            (
+                "{\"createdDateTime\":\"x\",\"userPrincipalName\":\"a\",\"auditLogRecordType\":\"x\",\"operation\":\"UserLoggedIn\"}",
+                Format::UalJson,
+            ),
             (
                 "{\"kind\":\"admin#reports#activities\",\"items\":[{\"id\":{\"time\":\"x\",\"applicationName\":\"login\"},\"events\":[]}]}",
                 Format::GoogleLogin,

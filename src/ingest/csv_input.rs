@@ -154,6 +154,9 @@ pub fn read_csv<B: Batcher>(
                 }
             };
             match row_fn(&row) {
+                // A valid row that is no event of this table (an audit log's other
+                // operations): counted, not stored.
+                Ok(recs) if recs.is_empty() => sink.skip(),
                 Ok(recs) => {
                     for rec in &recs {
                         sink.accept(rec, line)?;

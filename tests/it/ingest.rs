@@ -218,6 +218,33 @@ fn fortigate_and_sophos_web_logs_are_requests_and_the_rules_see_them() {
 }
 
 #[test]
+fn the_unified_audit_log_gives_the_sign_ins_any_licence_keeps() {
+    let ws = Workspace::new();
+    let run = ws.ingest(NOW, &[fixture("ual")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = run.json();
+    let csv = "ual/AuditLog_2026-11-20_2026-11-21.csv";
+    assert_eq!(file_outcome(&out, csv)["format"], "ual-csv");
+    assert_eq!(file_outcome(&out, "ual/management_api.json")["format"], "ual-json");
+    // Mail and file operations are no sign-ins: counted as skipped; a cut-off AuditData
+    // is rejected.
+    assert_eq!(counts(&out, csv), (3, 1, 0));
+    assert_eq!(file_outcome(&out, csv)["counts"]["skipped"], 2);
+    assert_eq!(counts(&out, "ual/management_api.json"), (2, 0, 0));
+    assert_eq!(file_outcome(&out, "ual/management_api.json")["counts"]["skipped"], 1);
+    let store = ws.store();
+    let n = |filter: &str| count_rows(&store, "signin", filter);
+    assert_eq!(
+        n("WHERE log_category = 'UserLoginFailed' AND NOT success AND error_code = 50126 AND geo_country = 'US'"),
+        2
+    );
+    // Addresses without their ports, IPv6 included, placed in Belgium.
+    assert_eq!(n("WHERE ip = '81.246.12.34' AND geo_country = 'BE'"), 2);
+    assert_eq!(n("WHERE ip = '2a02:1810:4d02:8a00::1' AND \"user\" = 'juf.els@school.example'"), 1);
+    assert_eq!(n("WHERE event_time = TIMESTAMP '2026-11-20T08:15:30Z'"), 2);
+}
+
+#[test]
 fn timestamps_with_offsets_and_seven_digits_land_in_utc() {
     let ws = Workspace::new();
     let run = ws.ingest(NOW, &[fixture("signin/diagnostic.json"), fixture("signin/loganalytics.csv")]);

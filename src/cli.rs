@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
+use crate::demo::{Platform, WebLog};
 use crate::ingest::Format;
 use crate::schema::{Lang, Purpose, Source};
 
@@ -24,6 +25,14 @@ fn lang(text: &str) -> Result<Lang, String> {
 
 fn purpose(text: &str) -> Result<Purpose, String> {
     Purpose::parse(text).ok_or_else(|| format!("{text:?} is not one of a, b, c, d, e (art. 7.1)"))
+}
+
+fn platform(text: &str) -> Result<Platform, String> {
+    Platform::parse(text).ok_or_else(|| format!("{text:?} is not one of microsoft, google"))
+}
+
+fn web_log(text: &str) -> Result<WebLog, String> {
+    WebLog::parse(text).ok_or_else(|| format!("{text:?} is not one of squid, fortigate, sophos"))
 }
 
 /// A calendar day, `YYYY-MM-DD`.
@@ -133,6 +142,12 @@ pub struct GenerateArgs {
     /// The first day (default: --days before --now).
     #[arg(long, value_parser = day)]
     pub start: Option<NaiveDate>,
+    /// Whose sign-ins: microsoft (Graph, diagnostic export, Log Analytics) or google.
+    #[arg(long, default_value = "microsoft", value_parser = platform)]
+    pub platform: Platform,
+    /// What logs the web: squid (a proxy), fortigate or sophos (a firewall).
+    #[arg(long, default_value = "squid", value_parser = web_log)]
+    pub web: WebLog,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
@@ -150,6 +165,12 @@ pub struct DemoArgs {
     /// Seed of the demo school.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Whose sign-ins: microsoft or google.
+    #[arg(long, default_value = "microsoft", value_parser = platform)]
+    pub platform: Platform,
+    /// What logs the web: squid, fortigate or sophos.
+    #[arg(long, default_value = "squid", value_parser = web_log)]
+    pub web: WebLog,
 }
 
 /// `logwacht purge`

@@ -58,6 +58,51 @@ pub struct Spec {
     pub web_per_day: u32,
     /// The school's mail domain.
     pub domain: String,
+    /// Whose sign-ins: Microsoft 365 (Graph, diagnostic export, Log Analytics) or Google
+    /// Workspace (the Reports API's login audit).
+    pub platform: Platform,
+    /// What logs the school's web traffic: a Squid proxy, or a FortiGate or Sophos firewall.
+    pub web: WebLog,
+}
+
+/// The school's sign-in platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Platform {
+    #[default]
+    Microsoft,
+    Google,
+}
+
+impl Platform {
+    /// The names `--platform` takes.
+    pub fn parse(text: &str) -> Option<Platform> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "microsoft" => Some(Platform::Microsoft),
+            "google" => Some(Platform::Google),
+            _ => None,
+        }
+    }
+}
+
+/// What logs the school's web traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WebLog {
+    #[default]
+    Squid,
+    Fortigate,
+    Sophos,
+}
+
+impl WebLog {
+    /// The names `--web` takes.
+    pub fn parse(text: &str) -> Option<WebLog> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "squid" => Some(WebLog::Squid),
+            "fortigate" => Some(WebLog::Fortigate),
+            "sophos" => Some(WebLog::Sophos),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Spec {
@@ -71,6 +116,8 @@ impl Default for Spec {
             mails_per_day: 30,
             web_per_day: 500,
             domain: "school.example".into(),
+            platform: Platform::default(),
+            web: WebLog::default(),
         }
     }
 }

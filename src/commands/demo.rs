@@ -63,7 +63,7 @@ pub fn execute(args: &DemoArgs, now: DateTime<Utc>) -> Result<DemoOutcome, Error
         return Err(Error::Usage(format!("{} already holds a workspace; name a new folder with --dir", dir.display())));
     }
     let tz = chrono_tz::Europe::Brussels;
-    let spec = Spec { people: args.people, seed: args.seed, ..Spec::default() };
+    let spec = Spec { people: args.people, seed: args.seed, platform: args.platform, web: args.web, ..Spec::default() };
     let data = dir.join("school");
     let school = demo::write(&data, &spec, now)?;
     print!("{}", school.render());

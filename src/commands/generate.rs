@@ -12,6 +12,8 @@ pub fn run(args: GenerateArgs, now: DateTime<Utc>) -> Result<u8> {
         days: args.days,
         seed: args.seed,
         start: args.start,
+        platform: args.platform,
+        web: args.web,
         ..demo::Spec::default()
     };
     let stats = demo::write(&args.out, &spec, now)?;

@@ -1,12 +1,14 @@
-//! The web of one day: the school proxy's Squid native log (one request per web rule
-//! injected on about half of the school days) and the school website's Apache log.
+//! The web of one day: the school proxy's Squid native log, or the school firewall's
+//! FortiGate or Sophos web log (one request per web rule injected on about half of the
+//! school days, the same requests whichever writes them), and the school website's Apache
+//! log.
 use std::fmt::Write as _;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::school::{at, ip_in};
-use super::{Day, GenerateStats, Out};
+use super::{Day, GenerateStats, Out, WebLog};
 use crate::enrich::directory::Role;
 use crate::error::Error;
 
@@ -58,7 +60,12 @@ pub(super) fn squid_day(d: &Day, rng: &mut ChaCha8Rng, stats: &mut GenerateStats
         (d.out, d.spec, d.people, d.day, d.weekend, d.tz, d.school_ip);
     let actors: &[usize] = &d.actors;
     // The proxy (Squid native).
-    let mut w = Out::create(&out.join(format!("logs/web/access-{day}.log")), stats)?;
+    let file = match spec.web {
+        WebLog::Squid => format!("access-{day}.log"),
+        WebLog::Fortigate => format!("fortigate-{day}.log"),
+        WebLog::Sophos => format!("sophos-{day}.log"),
+    };
+    let mut w = Out::create(&out.join("logs/web").join(&file), stats)?;
     let mut reqs: Vec<(i64, usize, Option<usize>)> = Vec::new();
     // Injected: one request per web rule on about half of the school days, by a pupil,
     // during lessons (WEB_INJECTIONS; hosts from the built-in UT1 sample).
@@ -87,7 +94,6 @@ pub(super) fn squid_day(d: &Day, rng: &mut ChaCha8Rng, stats: &mut GenerateStats
     reqs.sort_unstable();
     stats.web += reqs.len() as u64;
     let mut line = String::with_capacity(256);
-    let file = format!("access-{day}.log");
     for (t, i, injected) in reqs {
         let p = &people[i];
         let site = SITES[rng.random_range(0..SITES.len())];
@@ -105,6 +111,9 @@ pub(super) fn squid_day(d: &Day, rng: &mut ChaCha8Rng, stats: &mut GenerateStats
                 p.address,
                 school_ip
             );
+            if spec.web != WebLog::Squid {
+                line = firewall_line(spec.web, &line, tz);
+            }
             w.line(&line)?;
             stats.ground_truth.add(rule, &file, w.lines, day);
             continue;
@@ -130,10 +139,54 @@ pub(super) fn squid_day(d: &Day, rng: &mut ChaCha8Rng, stats: &mut GenerateStats
                 school_ip
             );
         }
+        if spec.web != WebLog::Squid {
+            line = firewall_line(spec.web, &line, tz);
+        }
         w.line(&line)?;
     }
     w.finish()?;
     Ok(())
+}
+
+/// The same request as a firewall logs it: a Squid line rewritten as FortiGate's web filter
+/// or Sophos' content filtering `key=value` line (the generator writes the Squid line first
+/// so that every log kind draws the same random numbers: the same school).
+fn firewall_line(kind: WebLog, squid: &str, tz: chrono_tz::Tz) -> String {
+    use chrono::TimeZone;
+    let f: Vec<&str> = squid.split_ascii_whitespace().collect();
+    let (t, client, code, bytes, method, url, user) = (f[0], f[2], f[3], f[4], f[5], f[6], f[7]);
+    let ms: i64 = t.replace('.', "").parse().unwrap_or(0);
+    let utc = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).unwrap_or_default();
+    let local = tz.from_utc_datetime(&utc.naive_utc());
+    let (host, url) = match method {
+        "CONNECT" => {
+            let host = url.rsplit_once(':').map_or(url, |(h, _)| h);
+            (host.to_string(), format!("https://{host}/"))
+        }
+        _ => (url.split("://").nth(1).unwrap_or(url).split('/').next().unwrap_or("").to_string(), url.to_string()),
+    };
+    let denied = code.contains("DENIED");
+    let status = code.split('/').nth(1).unwrap_or("200");
+    match kind {
+        WebLog::Fortigate => format!(
+            "date={} time={} eventtime={}000000 tz=\"{}\" logid=\"{}\" type=\"utm\" subtype=\"webfilter\" eventtype=\"{}\" level=\"{}\" vd=\"root\" policyid=3 srcip={client} srcintf=\"internal\" dstintf=\"wan1\" proto=6 service=\"{}\" hostname=\"{host}\" profile=\"school\" action=\"{}\" reqtype=\"direct\" url=\"{url}\" sentbyte=512 rcvdbyte={bytes} direction=\"incoming\" user=\"{user}\"",
+            local.format("%Y-%m-%d"),
+            local.format("%H:%M:%S"),
+            ms,
+            local.format("%z"),
+            if denied { "0316013056" } else { "0317013312" },
+            if denied { "ftgd_blk" } else { "ftgd_allow" },
+            if denied { "warning" } else { "notice" },
+            if url.starts_with("https") { "HTTPS" } else { "HTTP" },
+            if denied { "blocked" } else { "passthrough" },
+        ),
+        _ => format!(
+            "device=\"SFW\" timestamp=\"{}\" device_name=\"XGS2100\" log_id={} log_type=\"Content Filtering\" log_component=\"HTTP\" log_subtype=\"{}\" status= priority=Information fw_rule_id=5 user_name=\"{user}\" url=\"{url}\" src_ip={client} recv_bytes={bytes} domain={host} status_code=\"{status}\"",
+            local.format("%Y-%m-%dT%H:%M:%S%z"),
+            if denied { "050901616001" } else { "050901616002" },
+            if denied { "Denied" } else { "Allowed" },
+        ),
+    }
 }
 
 /// Writes the day's Apache log of the school website.

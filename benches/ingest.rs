@@ -261,9 +261,15 @@ fn rules(c: &mut Criterion) {
         std::fs::copy(logs.parent().unwrap().join("reference").join(f), ws.join("reference").join(f)).unwrap();
     }
     let config = logwacht::config::Config::find(Some(&cfg)).unwrap();
+    let store = logwacht::store::Store::new(&config.store_dir);
+    store.create().unwrap();
+    let lock = logwacht::store::lock::StoreLock::acquire(store.root(), "bench", now).unwrap();
+    let geoip = std::sync::Arc::new(logwacht::enrich::geoip::GeoIp::configured(&config).unwrap());
     let stats = logwacht::commands::ingest::ingest_paths(
         &config,
+        &lock,
         now,
+        geoip,
         std::slice::from_ref(&logs),
         &IngestOptions::default(),
         None,

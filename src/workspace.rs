@@ -27,7 +27,8 @@ pub fn create(dir: &Path, mail_domains: Option<&[String]>, now: &str) -> Result<
     Ok(crate::config::init(dir, mail_domains)?)
 }
 
-/// The settings, time, operator and trail lock of one command.
+/// The settings, time, operator, trail lock, pseudonym key and GeoIP database of one
+/// command; the store's lock on request.
 #[derive(Debug)]
 pub struct Workspace {
     /// The validated settings.
@@ -36,6 +37,8 @@ pub struct Workspace {
     operator: String,
     /// The pseudonym key, read from disk at most once per command.
     key: std::cell::OnceCell<Key>,
+    /// The GeoIP database(s), opened at most once per command.
+    geoip: std::cell::OnceCell<std::sync::Arc<crate::enrich::geoip::GeoIp>>,
     _trail: Option<TrailHold>,
 }
 
@@ -59,6 +62,7 @@ impl Workspace {
             now,
             operator: crate::audit_log::operator(operator),
             key: std::cell::OnceCell::new(),
+            geoip: std::cell::OnceCell::new(),
             _trail: trail,
         })
     }
@@ -86,6 +90,25 @@ impl Workspace {
     /// The store.
     pub fn store(&self) -> Store {
         Store::new(&self.config.store_dir)
+    }
+
+    /// Takes the store's lock for a command that writes to it (the store is created
+    /// first); busy: exit 75 with nothing done. The stages that change the store take the
+    /// lock as proof that their caller holds it.
+    pub fn lock_store(&self, command: &str) -> Result<crate::store::lock::StoreLock> {
+        let store = self.store();
+        store.create()?;
+        Ok(crate::store::lock::StoreLock::acquire(store.root(), command, self.now)?)
+    }
+
+    /// The GeoIP database that places sign-ins (with its ASN database when one is set),
+    /// opened the first time a stage needs it.
+    pub fn geoip(&self) -> Result<std::sync::Arc<crate::enrich::geoip::GeoIp>> {
+        if let Some(g) = self.geoip.get() {
+            return Ok(g.clone());
+        }
+        let g = std::sync::Arc::new(crate::enrich::geoip::GeoIp::configured(&self.config)?);
+        Ok(self.geoip.get_or_init(|| g).clone())
     }
 
     /// The audit trail.

@@ -79,6 +79,12 @@ pub fn execute(args: &DemoArgs, now: DateTime<Utc>) -> Result<DemoOutcome, Error
     let (Some(first), Some(last)) = (school.first_day, school.last_day) else {
         return Ok(outcome);
     };
+    // The nightly jobs hold the store's lock (until the purge is done: the case below places
+    // a hold, which takes it again), and the GeoIP database opens once for every night.
+    let store = crate::store::Store::new(&config.store_dir);
+    store.create()?;
+    let lock = crate::store::lock::StoreLock::acquire(store.root(), "demo", now)?;
+    let geoip = std::sync::Arc::new(crate::enrich::geoip::GeoIp::configured(&config)?);
     let mut day = first;
     let mut last_night = now;
     while day <= last {
@@ -86,8 +92,15 @@ pub fn execute(args: &DemoArgs, now: DateTime<Utc>) -> Result<DemoOutcome, Error
         // The nightly job: 03:00 the next morning, school time.
         let night = (day + Duration::days(1)).and_hms_opt(3, 0, 0).unwrap_or_default();
         let now = tz.from_local_datetime(&night).earliest().map(|t| t.to_utc()).unwrap_or(now);
-        let stats =
-            crate::commands::ingest::ingest_paths(&config, now, &files, &IngestOptions::default(), Some("demo"))?;
+        let stats = crate::commands::ingest::ingest_paths(
+            &config,
+            &lock,
+            now,
+            geoip.clone(),
+            &files,
+            &IngestOptions::default(),
+            Some("demo"),
+        )?;
         outcome.ingest.files.extend(stats.files);
         outcome.nights += 1;
         last_night = now;
@@ -95,7 +108,8 @@ pub fn execute(args: &DemoArgs, now: DateTime<Utc>) -> Result<DemoOutcome, Error
     }
     outcome.retention_days = crate::store::retention::RetentionPolicy::of(&config).days;
     // The nightly purge after the last ingest: the first week is past the retention window (28 days by default).
-    outcome.purge = Some(crate::commands::purge::purge(&config, last_night, false, Some("demo"))?);
+    outcome.purge = Some(crate::commands::purge::purge(&config, &lock, last_night, false, Some("demo"))?);
+    drop(lock);
     // The sign-in rules over the days still in the store.
     let retained_from = crate::store::retention::RetentionPolicy::of(&config).first_day(last_night, config.timezone);
     // The demo is one command: the key is read once, here.

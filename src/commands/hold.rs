@@ -2,7 +2,6 @@
 use crate::audit_log;
 use crate::cli::HoldCommand;
 use crate::error::{EXIT_OK, Error, Result};
-use crate::store::lock::StoreLock;
 use crate::store::{self, Store};
 use crate::workspace::Workspace;
 
@@ -55,8 +54,7 @@ pub fn run(ws: &Workspace, cmd: HoldCommand) -> Result<u8> {
                 approved_by: a.approved_by.clone(),
                 until: a.until,
             };
-            store.create()?;
-            let _lock = StoreLock::acquire(store.root(), "hold add", now)?;
+            let _lock = ws.lock_store("hold add")?;
             let mut holds = store::hold::Holds::load(&config.holds_path())?;
             let new = holds.add(req, now, tz, config.max_hold_days)?;
             holds.save()?;
@@ -71,7 +69,7 @@ pub fn run(ws: &Workspace, cmd: HoldCommand) -> Result<u8> {
             Ok(EXIT_OK)
         }
         HoldCommand::Release { case } => {
-            let _lock = StoreLock::acquire(store.root(), "hold release", now)?;
+            let _lock = ws.lock_store("hold release")?;
             let mut holds = store::hold::Holds::load(&config.holds_path())?;
             holds.release(&case, now, tz)?;
             holds.save()?;

@@ -21,7 +21,8 @@ pub fn run(ws: &Workspace, args: IngestArgs) -> Result<u8> {
     let config = &ws.config;
     let opts =
         ingest::IngestOptions { source: args.source, format: args.format, year: args.year, progress: !args.json };
-    let stats = ingest_paths(config, ws.now(), &args.paths, &opts, ws.operator())?;
+    let lock = ws.lock_store("ingest")?;
+    let stats = ingest_paths(config, &lock, ws.now(), ws.geoip()?, &args.paths, &opts, ws.operator())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&stats).map_err(|e| Error::Bug(e.to_string()))?);
     } else {
@@ -30,17 +31,18 @@ pub fn run(ws: &Workspace, args: IngestArgs) -> Result<u8> {
     Ok(if stats.failed() > 0 { EXIT_ERROR } else { EXIT_OK })
 }
 
-/// Ingests `paths` into the configured store under the store lock.
+/// Ingests `paths` into the configured store; the caller holds the store's lock (`_lock`)
+/// and has opened the GeoIP database once for the run.
 pub fn ingest_paths(
     config: &Config,
+    _lock: &StoreLock,
     now: DateTime<Utc>,
+    geoip: std::sync::Arc<crate::enrich::geoip::GeoIp>,
     paths: &[std::path::PathBuf],
     opts: &ingest::IngestOptions,
     operator: Option<&str>,
 ) -> Result<ingest::IngestStats> {
     let store = Store::new(&config.store_dir);
-    store.create()?;
-    let _lock = StoreLock::acquire(store.root(), "ingest", now)?;
     let mut ledger = Ledger::load(&store.ledger_path())?;
     crate::store::commit::recover(&store, &ledger)?;
     let files = ingest::expand(paths)?;
@@ -51,8 +53,8 @@ pub fn ingest_paths(
         future_us: now_us + i64::from(config.future_tolerance_minutes) * 60_000_000,
         now_us,
     };
-    // GEO-1: sign-ins are placed as they are stored; the database opens once per run.
-    let geoip = Some(std::sync::Arc::new(crate::enrich::geoip::GeoIp::configured(config)?));
+    // GEO-1: sign-ins are placed as they are stored; the database opened once per run.
+    let geoip = Some(geoip);
     let ctx = ingest::IngestContext {
         store: store.clone(),
         window,

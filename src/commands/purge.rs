@@ -17,7 +17,8 @@ use crate::workspace::Workspace;
 /// Purges (or with `--dry-run` only plans) and prints the receipt.
 pub fn run(ws: &Workspace, args: PurgeArgs) -> Result<u8> {
     let config = &ws.config;
-    let receipt = purge(config, ws.now(), args.dry_run, ws.operator())?;
+    let lock = ws.lock_store(if args.dry_run { "purge --dry-run" } else { "purge" })?;
+    let receipt = purge(config, &lock, ws.now(), args.dry_run, ws.operator())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&receipt).map_err(|e| Error::Bug(e.to_string()))?);
     } else {
@@ -26,16 +27,16 @@ pub fn run(ws: &Workspace, args: PurgeArgs) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// Runs the retention purge under the store lock and records its receipt in the audit trail.
+/// Runs the retention purge (the caller holds the store's lock) and records its receipt in
+/// the audit trail.
 pub fn purge(
     config: &Config,
+    _lock: &StoreLock,
     now: DateTime<Utc>,
     dry_run: bool,
     operator: Option<&str>,
 ) -> Result<store::retention::PurgeReceipt> {
     let store = Store::new(&config.store_dir);
-    store.create()?;
-    let _lock = StoreLock::acquire(store.root(), if dry_run { "purge --dry-run" } else { "purge" }, now)?;
     let ledger = Ledger::load(&store.ledger_path())?;
     if !dry_run {
         store::commit::recover(&store, &ledger)?;

@@ -2,7 +2,6 @@
 use crate::audit_log;
 use crate::error::{EXIT_OK, Result};
 use crate::store::ledger::Ledger;
-use crate::store::lock::StoreLock;
 use crate::store::{self, Store};
 use crate::workspace::Workspace;
 
@@ -10,9 +9,8 @@ use crate::workspace::Workspace;
 pub fn rebuild_ledger(ws: &Workspace) -> Result<u8> {
     let config = &ws.config;
     let now = ws.now();
+    let _lock = ws.lock_store("store rebuild-ledger")?;
     let store = Store::new(&config.store_dir);
-    store.create()?;
-    let _lock = StoreLock::acquire(store.root(), "store rebuild-ledger", now)?;
     let mut ledger = Ledger::load(&store.ledger_path())?;
     store::commit::clear_interrupted(&store, &ledger)?;
     let unknown = store::commit::unknown_files(&store, &ledger)?;

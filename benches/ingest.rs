@@ -124,6 +124,8 @@ fn into_store(c: &mut Criterion) {
         ("exchange-tracking", "email/tracking.log", 5, "tracking.log"),
         // The generator's relay logs are small: the rules fixture (every header kind) instead.
         ("postfix", "rules/mail.log", 0, "mail.log"),
+        ("entra-csv", "entra/InteractiveSignIns_2026-11-20_2026-11-21.csv", 1, "InteractiveSignIns_bench.csv"),
+        ("ual-csv", "ual/AuditLog_2026-11-20_2026-11-21.csv", 1, "ual.csv"),
         ("fortigate", "firewall/fortigate.log", 0, "fortigate.log"),
         ("sophos", "firewall/sophos.log", 0, "sophos.log"),
     ] {

@@ -245,6 +245,32 @@ fn the_unified_audit_log_gives_the_sign_ins_any_licence_keeps() {
 }
 
 #[test]
+fn an_older_audit_log_export_with_a_type_line_is_read_too() {
+    // Windows PowerShell's `Search-UnifiedAuditLog | Export-Csv` of older tenants: a #TYPE
+    // line, then `CreationDate, UserIds, Operations, AuditData`, US dates.
+    let ws = Workspace::new();
+    let data = r#"{""CreationTime"":""2026-11-20T08:15:30"",""Id"":""a1"",""Operation"":""UserLoginFailed"",""RecordType"":15,""UserId"":""an@school.example"",""Workload"":""AzureActiveDirectory"",""ClientIP"":""3.80.12.7"",""LogonError"":""InvalidUserNameOrPassword"",""ErrorNumber"":""50126""}"#;
+    let text = format!(
+        "#TYPE Deserialized.Microsoft.Exchange.Management.SystemConfigurationTasks.AuditRecord\r\n\"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\"\r\n\"11/20/2026 8:15:30 AM\",\"an@school.example\",\"UserLoginFailed\",\"{data}\"\r\n"
+    );
+    let file = ws.path().join("ual-old.csv");
+    std::fs::write(&file, text).unwrap();
+    let run = ws.ingest(NOW, &[file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = run.json();
+    assert_eq!(file_outcome(&out, "ual-old.csv")["format"], "ual-csv");
+    assert_eq!(counts(&out, "ual-old.csv"), (1, 0, 0));
+    assert_eq!(
+        count_rows(
+            &ws.store(),
+            "signin",
+            "WHERE NOT success AND error_code = 50126 AND failure_reason = 'InvalidUserNameOrPassword'"
+        ),
+        1
+    );
+}
+
+#[test]
 fn timestamps_with_offsets_and_seven_digits_land_in_utc() {
     let ws = Workspace::new();
     let run = ws.ingest(NOW, &[fixture("signin/diagnostic.json"), fixture("signin/loganalytics.csv")]);

@@ -48,7 +48,8 @@ pub fn update(ws: &Workspace, file: &Path) -> Result<u8> {
         replaced_built: built(old.build_epoch),
     };
     audit_log::AuditLog::of(config).record(ws.now(), &audit_log::operator(ws.operator()), event)?;
-    println!(
+    // The file names come from the user's paths: escaped for the terminal.
+    let line = format!(
         "{} (built on {}) places sign-ins from the next ingest on, as {}; it replaces {} (built on {}); recorded in the audit trail",
         new.name,
         built(new.build_epoch),
@@ -56,5 +57,6 @@ pub fn update(ws: &Workspace, file: &Path) -> Result<u8> {
         old.name,
         built(old.build_epoch)
     );
+    println!("{}", crate::fsio::printable(&line));
     Ok(EXIT_OK)
 }

@@ -153,16 +153,11 @@ pub fn read_csv<B: Batcher>(
                     continue;
                 }
             };
+            // A valid row that is no event of this table (an audit log's other operations)
+            // is counted as skipped, not stored.
             match row_fn(&row) {
-                // A valid row that is no event of this table (an audit log's other
-                // operations): counted, not stored.
-                Ok(recs) if recs.is_empty() => sink.skip(),
-                Ok(recs) => {
-                    for rec in &recs {
-                        sink.accept(rec, line)?;
-                    }
-                }
                 Err((reason, t)) => sink.reject(line, reason, raw_text().as_bytes(), t)?,
+                rows => sink.take(line, b"", rows)?,
             }
         }
     }

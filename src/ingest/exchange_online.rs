@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::ingest::IngestError;
 use crate::ingest::csv_input::{Columns, read_csv};
-use crate::ingest::json_records::{self, SplitError};
+use crate::ingest::json_records;
 use crate::ingest::record::{EmailBatcher, EmailRecord, normalise_address};
 use crate::ingest::sink::{Rejection, Sink};
 use crate::ingest::time::parse_utc;
@@ -103,14 +103,7 @@ pub fn read_json(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Resu
     let path = sink.provenance().file.to_string();
     let format = sink.provenance().format;
     let mut checked = false;
-    let max = sink.max_record();
-    let result = json_records::split(input, max, &mut |rec| -> Result<(), IngestError> {
-        if rec.oversized {
-            return Ok(sink.reject_too_long(rec.line, rec.bytes)?);
-        }
-        if rec.truncated {
-            return Ok(sink.reject(rec.line, "truncated record at end of file", rec.bytes, None)?);
-        }
+    json_records::read_into_sink(input, sink, |sink, rec| {
         let Ok(v) = serde_json::from_slice::<Value>(rec.bytes) else {
             return Ok(sink.reject(rec.line, "not valid JSON", rec.bytes, None)?);
         };
@@ -138,12 +131,7 @@ pub fn read_json(input: &mut dyn BufRead, sink: &mut Sink<EmailBatcher>) -> Resu
             Err((reason, t)) => sink.reject(rec.line, reason, rec.bytes, t)?,
         }
         Ok(())
-    });
-    match result {
-        Ok(()) => Ok(()),
-        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }),
-        Err(SplitError::Sink(e)) => Err(e),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::ingest::IngestError;
-use crate::ingest::json_records::{self, SplitError};
+use crate::ingest::json_records;
 use crate::ingest::record::{PRINCIPAL_USER, SigninBatcher, SigninRecord, normalise_address};
 use crate::ingest::sink::{Rejection, Sink};
 use crate::ingest::time::parse_utc;
@@ -178,38 +178,16 @@ fn to_records(a: &Activity<'_>) -> Result<Vec<SigninRecord>, Rejection> {
 
 /// Reads the login audit (pages, an array of items, or one item per line).
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(), IngestError> {
-    let path = sink.provenance().file.to_string();
-    let max = sink.max_record();
-    let result = json_records::split(input, max, &mut |rec| -> Result<(), IngestError> {
-        if rec.oversized {
-            return Ok(sink.reject_too_long(rec.line, rec.bytes)?);
-        }
-        if rec.truncated {
-            return Ok(sink.reject(rec.line, "truncated record at end of file", rec.bytes, None)?);
-        }
-        let activity: Activity<'_> = match serde_json::from_slice(rec.bytes) {
-            Ok(v) => v,
+    json_records::read_into_sink(input, sink, |sink, rec| {
+        let rows = match serde_json::from_slice::<Activity<'_>>(rec.bytes) {
+            Ok(activity) => to_records(&activity),
             Err(e) if e.classify() == serde_json::error::Category::Data => {
-                return Ok(sink.reject(rec.line, "record is not a Reports API activity", rec.bytes, None)?);
+                Err(("record is not a Reports API activity", None))
             }
-            Err(_) => return Ok(sink.reject(rec.line, "not valid JSON", rec.bytes, None)?),
+            Err(_) => Err(("not valid JSON", None)),
         };
-        match to_records(&activity) {
-            Ok(rows) if rows.is_empty() => sink.skip(),
-            Ok(rows) => {
-                for r in &rows {
-                    sink.accept(r, rec.line)?;
-                }
-            }
-            Err((reason, t)) => sink.reject(rec.line, reason, rec.bytes, t)?,
-        }
-        Ok(())
-    });
-    match result {
-        Ok(()) => Ok(()),
-        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }),
-        Err(SplitError::Sink(e)) => Err(e),
-    }
+        Ok(sink.take(rec.line, rec.bytes, rows)?)
+    })
 }
 
 #[cfg(test)]

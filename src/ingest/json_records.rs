@@ -3,6 +3,10 @@
 //! API page `{"items": [...], "nextPageToken": ...}`, one object, or one object per line. Each record comes with the line it starts on, for evidence (CTL-5).
 use std::io::BufRead;
 
+use crate::ingest::IngestError;
+use crate::ingest::record::Batcher;
+use crate::ingest::sink::Sink;
+
 /// One record's bytes and where it starts.
 pub struct JsonRecord<'a> {
     /// 1-based line of the record's first byte.
@@ -257,6 +261,32 @@ pub enum SplitError<E> {
     Read(std::io::Error),
     /// The callback stopped the split.
     Sink(E),
+}
+
+/// Reads a JSON input record by record into `sink`: an over-long record is rejected with
+/// its first part, a record cut off at the end of the file is rejected, and `each` gets
+/// every other record. The readers of every JSON format share this frame.
+pub fn read_into_sink<B: Batcher>(
+    input: &mut dyn BufRead,
+    sink: &mut Sink<B>,
+    mut each: impl FnMut(&mut Sink<B>, &JsonRecord<'_>) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    let path = sink.provenance().file.to_string();
+    let max = sink.max_record();
+    let result = split(input, max, &mut |rec| -> Result<(), IngestError> {
+        if rec.oversized {
+            return Ok(sink.reject_too_long(rec.line, rec.bytes)?);
+        }
+        if rec.truncated {
+            return Ok(sink.reject(rec.line, "truncated record at end of file", rec.bytes, None)?);
+        }
+        each(sink, &rec)
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }),
+        Err(SplitError::Sink(e)) => Err(e),
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::ingest::IngestError;
-use crate::ingest::json_records::{self, SplitError};
+use crate::ingest::json_records;
 use crate::ingest::record::{
     PRINCIPAL_MANAGED, PRINCIPAL_SERVICE, PRINCIPAL_USER, SigninBatcher, SigninRecord, normalise_address,
 };
@@ -34,14 +34,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
     let path = sink.provenance().file.to_string();
     let format = sink.provenance().format;
     let mut checked = false;
-    let max = sink.max_record();
-    let result = json_records::split(input, max, &mut |rec| -> Result<(), IngestError> {
-        if rec.oversized {
-            return Ok(sink.reject_too_long(rec.line, rec.bytes)?);
-        }
-        if rec.truncated {
-            return Ok(sink.reject(rec.line, "truncated record at end of file", rec.bytes, None)?);
-        }
+    json_records::read_into_sink(input, sink, |sink, rec| {
         let top: Top<'_> = match serde_json::from_slice(rec.bytes) {
             Ok(v) => v,
             Err(e) if e.classify() == serde_json::error::Category::Data => {
@@ -64,12 +57,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
             Err((reason, t)) => sink.reject(rec.line, reason, rec.bytes, t)?,
         }
         Ok(())
-    });
-    match result {
-        Ok(()) => Ok(()),
-        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }),
-        Err(SplitError::Sink(e)) => Err(e),
-    }
+    })
 }
 
 /// A string as the JSON has it, borrowed unless it holds escapes.

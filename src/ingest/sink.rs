@@ -238,6 +238,20 @@ impl<B: Batcher> Sink<B> {
         self.counts.incomplete += n;
     }
 
+    /// Takes what a reader made of one record at `line`: its rows, none (a valid record
+    /// that is no event of this table: counted as skipped), or why it is rejected (with
+    /// `raw`, the record's text).
+    pub fn take(&mut self, line: u64, raw: &[u8], rows: Result<Vec<B::Rec<'_>>, Rejection>) -> Result<(), StoreError> {
+        match rows {
+            Ok(rows) if rows.is_empty() => {
+                self.skip();
+                Ok(())
+            }
+            Ok(rows) => rows.iter().try_for_each(|r| self.accept(r, line)),
+            Err((reason, t)) => self.reject(line, reason, raw, t),
+        }
+    }
+
     /// Counts a valid line that carries no event.
     pub fn skip(&mut self) {
         self.counts.skipped += 1;

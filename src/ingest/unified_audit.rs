@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::ingest::IngestError;
 use crate::ingest::csv_input::{Columns, read_csv};
-use crate::ingest::json_records::{self, SplitError};
+use crate::ingest::json_records;
 use crate::ingest::record::{PRINCIPAL_USER, SigninBatcher, SigninRecord, normalise_address};
 use crate::ingest::sink::{Rejection, Sink};
 use crate::ingest::time::parse_utc;
@@ -119,35 +119,13 @@ pub fn read_csv_export(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) 
 
 /// Reads the JSON records.
 pub fn read_json(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(), IngestError> {
-    let path = sink.provenance().file.to_string();
-    let max = sink.max_record();
-    let result = json_records::split(input, max, &mut |rec| -> Result<(), IngestError> {
-        if rec.oversized {
-            return Ok(sink.reject_too_long(rec.line, rec.bytes)?);
-        }
-        if rec.truncated {
-            return Ok(sink.reject(rec.line, "truncated record at end of file", rec.bytes, None)?);
-        }
-        let record: Value = match serde_json::from_slice(rec.bytes) {
-            Ok(v) => v,
-            Err(_) => return Ok(sink.reject(rec.line, "not valid JSON", rec.bytes, None)?),
+    json_records::read_into_sink(input, sink, |sink, rec| {
+        let rows = match serde_json::from_slice::<Value>(rec.bytes) {
+            Ok(record) => to_records(&record),
+            Err(_) => Err(("not valid JSON", None)),
         };
-        match to_records(&record) {
-            Ok(rows) if rows.is_empty() => sink.skip(),
-            Ok(rows) => {
-                for r in &rows {
-                    sink.accept(r, rec.line)?;
-                }
-            }
-            Err((reason, t)) => sink.reject(rec.line, reason, rec.bytes, t)?,
-        }
-        Ok(())
-    });
-    match result {
-        Ok(()) => Ok(()),
-        Err(SplitError::Read(e)) => Err(IngestError::Read { path: path.into(), source: e }),
-        Err(SplitError::Sink(e)) => Err(e),
-    }
+        Ok(sink.take(rec.line, rec.bytes, rows)?)
+    })
 }
 
 #[cfg(test)]

@@ -19,8 +19,14 @@ pub fn parse_utc(text: &str) -> Option<i64> {
         return Some(t.timestamp_micros());
     }
     // RFC 3339 with a space, or more than 9 fractional digits: normalise and retry.
-    if s.len() > 19 && s.as_bytes()[10] == b' ' && (s.ends_with('Z') || s[19..].contains(['+', '-'])) {
-        let t = format!("{}T{}", &s[..10], &s[11..]);
+    // `get` and not `[..]`: a multi-byte character at those offsets (a damaged log) must not
+    // panic (found by the read_trace_csv fuzz target).
+    if let (Some(date), Some(rest), Some(tail)) = (s.get(..10), s.get(11..), s.get(19..))
+        && s.len() > 19
+        && s.as_bytes()[10] == b' '
+        && (s.ends_with('Z') || tail.contains(['+', '-']))
+    {
+        let t = format!("{date}T{rest}");
         if let Ok(t) = DateTime::parse_from_rfc3339(&t) {
             return Some(t.timestamp_micros());
         }
@@ -63,6 +69,15 @@ mod tests {
 
     fn iso(us: i64) -> String {
         DateTime::from_timestamp_micros(us).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    }
+
+    #[test]
+    fn a_multi_byte_character_where_a_time_has_digits_is_no_time_and_no_panic() {
+        // The euro sign spans bytes 18-20: the space-separated form cut at byte 19.
+        assert_eq!(parse_utc("2026-11-20 08:15:3\u{20ac}0Z"), None);
+        assert_eq!(parse_utc("2026-11-20 \u{fffd}\u{fffd}:15:30+01:00"), None);
+        // The same form, well written, still parses.
+        assert!(parse_utc("2026-11-20 08:15:30.1234567890Z").is_some());
     }
 
     #[test]

@@ -53,7 +53,8 @@ fn parse_ms_date(s: &str) -> Option<i64> {
     let inner = s.trim_matches(|c| c == '\\' || c == '/').strip_prefix("Date(")?;
     let end = inner.find(')')?;
     let num = &inner[..end];
-    let cut = num[1..].find(['+', '-']).map(|i| i + 1).unwrap_or(num.len());
+    // `get`: an empty `Date()` or a multi-byte first character is no date, not a panic.
+    let cut = num.get(1..).and_then(|r| r.find(['+', '-'])).map(|i| i + 1).unwrap_or(num.len());
     num[..cut].parse().ok()
 }
 
@@ -76,6 +77,8 @@ mod tests {
         // The euro sign spans bytes 18-20: the space-separated form cut at byte 19.
         assert_eq!(parse_utc("2026-11-20 08:15:3\u{20ac}0Z"), None);
         assert_eq!(parse_utc("2026-11-20 \u{fffd}\u{fffd}:15:30+01:00"), None);
+        assert_eq!(parse_utc("/Date()/"), None);
+        assert_eq!(parse_utc("/Date(\u{e9}1)/"), None);
         // The same form, well written, still parses.
         assert!(parse_utc("2026-11-20 08:15:30.1234567890Z").is_some());
     }

@@ -333,15 +333,15 @@ impl IngestStats {
         let mut out: BTreeMap<Source, FileCounts> = BTreeMap::new();
         for f in &self.files {
             if let Some(s) = f.source {
-                let t = out.entry(s).or_default();
-                t.stored += f.counts.stored;
-                t.expired += f.counts.expired;
-                t.skipped += f.counts.skipped;
-                t.incomplete += f.counts.incomplete;
-                for (reason, n) in &f.counts.rejected {
-                    *t.rejected.entry(reason.clone()).or_default() += n;
+                out.entry(s).or_default().add(&f.counts);
+                // Rows a file put in another table count as that table's.
+                for (other, n) in &f.counts.also_stored {
+                    out.entry(*other).or_default().stored += n;
                 }
             }
+        }
+        for t in out.values_mut() {
+            t.also_stored.clear();
         }
         out
     }
@@ -561,14 +561,15 @@ fn ingest_file(
         source: format.source().name().into(),
         format: format.name().into(),
         ingested_at: ctx.now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        stored: counts.stored,
+        // Every row the input gave, in whichever table (as a rebuilt ledger counts them).
+        stored: counts.stored + counts.also_stored.values().sum::<u64>(),
         expired: counts.expired,
         rejected: counts.rejected_total(),
         parts: Vec::new(),
         rebuilt: false,
     };
-    let rejected: Vec<(PathBuf, i32)> = rejects.into_iter().map(|r| (r.tmp, r.day)).collect();
-    crate::store::commit::commit(&ctx.store, ledger, entry, &parts, &rejected, format.source())?;
+    let rejected: Vec<(PathBuf, Source, i32)> = rejects.into_iter().map(|r| (r.tmp, r.source, r.day)).collect();
+    crate::store::commit::commit(&ctx.store, ledger, entry, &parts, &rejected)?;
     Ok(FileOutcome {
         file,
         status: FileStatus::Stored,

@@ -50,6 +50,10 @@ pub const REQUEST_ID: &str = "request_id";
 pub const PRINCIPAL_TYPE: &str = "principal_type";
 /// The principal's own id: the user's object id, the service principal's id.
 pub const PRINCIPAL_ID: &str = "principal_id";
+/// How many sign-ins the row stands for, when the source summarises them (Graph's
+/// `summarizedSignIn`: non-interactive, service principal and managed identity sign-ins
+/// of one principal, app and address in a time window); NULL for a row of one sign-in.
+pub const SIGNIN_COUNT: &str = "signin_count";
 /// The country logwacht's GeoIP database places the IP in (ISO-2), if placed.
 pub const GEO_COUNTRY: &str = "geo_country";
 /// `placed`, `private`, `unknown` or `invalid` (GEO-4: never silently allowed).
@@ -227,6 +231,7 @@ pub const CLASSES: &[(&str, &str, Class)] = &[
     ("signin", REQUEST_ID, Class::Identity),
     ("signin", PRINCIPAL_TYPE, Class::Code),
     ("signin", PRINCIPAL_ID, Class::Identity),
+    ("signin", SIGNIN_COUNT, Class::Measure),
     ("signin", GEO_COUNTRY, Class::Location),
     ("signin", GEO_OUTCOME, Class::Code),
     ("signin", GEO_CITY, Class::Location),
@@ -404,6 +409,7 @@ static SIGNIN: LazyLock<SchemaRef> = LazyLock::new(|| {
         text(REQUEST_ID),
         text(PRINCIPAL_TYPE),
         text(PRINCIPAL_ID),
+        Field::new(SIGNIN_COUNT, DataType::Int64, true),
         text(GEO_COUNTRY),
         text(GEO_OUTCOME),
         text(GEO_CITY),

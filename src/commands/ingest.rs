@@ -98,9 +98,11 @@ pub fn render_ingest(stats: &ingest::IngestStats) -> String {
                 let _ = writeln!(out, "skipped         {name}: {}", f.error.as_deref().unwrap_or(""));
             }
             status @ (FileStatus::Stored | FileStatus::AlreadyStored) => {
+                let elsewhere: String =
+                    f.counts.also_stored.iter().map(|(s, n)| format!(" (+{n} in {})", s.name())).collect();
                 let _ = writeln!(
                     out,
-                    "{:<15} {name} ({}): {} stored, {} rejected, {} expired",
+                    "{:<15} {name} ({}): {} stored{elsewhere}, {} rejected, {} expired",
                     status.as_str(),
                     f.format.unwrap_or("?"),
                     f.counts.stored,
@@ -121,6 +123,10 @@ pub fn render_ingest(stats: &ingest::IngestStats) -> String {
         );
         for (reason, n) in &t.rejected {
             let _ = writeln!(out, "  rejected {n}: {reason}");
+        }
+        // Records of another kind, by the name their source gives (a checked code).
+        for (name, n) in &t.skipped_by {
+            let _ = writeln!(out, "  skipped {n}: {name}");
         }
     }
     if stats.failed() > 0 {

@@ -7,6 +7,7 @@ use std::io::BufRead;
 use crate::ingest::IngestError;
 use crate::ingest::record::Batcher;
 use crate::ingest::sink::{Rejection, Sink};
+use crate::store::StoreError;
 
 /// The header of a CSV file.
 #[derive(Debug, Clone)]
@@ -77,6 +78,32 @@ pub fn read_csv<B: Batcher>(
     sink: &mut Sink<B>,
     delim: u8,
     setup: impl FnOnce(&Columns) -> Result<RowFn<B::Rec<'static>>, String>,
+) -> Result<(), IngestError> {
+    read_csv_rows(input, sink, delim, |cols| {
+        let mut row_fn = setup(cols)?;
+        Ok(Box::new(move |sink: &mut Sink<B>, line: u64, row: &csv::StringRecord, raw: &dyn Fn() -> String| {
+            // A valid row that is no event of this table (an audit log's other operations)
+            // is counted as skipped, not stored.
+            match row_fn(row) {
+                Err((reason, t)) => sink.reject(line, reason, raw().as_bytes(), t),
+                rows => sink.take(line, b"", rows),
+            }
+        }) as RowTaker<B>)
+    })
+}
+
+/// What a format does with one row, given the sink: for a reader whose rows do not all
+/// go one way (the unified audit log: sign-ins, mail, operations skipped by name). `raw`
+/// gives the row's text for a rejection.
+pub type RowTaker<B> =
+    Box<dyn FnMut(&mut Sink<B>, u64, &csv::StringRecord, &dyn Fn() -> String) -> Result<(), StoreError>>;
+
+/// [`read_csv`] with a [`RowTaker`].
+pub fn read_csv_rows<B: Batcher>(
+    input: &mut dyn BufRead,
+    sink: &mut Sink<B>,
+    delim: u8,
+    setup: impl FnOnce(&Columns) -> Result<RowTaker<B>, String>,
 ) -> Result<(), IngestError> {
     let path = sink.provenance().file.to_string();
     let format = sink.provenance().format;
@@ -153,12 +180,7 @@ pub fn read_csv<B: Batcher>(
                     continue;
                 }
             };
-            // A valid row that is no event of this table (an audit log's other operations)
-            // is counted as skipped, not stored.
-            match row_fn(&row) {
-                Err((reason, t)) => sink.reject(line, reason, raw_text().as_bytes(), t)?,
-                rows => sink.take(line, b"", rows)?,
-            }
+            row_fn(sink, line, &row, &raw_text)?;
         }
     }
     Ok(())

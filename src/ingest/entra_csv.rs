@@ -115,6 +115,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
                 request_id: get(request_id).map(str::to_string),
                 principal_type: Some(principal_type),
                 principal_id,
+                signin_count: None,
             }])
         }))
     })

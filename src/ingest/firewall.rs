@@ -17,7 +17,7 @@ use std::io::BufRead;
 use chrono::{NaiveDate, NaiveTime, TimeZone};
 
 use crate::ingest::IngestError;
-use crate::ingest::lines::{Line, for_each_line};
+use crate::ingest::lines::read_web;
 use crate::ingest::record::{WebBatcher, WebRecord};
 use crate::ingest::sink::Sink;
 use crate::ingest::squid::split_url;
@@ -219,36 +219,14 @@ fn time_of(p: &[(&str, &str)]) -> Option<i64> {
         .or_else(|| local_time(get(p, "date"), get(p, "time"), get(p, "tz").or_else(|| get(p, "timezone"))).ok())
 }
 
-fn read_with(
-    input: &mut dyn BufRead,
-    sink: &mut Sink<WebBatcher>,
-    parse: for<'a> fn(&'a str) -> Result<Parsed<'a>, &'static str>,
-) -> Result<(), IngestError> {
-    let path = sink.provenance().file.to_string();
-    let max = sink.max_record();
-    for_each_line(input, &path, max, |n, line| {
-        match line {
-            Line::TooLong(first) => sink.reject_too_long(n, first)?,
-            Line::NotUtf8(bytes) => sink.reject(n, "not valid UTF-8", bytes, None)?,
-            Line::Text(text) if text.trim().is_empty() => sink.skip(),
-            Line::Text(text) => match parse(text) {
-                Ok(Some(rec)) => sink.accept(&rec, n)?,
-                Ok(None) => sink.skip(),
-                Err(reason) => sink.reject(n, reason, text.as_bytes(), time_of(&pairs(text)))?,
-            },
-        }
-        Ok(())
-    })
-}
-
 /// Reads a FortiGate log.
 pub fn read_fortigate(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), IngestError> {
-    read_with(input, sink, parse_fortigate)
+    read_web(input, sink, parse_fortigate, |line| time_of(&pairs(line)))
 }
 
 /// Reads a Sophos Firewall log.
 pub fn read_sophos(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), IngestError> {
-    read_with(input, sink, parse_sophos)
+    read_web(input, sink, parse_sophos, |line| time_of(&pairs(line)))
 }
 
 #[cfg(test)]

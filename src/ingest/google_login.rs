@@ -171,6 +171,7 @@ fn to_records(a: &Activity<'_>) -> Result<Vec<SigninRecord>, Rejection> {
                 request_id: request_id.clone(),
                 principal_type: Some(PRINCIPAL_USER),
                 principal_id: actor.and_then(|x| some(&x.profile_id)),
+                signin_count: None,
             })
         })
         .collect())

@@ -118,7 +118,7 @@ pub fn for_each_line(
 pub fn read_web(
     input: &mut dyn BufRead,
     sink: &mut Sink<WebBatcher>,
-    parse: for<'a> fn(&'a str) -> Result<WebRecord<'a>, &'static str>,
+    parse: for<'a> fn(&'a str) -> Result<Option<WebRecord<'a>>, &'static str>,
     time_of: fn(&str) -> Option<i64>,
 ) -> Result<(), IngestError> {
     let path = sink.provenance().file.to_string();
@@ -129,7 +129,9 @@ pub fn read_web(
             Line::NotUtf8(bytes) => sink.reject(n, "not valid UTF-8", bytes, None)?,
             Line::Text(text) if text.trim().is_empty() => sink.skip(),
             Line::Text(text) => match parse(text) {
-                Ok(rec) => sink.accept(&rec, n)?,
+                Ok(Some(rec)) => sink.accept(&rec, n)?,
+                // A valid line that is no web request (a firewall's DNS session, an admin event).
+                Ok(None) => sink.skip(),
                 Err(reason) => sink.reject(n, reason, text.as_bytes(), time_of(text))?,
             },
         }

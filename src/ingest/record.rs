@@ -116,6 +116,8 @@ pub struct SigninRecord {
     /// `user`, `service principal` or `managed identity` (schema::PRINCIPAL_TYPE).
     pub principal_type: Option<&'static str>,
     pub principal_id: Option<String>,
+    /// The sign-ins a summarised row stands for (schema::SIGNIN_COUNT).
+    pub signin_count: Option<i64>,
 }
 
 /// `principal_type` of a person's sign-in.
@@ -139,6 +141,7 @@ pub struct SigninBatcher {
     success: BooleanBuilder,
     error_code: Int64Builder,
     interactive: BooleanBuilder,
+    signin_count: Int64Builder,
     prov: ProvBuilder,
 }
 
@@ -154,6 +157,7 @@ impl Batcher for SigninBatcher {
             success: BooleanBuilder::with_capacity(cap),
             error_code: Int64Builder::with_capacity(cap),
             interactive: BooleanBuilder::with_capacity(cap),
+            signin_count: Int64Builder::with_capacity(cap),
             prov: ProvBuilder::new(cap),
         }
     }
@@ -177,6 +181,7 @@ impl Batcher for SigninBatcher {
         request_id.append_option(r.request_id.as_deref());
         principal_type.append_option(r.principal_type);
         principal_id.append_option(r.principal_id.as_deref());
+        self.signin_count.append_option(r.signin_count);
         self.prov.push(prov, line);
     }
 
@@ -204,6 +209,7 @@ impl Batcher for SigninBatcher {
             Arc::new(request_id.finish()),
             Arc::new(principal_type.finish()),
             Arc::new(principal_id.finish()),
+            Arc::new(self.signin_count.finish()),
         ];
         // Placed by the GeoIP stage on the writer thread; NULL until then.
         let rows = cols[0].len();

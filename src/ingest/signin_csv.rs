@@ -100,6 +100,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
                 request_id: get(id).map(str::to_string),
                 principal_type: Some(principal_type),
                 principal_id,
+                signin_count: None,
             }])
         }))
     })

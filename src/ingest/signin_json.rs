@@ -44,7 +44,7 @@ pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(
         };
         if !checked {
             checked = true;
-            if top.created.is_none() && top.upn.is_none() && top.properties.is_none() {
+            if top.created.is_none() && top.upn.is_none() && top.properties.is_none() && top.signin_count.is_none() {
                 return Err(IngestError::NotThisFormat {
                     path: path.clone().into(),
                     format,
@@ -167,6 +167,13 @@ struct Status<'a> {
     failure_reason: Text<'a>,
 }
 
+/// A summary's `managedServiceIdentity` (`msiType` is `none` for a person's sign-ins).
+#[derive(Deserialize)]
+struct Msi<'a> {
+    #[serde(rename = "msiType", borrow)]
+    msi_type: Text<'a>,
+}
+
 /// The fields of a Graph `signIn` that logwacht keeps; the rest are skipped unread.
 #[derive(Deserialize)]
 struct SignIn<'a> {
@@ -235,6 +242,16 @@ struct Top<'a> {
     app_id: Text<'a>,
     #[serde(rename = "managedIdentityType", borrow)]
     managed_identity_type: Text<'a>,
+    // A `summarizedSignIn` (Graph beta): sign-ins of one principal, app and address in a
+    // window, counted.
+    #[serde(rename = "signInCount", borrow)]
+    signin_count: Option<Flex<'a>>,
+    #[serde(rename = "firstSignInDateTime", borrow)]
+    first_signin: Text<'a>,
+    #[serde(rename = "aggregationDateTime", borrow)]
+    aggregation: Text<'a>,
+    #[serde(rename = "managedServiceIdentity", borrow)]
+    managed_service_identity: Option<Msi<'a>>,
     // The diagnostic export's own fields.
     #[serde(borrow)]
     time: Text<'a>,
@@ -305,7 +322,11 @@ impl Top<'_> {
             Some(p) => (&p.user_id, &p.sp_id, &p.sp_name, &p.app_id, &p.managed_identity_type),
             None => (&self.user_id, &self.sp_id, &self.sp_name, &self.app_id, &self.managed_identity_type),
         };
-        let time_text = some(created).or_else(|| if diag { some(&self.time) } else { None });
+        // A summarised row is dated by its first sign-in (else its window's start).
+        let summarised = !diag && self.signin_count.is_some();
+        let time_text = some(created)
+            .or_else(|| if diag { some(&self.time) } else { None })
+            .or_else(|| if summarised { some(&self.first_signin).or_else(|| some(&self.aggregation)) } else { None });
         let Some(time_text) = time_text else { return Err(("missing createdDateTime", None)) };
         let Some(event_time) = parse_utc(&time_text) else { return Err(("unparseable createdDateTime", None)) };
         // A person signs in with a user principal name; an app (service principal) or an
@@ -320,7 +341,13 @@ impl Top<'_> {
                 }
                 let category = if diag { some(&self.category) } else { None };
                 let managed = category.is_some_and(|c| c.eq_ignore_ascii_case("ManagedIdentitySignInLogs"))
-                    || some(mi_type).is_some_and(|t| !t.eq_ignore_ascii_case("none"));
+                    || some(mi_type).is_some_and(|t| !t.eq_ignore_ascii_case("none"))
+                    || (summarised
+                        && self
+                            .managed_service_identity
+                            .as_ref()
+                            .and_then(|m| some(&m.msi_type))
+                            .is_some_and(|t| !t.eq_ignore_ascii_case("none")));
                 let kind = if managed { PRINCIPAL_MANAGED } else { PRINCIPAL_SERVICE };
                 (kind, name.or_else(|| id.clone()), id)
             }
@@ -336,6 +363,20 @@ impl Top<'_> {
             .or_else(|| if diag { some(&self.result_description) } else { None })
             .filter(|r| r != "Other." || error_code != Some(0));
         let source_country = country(location).or_else(|| if diag { country(&self.location) } else { None });
+        let signin_count = match self.signin_count.as_ref().filter(|_| summarised) {
+            None => None,
+            Some(n) => match n.int() {
+                Some(n) if n >= 1 => Some(n),
+                _ => return Err(("signInCount is not a positive whole number", Some(event_time))),
+            },
+        };
+        // The summaries are of non-interactive sign-ins, one endpoint per kind of principal.
+        let summary_category = match (summarised, principal_type) {
+            (false, _) => None,
+            (true, PRINCIPAL_USER) => Some("NonInteractiveUserSignInLogs".to_string()),
+            (true, PRINCIPAL_MANAGED) => Some("ManagedIdentitySignInLogs".to_string()),
+            (true, _) => Some("ServicePrincipalSignInLogs".to_string()),
+        };
         Ok(SigninRecord {
             event_time,
             user,
@@ -350,12 +391,13 @@ impl Top<'_> {
             app: some(app),
             client_app: some(client_app),
             conditional_access: some(ca),
-            interactive: interactive.as_ref().and_then(Flex::boolean),
+            interactive: interactive.as_ref().and_then(Flex::boolean).or(if summarised { Some(false) } else { None }),
             source_country: source_country.map(|c| c.to_ascii_uppercase()),
-            log_category: if diag { some(&self.category) } else { None },
+            log_category: if diag { some(&self.category) } else { summary_category },
             request_id: some(id),
             principal_type: Some(principal_type),
             principal_id,
+            signin_count,
         })
     }
 }
@@ -369,7 +411,9 @@ pub fn to_record(bytes: &[u8]) -> Result<SigninRecord, Rejection> {
 /// True when a JSON object is a Graph sign-in or a diagnostic record holding one.
 pub fn looks_like_signin(v: &Value) -> bool {
     let inner = v.get("properties").unwrap_or(v);
-    inner.get("createdDateTime").is_some() || inner.get("userPrincipalName").is_some()
+    inner.get("createdDateTime").is_some()
+        || inner.get("userPrincipalName").is_some()
+        || (v.get("signInCount").is_some() && v.get("aggregationDateTime").is_some())
 }
 
 /// True when a JSON object is an Azure Monitor diagnostic record.

@@ -12,7 +12,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use serde::Serialize;
 
 use crate::enrich::Transform;
-use crate::ingest::record::{Batcher, Provenance, Record};
+use crate::ingest::record::{Batcher, EmailBatcher, EmailRecord, Provenance, Record};
 use crate::schema::Source;
 use crate::store::StoreError;
 use crate::store::writer::{Parts, WrittenPart};
@@ -90,6 +90,17 @@ pub struct FileCounts {
     pub rejected: BTreeMap<String, u64>,
     /// Lines that are valid but carry no event (postfix `connect from`, comments, ...).
     pub skipped: u64,
+    /// Of those, the ones whose source names what they are (the unified audit log's other
+    /// operations: `FileAccessed`, `New-InboxRule`, ...), by that name. A name is a code
+    /// (letters, digits, `-`, `_`, `.`, at most [`SKIP_NAME_MAX`] bytes) or it is counted
+    /// as [`SKIP_OTHER`]; at most [`SKIP_NAMES_MAX`] names per file, the rest under
+    /// [`SKIP_OTHER`] too: a hostile log can neither print a value here nor grow the map.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped_by: BTreeMap<String, u64>,
+    /// Rows of this file stored in another table than its format's (the unified audit
+    /// log's `Send` records go to the mail table), by table.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub also_stored: BTreeMap<Source, u64>,
     /// Messages in flight flushed as incomplete by a bounded reader (Postfix).
     #[serde(skip_serializing_if = "is_zero")]
     pub incomplete: u64,
@@ -99,10 +110,46 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// The longest name a skipped record is counted under.
+pub const SKIP_NAME_MAX: usize = 64;
+/// How many distinct names one file's skipped records are counted under.
+pub const SKIP_NAMES_MAX: usize = 64;
+/// The name of skipped records whose own name is not a code, or one too many.
+pub const SKIP_OTHER: &str = "(other)";
+
 impl FileCounts {
     /// All rejected rows.
     pub fn rejected_total(&self) -> u64 {
         self.rejected.values().sum()
+    }
+
+    /// Counts one skipped record under `name` (see [`FileCounts::skipped_by`]).
+    pub fn skip_named(&mut self, name: &str) {
+        self.skipped += 1;
+        let is_code = !name.is_empty()
+            && name.len() <= SKIP_NAME_MAX
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        let named = self.skipped_by.len() - usize::from(self.skipped_by.contains_key(SKIP_OTHER));
+        let key =
+            if is_code && (self.skipped_by.contains_key(name) || named < SKIP_NAMES_MAX) { name } else { SKIP_OTHER };
+        *self.skipped_by.entry(key.to_string()).or_default() += 1;
+    }
+
+    /// Adds `other`'s counts to these (the totals of several files).
+    pub fn add(&mut self, other: &FileCounts) {
+        self.stored += other.stored;
+        self.expired += other.expired;
+        self.skipped += other.skipped;
+        self.incomplete += other.incomplete;
+        for (reason, n) in &other.rejected {
+            *self.rejected.entry(reason.clone()).or_default() += n;
+        }
+        for (name, n) in &other.skipped_by {
+            *self.skipped_by.entry(name.clone()).or_default() += n;
+        }
+        for (source, n) in &other.also_stored {
+            *self.also_stored.entry(*source).or_default() += n;
+        }
     }
 }
 
@@ -113,6 +160,8 @@ pub type Rejection = (&'static str, Option<i64>);
 /// A rejected-rows file under `_tmp/`, waiting to be published.
 #[derive(Debug)]
 pub struct RejectFile {
+    /// The table whose rows were rejected.
+    pub source: Source,
     /// Its day (event day, else ingest day).
     pub day: i32,
     /// Where it is now.
@@ -146,6 +195,10 @@ pub struct Sink<B: Batcher> {
     writer: PartWriter,
     rejects: BTreeMap<i32, (PathBuf, BufWriter<File>)>,
     counts: FileCounts,
+    window: Window,
+    /// The mail table's sink of a reader whose records go to two tables (the unified
+    /// audit log: sign-ins here, `Send` records there), opened at its first mail record.
+    mail: Option<Box<Sink<EmailBatcher>>>,
 }
 
 /// The time window a sink accepts.
@@ -184,7 +237,34 @@ impl<B: Batcher> Sink<B> {
             max_record: window.max_record,
             rejects: BTreeMap::new(),
             counts: FileCounts::default(),
+            window,
+            mail: None,
         }
+    }
+
+    /// Takes a mail record of a reader whose other records go to this sink's table: it is
+    /// stored in the mail table, under the same input and its commit.
+    pub fn accept_mail(&mut self, rec: &EmailRecord, line: u64) -> Result<(), StoreError> {
+        if self.mail.is_none() {
+            let stem = format!("{}-mail", self.stem);
+            self.mail = Some(Box::new(Sink::new(
+                &self.store,
+                stem,
+                self.prov.clone(),
+                self.window,
+                self.batch_rows,
+                Vec::new(),
+            )));
+        }
+        match self.mail.as_mut() {
+            Some(mail) => mail.accept(rec, line),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a valid record that is no event of this table under its own name.
+    pub fn skip_named(&mut self, name: &str) {
+        self.counts.skip_named(name);
     }
 
     /// The longest line or record the readers take.
@@ -304,13 +384,24 @@ impl<B: Batcher> Sink<B> {
                 self.writer.send(*day, batch)?;
             }
         }
-        let parts = self.writer.finish()?;
+        let mut parts = self.writer.finish()?;
         let mut rejects = Vec::new();
         for (day, (tmp, out)) in self.rejects {
             let f = out.into_inner().map_err(|e| StoreError::io("flush", tmp.clone())(e.into_error()))?;
             f.sync_all().map_err(StoreError::io("sync", tmp.clone()))?;
-            rejects.push(RejectFile { day, tmp });
+            rejects.push(RejectFile { source: B::SOURCE, day, tmp });
         }
-        Ok((self.counts, parts, rejects))
+        let mut counts = self.counts;
+        if let Some(mail) = self.mail {
+            let (mail_counts, mail_parts, mail_rejects) = mail.finish()?;
+            *counts.also_stored.entry(Source::Email).or_default() += mail_counts.stored;
+            counts.expired += mail_counts.expired;
+            for (reason, n) in mail_counts.rejected {
+                *counts.rejected.entry(reason).or_default() += n;
+            }
+            parts.extend(mail_parts);
+            rejects.extend(mail_rejects);
+        }
+        Ok((counts, parts, rejects))
     }
 }

@@ -123,7 +123,7 @@ pub fn parse_line(line: &str) -> Result<WebRecord<'_>, &'static str> {
 
 /// Reads a Squid access log.
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<WebBatcher>) -> Result<(), IngestError> {
-    read_web(input, sink, parse_line, time_of)
+    read_web(input, sink, |line| parse_line(line).map(Some), time_of)
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ use super::{Store, publish};
 use crate::schema::Source;
 use crate::store::StoreError;
 
-/// Publishes one input's parts (data, by day) and rejected-rows files (`(tmp, day)`) and
+/// Publishes one input's parts (data, by day) and rejected-rows files (`(tmp, table,
+/// day)`) and
 /// appends `entry` to the ledger, which names the data parts. Each step is a crash point
 /// the crash tests stop at (`crate::crash`).
 pub fn commit(
@@ -28,14 +29,13 @@ pub fn commit(
     ledger: &mut Ledger,
     mut entry: LedgerEntry,
     parts: &[WrittenPart],
-    rejected: &[(PathBuf, i32)],
-    source: Source,
+    rejected: &[(PathBuf, Source, i32)],
 ) -> Result<(), StoreError> {
     let stem = entry.sha256.get(..16).unwrap_or(&entry.sha256).to_string();
     let moves: Vec<(&Path, PathBuf)> = parts
         .iter()
         .map(|p| (p.tmp.as_path(), store.part_path(p.source, p.day, &stem)))
-        .chain(rejected.iter().map(|(tmp, day)| (tmp.as_path(), store.rejected_path(source, *day, &stem))))
+        .chain(rejected.iter().map(|(tmp, source, day)| (tmp.as_path(), store.rejected_path(*source, *day, &stem))))
         .collect();
     let intent = Intent {
         sha256: entry.sha256.clone(),

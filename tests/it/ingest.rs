@@ -226,13 +226,30 @@ fn the_unified_audit_log_gives_the_sign_ins_any_licence_keeps() {
     let csv = "ual/AuditLog_2026-11-20_2026-11-21.csv";
     assert_eq!(file_outcome(&out, csv)["format"], "ual-csv");
     assert_eq!(file_outcome(&out, "ual/management_api.json")["format"], "ual-json");
-    // Mail and file operations are no sign-ins: counted as skipped; a cut-off AuditData
-    // is rejected.
+    // A message sent goes to the mail table; a mailbox read and a file opened are counted
+    // as skipped by their operation's name; a cut-off AuditData is rejected.
     assert_eq!(counts(&out, csv), (3, 1, 0));
-    assert_eq!(file_outcome(&out, csv)["counts"]["skipped"], 2);
+    assert_eq!(file_outcome(&out, csv)["counts"]["also_stored"]["email"], 1);
+    assert_eq!(file_outcome(&out, csv)["counts"]["skipped"], 1);
+    assert_eq!(file_outcome(&out, csv)["counts"]["skipped_by"]["MailItemsAccessed"], 1);
     assert_eq!(counts(&out, "ual/management_api.json"), (2, 0, 0));
-    assert_eq!(file_outcome(&out, "ual/management_api.json")["counts"]["skipped"], 1);
+    assert_eq!(file_outcome(&out, "ual/management_api.json")["counts"]["skipped_by"]["FileAccessed"], 1);
     let store = ws.store();
+    let sent = count_rows(
+        &store,
+        "email",
+        "WHERE event = 'Send' AND sender = 'leerling.an@school.example' AND recipient IS NULL \
+         AND attachment_names = 'taak.docx;schema.png' AND size_bytes = 48211 AND source_format = 'ual-csv'",
+    );
+    assert_eq!(sent, 1);
+    // The terminal summary counts the sent message with the mail table and names what
+    // was skipped.
+    let fresh = Workspace::new();
+    let dir = fixture("ual").display().to_string();
+    let text = fresh.run(&["ingest", "--now", NOW, &dir]).stdout;
+    assert!(text.contains("3 stored (+1 in email), 1 rejected"), "{text}");
+    assert!(text.contains("email: 1 rows stored"), "{text}");
+    assert!(text.contains("  skipped 1: MailItemsAccessed") && text.contains("  skipped 1: FileAccessed"), "{text}");
     let n = |filter: &str| count_rows(&store, "signin", filter);
     assert_eq!(
         n("WHERE log_category = 'UserLoginFailed' AND NOT success AND error_code = 50126 AND geo_country = 'US'"),
@@ -242,6 +259,38 @@ fn the_unified_audit_log_gives_the_sign_ins_any_licence_keeps() {
     assert_eq!(n("WHERE ip = '81.246.12.34' AND geo_country = 'BE'"), 2);
     assert_eq!(n("WHERE ip = '2a02:1810:4d02:8a00::1' AND \"user\" = 'juf.els@school.example'"), 1);
     assert_eq!(n("WHERE event_time = TIMESTAMP '2026-11-20T08:15:30Z'"), 2);
+}
+
+#[test]
+fn summarised_non_interactive_sign_ins_keep_their_count() {
+    // Graph's summarizedSignIn pages (the portal's aggregated non-interactive rows): one
+    // row per summary, its count kept, dated by its first sign-in.
+    let ws = Workspace::new();
+    let run = ws.ingest(NOW, &[fixture("summarized")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = run.json();
+    let users = "summarized/summarized_noninteractive.json";
+    assert_eq!(file_outcome(&out, users)["format"], "graph-json");
+    assert_eq!(counts(&out, users), (2, 1, 0));
+    assert_eq!(file_outcome(&out, users)["counts"]["rejected"]["signInCount is not a positive whole number"], 1);
+    assert_eq!(file_outcome(&out, "summarized/summarized_msi.json")["format"], "graph-json");
+    let store = ws.store();
+    let n = |filter: &str| count_rows(&store, "signin", filter);
+    assert_eq!(
+        n("WHERE signin_count = 42 AND NOT interactive AND success AND event_time = TIMESTAMP '2026-11-20T07:04:12Z' \
+           AND log_category = 'NonInteractiveUserSignInLogs' AND principal_type = 'user'"),
+        1
+    );
+    assert_eq!(n("WHERE signin_count = 7 AND error_code = 50126 AND geo_country = 'US'"), 1);
+    assert_eq!(
+        n("WHERE signin_count = 120 AND principal_type = 'managed identity' AND \"user\" = 'roosters-sync' \
+           AND ip IS NULL AND log_category = 'ManagedIdentitySignInLogs'"),
+        1
+    );
+    // Rows of one sign-in have no count.
+    let ws2 = Workspace::new();
+    assert_eq!(ws2.ingest(NOW, &[fixture("signin/graph_page.json")]).code, 0);
+    assert_eq!(count_rows(&ws2.store(), "signin", "WHERE signin_count IS NOT NULL"), 0);
 }
 
 #[test]

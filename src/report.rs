@@ -23,6 +23,7 @@
 //! suppression, retention state) is one pass over one engine; rendering is render.rs.
 
 pub mod charts;
+pub mod oversight;
 pub mod render;
 pub mod sample;
 pub mod suppress;
@@ -261,6 +262,14 @@ pub struct Report {
     pub retention: RetentionState,
     /// The GeoIP database and the disagreements with the sources' own countries.
     pub geo: GeoState,
+    /// Per source the school has, whether each day's data arrived.
+    pub coverage: Vec<oversight::Coverage>,
+    /// Whether the nightly purge ran.
+    pub purge: oversight::PurgeCheck,
+    /// Who looked (CTL-9): per operator, what they did in the window.
+    pub who_looked: BTreeMap<String, BTreeMap<oversight::Activity, u64>>,
+    /// Where the audit trail's chain breaks, if it does: line and why.
+    pub trail_broken: Option<(usize, String)>,
 }
 
 /// What `audit` did.
@@ -471,7 +480,7 @@ pub fn build(
     };
     trail.record(now, &who, event)?;
     let verified = trail.verify()?;
-    let (trail_head, trail_lines) = (verified.head, verified.lines);
+    let (trail_head, trail_lines, trail_broken) = (verified.head, verified.lines, verified.broken);
     let mut rules = Vec::new();
     let mut refused = Vec::new();
     for rule in crate::rules::configured(config)?.into_iter().filter(|r| r.mode.is_audited()) {
@@ -677,15 +686,32 @@ pub fn build(
         stale: age_days > i64::from(config.max_database_age_days),
         disagreements,
     };
+    // What the DPO checks before signing: coverage, the purge, who looked.
+    let entries = trail.entries()?;
+    let today = oversight::today(now, tz);
+    let expected: BTreeSet<Source> = store.parts()?.into_iter().map(|(s, _, _)| s).collect();
+    let coverage = oversight::coverage(&sources, &expected, req.from, req.to, today, |d| {
+        oversight::is_school_day(d, &config.school_days, &config.holidays)
+    });
+    let oldest = oldest_day(&store);
+    let purge = oversight::purge_check(
+        &entries,
+        (req.from, req.to),
+        today,
+        tz,
+        oldest.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        retained_from,
+    );
+    let who_looked = oversight::who_looked(&entries, (req.from, req.to), tz);
     // Retention (RET-1..RET-4).
-    let mut retention = RetentionState { oldest_day: oldest_day(&store), ..Default::default() };
-    if let Some(p) = trail.entries()?.into_iter().rev().find(|e| e.command == "purge") {
+    let mut retention = RetentionState { oldest_day: oldest, ..Default::default() };
+    if let Some(p) = entries.iter().rev().find(|e| e.command == "purge") {
         let removed = p
             .details
             .get("rows_removed")
             .and_then(|r| r.as_object())
             .map_or(0, |m| m.values().filter_map(serde_json::Value::as_u64).sum::<u64>());
-        retention.last_purge = Some((p.time, removed));
+        retention.last_purge = Some((p.time.clone(), removed));
     }
     let holds = crate::store::hold::Holds::load(&config.holds_path())?;
     for h in holds.holds.iter().filter(|h| h.active(now, tz)) {
@@ -712,6 +738,10 @@ pub fn build(
         countries,
         retention,
         geo,
+        coverage,
+        purge,
+        who_looked,
+        trail_broken,
     })
 }
 

@@ -54,6 +54,7 @@ pub fn markdown(r: &Report) -> Result<String, Error> {
 pub fn json(r: &Report) -> Value {
     let k = r.k;
     let c = |n: u64| JsonCell(Cell::of(n, k), k);
+    let c_rows = c;
     let rules: Vec<Value> = r
         .rules
         .iter()
@@ -98,6 +99,8 @@ pub fn json(r: &Report) -> Value {
         "sampling": {"seed": r.seed, "unit": r.unit, "rate": r.rate},
         "audit_log_head": r.trail_head,
         "audit_log_lines": r.trail_lines,
+        "audit_log_verifies": r.trail_broken.is_none(),
+        "audit_log_broken_at": r.trail_broken.as_ref().map(|(line, why)| json!({"line": line, "reason": why})),
         "rules": rules,
         "refused": r.refused.iter().map(|(id, why)| json!({"id": id, "reason": why})).collect::<Vec<_>>(),
         "sources": r.sources.iter().map(|s| {
@@ -112,6 +115,12 @@ pub fn json(r: &Report) -> Value {
         }).collect::<Vec<_>>(),
         "signin_countries": r.countries.iter().map(|(cc, n)| json!({"country": cc, "signins": c(*n)})).collect::<Vec<_>>(),
         "retention": r.retention,
+        "coverage": r.coverage.iter().map(|c| json!({
+            "source": c.source.name(),
+            "days": c.days.iter().map(|(d, n, s)| json!({"day": d, "rows": c_rows(*n), "status": s})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "purge": r.purge,
+        "who_looked": r.who_looked.iter().map(|(who, acts)| json!({"operator": who, "activities": acts})).collect::<Vec<_>>(),
         "geoip": {
             "database": r.geo.database,
             "built": r.geo.built,

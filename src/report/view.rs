@@ -6,6 +6,7 @@
 use minijinja::Value;
 use serde::Serialize;
 
+use super::oversight::DayStatus;
 use super::suppress::Cell;
 use super::text::{self, Text};
 use super::{Report, RuleReport};
@@ -48,6 +49,49 @@ pub struct View {
     holds: Vec<Waiting>,
     cases_waiting: Vec<Waiting>,
     trail_head: Value,
+    trail_lines: Value,
+    trail_broken: Option<Value>,
+    coverage: Vec<CoverageRow>,
+    days: Vec<Value>,
+    missing: Vec<Value>,
+    purge: PurgeView,
+    who_looked: Vec<OperatorRow>,
+}
+
+/// One source's days: each a status word (and the rows, suppressed).
+#[derive(Serialize)]
+struct CoverageRow {
+    name: Value,
+    days: Vec<DayCell>,
+}
+
+#[derive(Serialize)]
+struct DayCell {
+    status: Value,
+    missing: bool,
+    rows: Value,
+}
+
+/// The nightly purge.
+#[derive(Serialize)]
+struct PurgeView {
+    nights_missed: Vec<Value>,
+    failed: Vec<Value>,
+    overdue: bool,
+    first_retained: Value,
+}
+
+/// One operator's week (the name as the trail has it: plain, escaped by the templates).
+#[derive(Serialize)]
+struct OperatorRow {
+    operator: String,
+    activities: Vec<ActivityCell>,
+}
+
+#[derive(Serialize)]
+struct ActivityCell {
+    name: Value,
+    count: Value,
 }
 
 #[derive(Serialize)]
@@ -317,6 +361,53 @@ impl View {
                 .map(|(c, d)| Waiting { case: c.clone(), day: safe(d.as_str()) })
                 .collect(),
             trail_head: safe(r.trail_head.as_str()),
+            trail_lines: safe(r.trail_lines.to_string()),
+            trail_broken: r.trail_broken.as_ref().map(|(line, why)| safe(format!("{line} ({why})"))),
+            coverage: r
+                .coverage
+                .iter()
+                .map(|c| CoverageRow {
+                    name: safe(c.source.name()),
+                    days: c
+                        .days
+                        .iter()
+                        .map(|(_, n, s)| DayCell {
+                            status: safe(match s {
+                                DayStatus::Arrived => t.arrived,
+                                DayStatus::Missing => t.missing,
+                                DayStatus::Quiet => t.quiet,
+                                DayStatus::Pending => t.pending,
+                            }),
+                            missing: *s == DayStatus::Missing,
+                            rows: cell(Cell::of(*n, k), k),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            days: r.from.iter_days().take_while(|d| *d <= r.to).map(|d| safe(d.to_string())).collect(),
+            missing: r
+                .coverage
+                .iter()
+                .flat_map(|c| c.missing().into_iter().map(move |d| safe(format!("{} {d}", c.source.name()))))
+                .collect(),
+            purge: PurgeView {
+                nights_missed: r.purge.nights_missed.iter().map(|d| safe(d.to_string())).collect(),
+                // Trail times: RFC 3339 as logwacht wrote them.
+                failed: r.purge.failed.iter().map(|t| safe(t.as_str())).collect(),
+                overdue: r.purge.overdue,
+                first_retained: safe(r.purge.first_retained.map(|d| d.to_string()).unwrap_or_default()),
+            },
+            who_looked: r
+                .who_looked
+                .iter()
+                .map(|(who, acts)| OperatorRow {
+                    operator: who.clone(),
+                    activities: acts
+                        .iter()
+                        .map(|(a, n)| ActivityCell { name: safe(text::activity(lang, *a)), count: safe(n.to_string()) })
+                        .collect(),
+                })
+                .collect(),
         }
     }
 }

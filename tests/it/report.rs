@@ -361,3 +361,65 @@ fn the_report_is_honest_about_its_geoip_database_and_an_update_is_recorded() {
     assert!(refused.stderr.contains("[geo] database names"), "{}", refused.stderr);
     assert_eq!(ws.run(&["verify-log"]).code, 0);
 }
+
+#[test]
+fn the_report_shows_coverage_the_purge_who_looked_and_a_sign_off() {
+    // The nightly job ran on the 18th and the 19th, then stopped; web logs arrived for
+    // Friday the 20th only; the report is made on Sunday the 22nd.
+    let ws = Workspace::new();
+    for night in ["2026-11-18T01:00:00Z", "2026-11-19T01:00:00Z"] {
+        let r = ws.run(&["--now", night, "--operator", "nachtjob", "purge"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let r = ws.run(&[
+        "--now",
+        NOW,
+        "--operator",
+        "ict <b>beheer</b>",
+        "ingest",
+        &fixture("web/access.log").display().to_string(),
+    ]);
+    assert!(r.code <= 2, "{}", r.stderr);
+    let run = audit(&ws, &["--lang", "en", "--operator", "dpo"]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let dir = ws.path().join("reports/2026-W47");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("findings.json")).unwrap()).unwrap();
+    // Only the source the school has is expected; a school day without rows is missing.
+    let coverage = json["coverage"].as_array().unwrap();
+    assert_eq!(coverage.len(), 1, "{coverage:?}");
+    assert_eq!(coverage[0]["source"], "web");
+    let status: Vec<&str> =
+        coverage[0]["days"].as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap()).collect();
+    assert_eq!(status, ["missing", "missing", "missing", "missing", "arrived", "quiet", "pending"]);
+    // The purge ran on the 18th and 19th and not since; before the trail began nothing
+    // is missed.
+    assert_eq!(json["purge"]["nights_missed"], serde_json::json!(["2026-11-20", "2026-11-21"]));
+    assert_eq!(json["purge"]["overdue"], false);
+    // Who looked: the operators as the trail names them.
+    let who = json["who_looked"].as_array().unwrap();
+    let of = |name: &str| who.iter().find(|w| w["operator"] == name).map(|w| w["activities"].clone());
+    assert_eq!(of("nachtjob"), Some(serde_json::json!({"purge": 2})));
+    assert_eq!(of("ict <b>beheer</b>"), Some(serde_json::json!({"ingest": 1})));
+    assert_eq!(json["audit_log_verifies"], true);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("ict &lt;b&gt;beheer&lt;/b&gt;") && !html.contains("<b>beheer"),
+        "operator names are escaped"
+    );
+    assert!(html.contains("Nights without a purge: 2026-11-20, 2026-11-21"));
+    assert!(html.contains("Missing exports (school days without rows): web 2026-11-16, web 2026-11-17"));
+    assert!(html.contains("The hash chain verifies") && html.contains("Sign-off") && html.contains("size:A4"));
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("| web | **MISSING** (0) |"), "{md}");
+    assert!(md.contains("## Sign-off") && md.contains("| nachtjob | purge | 2 |"), "{md}");
+    // An edited trail is said so in the next report (and verify-log fails).
+    let log = ws.path().join("audit.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("nachtjob", "nachtjoB", 1)).unwrap();
+    let run = audit(&ws, &["--lang", "en", "--out", "again"]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let html = std::fs::read_to_string(ws.path().join("again/report.html")).unwrap();
+    assert!(html.contains("THE HASH CHAIN IS BROKEN at line 2"), "{}", &html[html.len().saturating_sub(3000)..]);
+    assert_ne!(ws.run(&["verify-log"]).code, 0);
+}

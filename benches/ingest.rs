@@ -258,7 +258,7 @@ fn rules(c: &mut Criterion) {
     let (keep, logs) = school(300, 14);
     let ws = keep.path().join("ws");
     let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
-    let cfg = logwacht::workspace::create(&ws, None, NOW).unwrap();
+    let cfg = logwacht::workspace::create(&ws, None, None, NOW).unwrap();
     for f in ["people.csv", "travel_exceptions.csv"] {
         std::fs::copy(logs.parent().unwrap().join("reference").join(f), ws.join("reference").join(f)).unwrap();
     }

@@ -5,6 +5,7 @@
 -- mode: sample
 -- summary.en: A staff message showed many external addresses in To or Cc instead of Bcc.
 -- summary.nl: Een bericht van personeel toonde veel externe adressen in Aan of Cc in plaats van Bcc.
+-- summary.fr: Un message du personnel montrait de nombreuses adresses externes en À ou Cc au lieu de Cci.
 --
 -- MAIL-2 (001 par. 3.1, 3.3): mail to many people or to a group goes in Bcc. The
 -- population is every message a staff member or shared mailbox sent to at least one

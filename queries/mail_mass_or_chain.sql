@@ -5,6 +5,7 @@
 -- mode: automated
 -- summary.en: Mass mail (very many recipients) or chain mail (the same subject sent again and again in a day).
 -- summary.nl: Massamail (zeer veel ontvangers) of kettingmail (hetzelfde onderwerp vele keren op een dag).
+-- summary.fr: Envoi massif (un très grand nombre de destinataires) ou chaîne (le même objet envoyé encore et encore dans la journée).
 --
 -- MAIL-7 (003 art. 5.7i): chain and mass mail clog the system. Mass: a message to
 -- policy.mass_recipients or more recipients (the source's count, else the distinct

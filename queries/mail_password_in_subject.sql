@@ -5,6 +5,7 @@
 -- mode: automated
 -- summary.en: A staff message whose subject says it carries a password or login code.
 -- summary.nl: Een bericht van personeel waarvan het onderwerp zegt dat het een wachtwoord of inlogcode bevat.
+-- summary.fr: Un message du personnel dont l'objet dit qu'il contient un mot de passe ou un code de connexion.
 --
 -- MAIL-3 (001 par. 3): never send a password by mail. The subject is matched against the
 -- `password` word list of [mail.words] (Dutch, French, English; whole words). The

@@ -5,6 +5,7 @@
 -- mode: automated
 -- summary.en: Staff and a pupil exchanged mail where one side used a private mail account.
 -- summary.nl: Personeel en een leerling mailden met elkaar terwijl één kant een privé-mailaccount gebruikte.
+-- summary.fr: Un membre du personnel et un élève ont échangé des messages dont un côté utilisait un compte de messagerie privé.
 --
 -- MAIL-1 (003 art. 11.1-11.3; 001 par. 3.2-3.3): staff and pupils correspond only through
 -- school addresses. The directory (reference/people.csv) knows who is staff and who is a

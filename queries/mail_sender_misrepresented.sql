@@ -5,6 +5,7 @@
 -- mode: automated
 -- summary.en: Mail submitted by a school account with an anonymous sender or a sender outside the school's domains.
 -- summary.nl: Mail verstuurd via een schoolaccount met een anonieme afzender of een afzender buiten de schooldomeinen.
+-- summary.fr: Un message envoyé par un compte de l'école avec un expéditeur anonyme ou hors des domaines de l'école.
 --
 -- MAIL-5 (003 art. 4.2a, 5.7f): the sender is shown correctly; no anonymous or fictitious
 -- senders. Mail counts as submitted by a school account when the source names the

@@ -5,6 +5,7 @@
 -- mode: sample
 -- summary.en: A staff message whose subject names sensitive pupil data (medical, family, psycho-social, care, financial).
 -- summary.nl: Een bericht van personeel waarvan het onderwerp gevoelige leerlinggegevens noemt (medisch, gezin, psychosociaal, zorg, financieel).
+-- summary.fr: Un message du personnel dont l'objet mentionne des données sensibles d'un élève (médicales, familiales, psychosociales, de suivi, financières).
 --
 -- MAIL-4 (001 par. 3.3): sensitive pupil data go through the pupil tracking system, not
 -- mail. A word in a subject is a hint, not proof, so this rule is sampled: the population

@@ -5,6 +5,7 @@
 -- mode: automated
 -- summary.en: A staff member mailed a parent after 17:00 or at the weekend.
 -- summary.nl: Een personeelslid mailde een ouder na 17 uur of in het weekend.
+-- summary.fr: Un membre du personnel a écrit à un parent après 17 h ou le week-end.
 --
 -- MAIL-8 (004): no messages to parents after [school] parent_mail_until (17:00), before
 -- parent_mail_from (07:00) or at weekends, in the school's time zone. Staff and parents

@@ -5,6 +5,7 @@
 -- mode: automated
 -- summary.en: Mail from a school address written with software other than the school's.
 -- summary.nl: Mail van een schooladres geschreven met andere software dan die van de school.
+-- summary.fr: Un message d'une adresse de l'école écrit avec un autre logiciel que celui de l'école.
 --
 -- MAIL-9 (003 art. 4.3): only the school's mail software is used. Where the source logs
 -- the client (X-Mailer or User-Agent header), a message from a school address whose

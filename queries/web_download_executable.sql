@@ -5,6 +5,7 @@
 -- mode: automated
 -- summary.en: A download of an executable or installer, or from a download or warez site.
 -- summary.nl: Een download van een uitvoerbaar bestand of installatieprogramma, of van een download- of warezsite.
+-- summary.fr: Un téléchargement d'un exécutable ou d'un programme d'installation, ou depuis un site de téléchargement ou de warez.
 --
 -- WEB-4 (003 art. 5.7d-e): downloads unrelated to study or work, installing software
 -- without permission. A successful request (status below 400) whose URL path ends in one

@@ -5,6 +5,7 @@
 -- mode: automated
 -- summary.en: An attempt to get round the web filter (VPN, proxy, redirector, DNS over HTTPS, remote control).
 -- summary.nl: Een poging om de webfilter te omzeilen (VPN, proxy, redirector, DNS over HTTPS, overname op afstand).
+-- summary.fr: Une tentative de contourner le filtre web (VPN, proxy, redirecteur, DNS sur HTTPS, prise de contrôle à distance).
 --
 -- WEB-2 (003 art. 5.6): getting round the filter: the UT1 categories of [web]
 -- circumvention.

@@ -5,6 +5,7 @@
 -- mode: automated
 -- summary.en: A site of a forbidden category (pornographic, racist, violent, dating, gambling, ...).
 -- summary.nl: Een site van een verboden categorie (pornografisch, racistisch, gewelddadig, dating, gokken, ...).
+-- summary.fr: Un site d'une catégorie interdite (pornographique, raciste, violente, de rencontres, de jeux d'argent, ...).
 --
 -- WEB-1 (003 art. 5.7a-b): pornographic, racist, discriminating, intimidating, offensive or
 -- extremely violent sites: the UT1 categories of [web] forbidden.

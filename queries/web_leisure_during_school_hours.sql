@@ -5,6 +5,7 @@
 -- mode: automated
 -- summary.en: Games, films or social media during school hours.
 -- summary.nl: Games, films of sociale media tijdens de lesuren.
+-- summary.fr: Des jeux, des films ou des réseaux sociaux pendant les heures de cours.
 --
 -- WEB-3 (000 par. 6.4): games and films at school, and social media without the teacher's
 -- permission: the UT1 categories of [web] leisure, during school hours ([school]

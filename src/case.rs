@@ -71,6 +71,13 @@ pub struct Case {
     /// When the letter was recorded as sent.
     #[serde(default)]
     pub notified_at: Option<String>,
+    /// How CAO nr. 81 applied at opening (one line, no name), when the school follows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_step: Option<String>,
+    /// The letter invites the subject to an interview before any decision (CAO nr. 81's
+    /// fourth purpose, after the alarm-bell notice).
+    #[serde(default)]
+    pub interview: bool,
 }
 
 /// The case registry.
@@ -151,6 +158,8 @@ pub struct OpenRequest {
     pub approved_by: String,
     /// Place a hold.
     pub hold: bool,
+    /// The rule whose anomaly recurred (CAO nr. 81's fourth purpose).
+    pub rule: Option<String>,
 }
 
 /// What a `screen` or `report` asked for besides the case id: anything else than the
@@ -250,6 +259,29 @@ pub fn open(
             req.id
         )));
     }
+    // CAO nr. 81 (`[school] staff_procedure = "cao81"`): a staff member is named for a
+    // breach of the use rules only for a recurrence after the alarm-bell notice of the rule
+    // whose anomaly recurred.
+    let rule = match &req.rule {
+        None => None,
+        Some(id) => match crate::rules::configured(config)?.into_iter().find(|r| &r.id == id) {
+            Some(r) => Some(r),
+            None => {
+                let shown: String = id.chars().take(80).collect();
+                return Err(no(format!("case {}: no rule {shown:?}; `logwacht rules list` shows them", req.id)));
+            }
+        },
+    };
+    let role = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?
+        .into_iter()
+        .find(|p| p.address == subject)
+        .map(|p| p.role);
+    let window_start = DateTime::from_timestamp_micros(crate::calendar::day_start_us(from, tz)).unwrap_or(now);
+    let entries = crate::audit_log::AuditLog::of(config).entries()?;
+    let step = match crate::notice::staff_step(config, &entries, role, purpose, rule.as_ref(), window_start) {
+        Ok(s) => s,
+        Err(why) => return Err(no(format!("case {}: {why}", req.id))),
+    };
     let store = Store::new(&config.store_dir);
     store.create()?;
     let _lock = StoreLock::acquire(store.root(), "case open", now)?;
@@ -277,6 +309,8 @@ pub fn open(
         outcome: None,
         letter_due: None,
         notified_at: None,
+        staff_step: (step != crate::notice::Step::NotFollowed).then(|| step.describe()),
+        interview: step.interview(),
     };
     if req.hold {
         let mut holds = crate::store::hold::Holds::load(&config.holds_path())?;
@@ -306,6 +340,7 @@ pub fn open(
         scope: audit_log::CaseScope { id: &case.id, subject: &pseudonym, from, to },
         hold: req.hold,
         approved_by: &case.approved_by,
+        staff_step: case.staff_step.as_deref(),
     };
     crate::audit_log::AuditLog::of(config).record(now, &who, event)?;
     Ok(case)

@@ -87,6 +87,18 @@ pub enum Command {
     Geoip(GeoipCommand),
     /// Check the audit trail's hash chain and name the first broken line (CTL-9).
     VerifyLog(VerifyArgs),
+    /// Write CAO nr. 81's alarm-bell notice to all staff for a rule's anomaly (Belgium).
+    Notice {
+        /// The rule whose anomaly was found.
+        #[arg(long)]
+        rule: String,
+        /// The anomaly's first day (YYYY-MM-DD, school time zone).
+        #[arg(long, value_parser = day)]
+        from: NaiveDate,
+        /// Its last day, inclusive.
+        #[arg(long, value_parser = day)]
+        to: NaiveDate,
+    },
     /// Repair the store's bookkeeping after a loss (README, "When the ledger is lost").
     #[command(subcommand)]
     Store(StoreCommand),
@@ -105,6 +117,9 @@ pub struct InitArgs {
     /// The school's mail domains (default: school.example).
     #[arg(long = "mail-domain", value_name = "DOMAIN")]
     pub mail_domains: Vec<String>,
+    /// The school's country (ISO-2): `BE` proposes the CAO nr. 81 staff procedure.
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
 }
 
 /// `logwacht ingest`
@@ -328,6 +343,10 @@ pub enum CaseCommand {
         /// Keep exactly this scope past the retention window (RET-2).
         #[arg(long)]
         hold: bool,
+        /// The rule whose anomaly recurred: needed to name a staff member under CAO nr.
+        /// 81's fourth purpose, after that rule's alarm-bell notice (`logwacht notice`).
+        #[arg(long)]
+        rule: Option<String>,
     },
     /// Steps 1-2: screen the subject's metadata, leave what looks regular alone.
     Screen(CaseProbe),

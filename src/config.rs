@@ -92,6 +92,16 @@ holidays = []
 # night before this time.
 parent_mail_until = "17:00"
 parent_mail_from = "07:00"
+# How a staff member may be named for a breach of the ICT use rules: "none", or "cao81"
+# for Belgian schools that follow CAO nr. 81 (control of electronic online communication
+# data): only after an alarm-bell notice to all staff (`logwacht notice`) and a recurrence
+# after it, then an interview before any decision. `init --country BE` proposes cao81.
+staff_procedure = "none"
+# When the works council (or local negotiating committee) was informed of the controls,
+# and when the protocol was sent to staff, YYYY-MM-DD ("" = not recorded); the weekly
+# report shows both.
+works_council_informed = ""
+protocol_sent_to_staff = ""
 
 [geo]
 # GEO-1 (000 par. 6.5): sign-in works only from Belgium and its neighbours.
@@ -289,6 +299,18 @@ pub struct SchoolSection {
     /// MAIL-8 start of the morning, HH:MM.
     #[serde(default = "default_parent_from")]
     pub parent_mail_from: String,
+    /// `none` or `cao81`.
+    #[serde(default = "default_staff_procedure")]
+    pub staff_procedure: String,
+    /// YYYY-MM-DD or empty.
+    #[serde(default)]
+    pub works_council_informed: String,
+    /// YYYY-MM-DD or empty.
+    #[serde(default)]
+    pub protocol_sent_to_staff: String,
+}
+fn default_staff_procedure() -> String {
+    "none".into()
 }
 fn default_parent_from() -> String {
     "07:00".into()
@@ -627,6 +649,12 @@ pub struct Config {
     pub rules_dir: Option<PathBuf>,
     /// MAIL-8 morning start.
     pub parent_mail_from: NaiveTime,
+    /// How staff may be named for a breach of the use rules.
+    pub staff_procedure: StaffProcedure,
+    /// When the works council was informed, if recorded.
+    pub works_council_informed: Option<chrono::NaiveDate>,
+    /// When the protocol was sent to staff, if recorded.
+    pub protocol_sent_to_staff: Option<chrono::NaiveDate>,
     /// MAIL-2 threshold.
     pub visible_external_threshold: u32,
     /// MAIL-7 recipients per message.
@@ -668,6 +696,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// Where the alarm-bell notices of CAO nr. 81 go: `notices/` beside `logwacht.toml`.
+    pub fn notices_dir(&self) -> PathBuf {
+        self.path.parent().map_or_else(|| PathBuf::from("notices"), |p| p.join("notices"))
+    }
+
     /// The workspace folder (where `logwacht.toml` is).
     pub fn workspace(&self) -> PathBuf {
         let dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -749,6 +782,20 @@ impl Config {
             .ok_or_else(|| {
                 invalid(format!("geo.summer_deadline = {:?} is not a day MM-DD", raw.geo.summer_deadline))
             })?;
+        let staff_procedure = StaffProcedure::parse(&raw.school.staff_procedure).ok_or_else(|| {
+            invalid(format!("school.staff_procedure = {:?}; use \"none\" or \"cao81\"", raw.school.staff_procedure))
+        })?;
+        let day_or_none = |key: &str, v: &str| -> Result<Option<chrono::NaiveDate>, ConfigError> {
+            let v = v.trim();
+            if v.is_empty() {
+                return Ok(None);
+            }
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| invalid(format!("school.{key} = {v:?} is not a day YYYY-MM-DD (or \"\")")))
+        };
+        let works_council_informed = day_or_none("works_council_informed", &raw.school.works_council_informed)?;
+        let protocol_sent_to_staff = day_or_none("protocol_sent_to_staff", &raw.school.protocol_sent_to_staff)?;
         let mut school_days = Vec::new();
         for d in &raw.school.school_days {
             let i = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -848,6 +895,9 @@ impl Config {
             private_domains: lower(&raw.mail.private_domains),
             rules_dir: Some(raw.rules.dir.trim()).filter(|d| !d.is_empty()).map(|d| base.join(d)),
             parent_mail_from: time("school.parent_mail_from", &raw.school.parent_mail_from)?,
+            staff_procedure,
+            works_council_informed,
+            protocol_sent_to_staff,
             visible_external_threshold: raw.mail.visible_external_threshold,
             mass_recipients: raw.mail.mass_recipients,
             chain_repeats: raw.mail.chain_repeats,
@@ -860,6 +910,40 @@ impl Config {
             purpose_columns,
         })
     }
+}
+
+/// How a staff member may be named for a breach of the ICT use rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StaffProcedure {
+    /// No procedure beyond the case's own (CTL-3..CTL-8).
+    None,
+    /// Belgian CAO nr. 81: the alarm-bell notice before a staff member is named for a
+    /// breach of the use rules (its fourth purpose), then an interview.
+    Cao81,
+}
+
+impl StaffProcedure {
+    /// Parses the setting.
+    pub fn parse(text: &str) -> Option<StaffProcedure> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "none" | "" => Some(StaffProcedure::None),
+            "cao81" => Some(StaffProcedure::Cao81),
+            _ => None,
+        }
+    }
+}
+
+/// Writes a new workspace's `logwacht.toml` and reference files. `country` (ISO-2)
+/// proposes what that country's schools follow: `BE` sets `staff_procedure = "cao81"`.
+pub fn init_for(dir: &Path, mail_domains: Option<&[String]>, country: Option<&str>) -> Result<PathBuf, ConfigError> {
+    let cfg = init(dir, mail_domains)?;
+    if country.is_some_and(|c| c.eq_ignore_ascii_case("BE")) {
+        let text = std::fs::read_to_string(&cfg).map_err(|source| ConfigError::Create { path: cfg.clone(), source })?;
+        let text = text.replacen("staff_procedure = \"none\"", "staff_procedure = \"cao81\"", 1);
+        std::fs::write(&cfg, text).map_err(|source| ConfigError::Create { path: cfg.clone(), source })?;
+    }
+    Ok(cfg)
 }
 
 /// Writes a workspace's settings in `dir`: `logwacht.toml`, the store and reference folders

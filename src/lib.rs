@@ -32,6 +32,7 @@ pub mod enrich;
 pub mod error;
 pub mod fsio;
 pub mod ingest;
+pub mod notice;
 pub mod progress;
 pub mod pseudonym;
 pub mod report;

@@ -270,6 +270,8 @@ pub struct Report {
     pub who_looked: BTreeMap<String, BTreeMap<oversight::Activity, u64>>,
     /// Where the audit trail's chain breaks, if it does: line and why.
     pub trail_broken: Option<(usize, String)>,
+    /// The staff procedure (CAO nr. 81): notices per rule, collective information.
+    pub staff: oversight::StaffState,
 }
 
 /// What `audit` did.
@@ -703,6 +705,7 @@ pub fn build(
         retained_from,
     );
     let who_looked = oversight::who_looked(&entries, (req.from, req.to), tz);
+    let staff = oversight::staff_state(config, &entries);
     // Retention (RET-1..RET-4).
     let mut retention = RetentionState { oldest_day: oldest, ..Default::default() };
     if let Some(p) = entries.iter().rev().find(|e| e.command == "purge") {
@@ -742,6 +745,7 @@ pub fn build(
         purge,
         who_looked,
         trail_broken,
+        staff,
     })
 }
 

@@ -39,6 +39,14 @@ pub struct Rule {
     pub summary_en: String,
     /// Dutch summary.
     pub summary_nl: String,
+    /// French summary (optional: the alarm-bell notice is also in French).
+    pub summary_fr: Option<String>,
+    /// The purpose of Belgium's CAO nr. 81 its findings serve (`-- cao81: 1..4`), when the
+    /// header says; else [`cao81_of`] maps the rule's purpose.
+    pub cao81: Option<u8>,
+    /// `-- action: return`: the messages it finds are listed for return to their sender
+    /// (CTL-10, `logwacht returns`).
+    pub returns: bool,
     /// The query.
     #[serde(skip)]
     pub sql: String,
@@ -158,6 +166,37 @@ pub struct RuleError {
 }
 
 const KEYS: [&str; 7] = ["id", "purpose", "requirement", "severity", "mode", "summary.en", "summary.nl"];
+/// Header keys a rule may leave out.
+const OPTIONAL_KEYS: [&str; 3] = ["cao81", "action", "summary.fr"];
+
+/// The purposes of Belgium's CAO nr. 81 on the control of electronic online communication
+/// data: 1 unlawful or harmful acts, 2 the school's confidential interests, 3 the security
+/// and good technical working of the network (costs included), 4 good-faith compliance with
+/// the rules for using online technology. A staff member may be named directly for 1-3;
+/// for 4 only after the alarm-bell notice (`logwacht notice`) and a recurrence.
+pub const CAO81_PURPOSES: [&str; 4] = [
+    "unlawful or harmful acts",
+    "the school's confidential interests",
+    "security and technical working of the network, costs included",
+    "compliance with the rules for using online technology",
+];
+
+/// The CAO nr. 81 purpose of a rule: its `cao81` header, else by its purpose (art. 7.1):
+/// a misuse and b the privacy rules are the school's use rules (4); c continuity, e
+/// security and f cost are the network's working (3); d evidence of an unlawful act (1).
+pub fn cao81_of(rule: &Rule) -> u8 {
+    rule.cao81.unwrap_or(cao81_of_purpose(rule.purpose))
+}
+
+/// The CAO nr. 81 purpose of a purpose of the school's protocol (art. 7.1), as [`cao81_of`]
+/// maps it.
+pub fn cao81_of_purpose(p: Purpose) -> u8 {
+    match p {
+        Purpose::A | Purpose::B => 4,
+        Purpose::C | Purpose::E | Purpose::F => 3,
+        Purpose::D => 1,
+    }
+}
 
 /// Parses a rule file's text.
 pub fn parse(path: &Path, text: &str) -> Result<Rule, RuleError> {
@@ -175,7 +214,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Rule, RuleError> {
         };
         let Some((key, value)) = comment.split_once(':') else { continue };
         let key = key.trim();
-        if let Some(k) = KEYS.iter().find(|k| **k == key) {
+        if let Some(k) = KEYS.iter().chain(OPTIONAL_KEYS.iter()).find(|k| **k == key) {
             if found.iter().any(|(_, f, _)| f == k) {
                 return Err(err(i + 1, format!("header key {key:?} appears twice")));
             }
@@ -214,6 +253,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Rule, RuleError> {
     })?;
     let requirements: Vec<String> =
         value("requirement").split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
+    let cao81 = match get("cao81") {
+        None => None,
+        Some((line, _, v)) => match v.parse::<u8>() {
+            Ok(n @ 1..=4) => Some(n),
+            _ => return Err(err(*line, format!("cao81 {v:?} is not 1, 2, 3 or 4 (the purposes of CAO nr. 81)"))),
+        },
+    };
+    let returns = match get("action") {
+        None => false,
+        Some((_, _, v)) if v.eq_ignore_ascii_case("return") => true,
+        Some((line, _, v)) => return Err(err(*line, format!("action {v:?} is not \"return\" (CTL-10)"))),
+    };
     let body: String = text.lines().skip(body_start.unwrap_or(usize::MAX)).collect::<Vec<_>>().join("\n");
     if body.trim().is_empty() {
         return Err(err(text.lines().count().max(1), "the file has a header but no query".into()));
@@ -226,6 +277,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Rule, RuleError> {
         mode,
         summary_en: value("summary.en"),
         summary_nl: value("summary.nl"),
+        summary_fr: get("summary.fr").map(|(_, _, v)| v.clone()).filter(|v| !v.is_empty()),
+        cao81,
+        returns,
         sql: body,
         path: path.into(),
     })

@@ -60,6 +60,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("report.html", include_str!("../templates/report.html")),
     ("report.md", include_str!("../templates/report.md")),
     ("letter.md", include_str!("../templates/letter.md")),
+    ("notice.md", include_str!("../templates/notice.md")),
     ("case_screening.md", include_str!("../templates/case_screening.md")),
     ("case_screen.md", include_str!("../templates/case_screen.md")),
     ("case_report.md", include_str!("../templates/case_report.md")),

@@ -16,7 +16,12 @@ use crate::store::Store;
 /// Creates a workspace in `dir`: the pseudonym key (CTL-2, mode 0600), then
 /// `logwacht.toml` with the store and reference folders. Refuses to overwrite an existing
 /// `logwacht.toml`.
-pub fn create(dir: &Path, mail_domains: Option<&[String]>, now: &str) -> Result<std::path::PathBuf> {
+pub fn create(
+    dir: &Path,
+    mail_domains: Option<&[String]>,
+    country: Option<&str>,
+    now: &str,
+) -> Result<std::path::PathBuf> {
     use crate::config::{ConfigError, FILE_NAME, KEY_FILE};
     std::fs::create_dir_all(dir).map_err(|source| ConfigError::Create { path: dir.into(), source })?;
     let cfg = dir.join(FILE_NAME);
@@ -24,7 +29,7 @@ pub fn create(dir: &Path, mail_domains: Option<&[String]>, now: &str) -> Result<
         return Err(ConfigError::Exists { path: cfg }.into());
     }
     crate::pseudonym::create(&dir.join(KEY_FILE), now)?;
-    Ok(crate::config::init(dir, mail_domains)?)
+    Ok(crate::config::init_for(dir, mail_domains, country)?)
 }
 
 /// The settings, time, operator, trail lock, pseudonym key and GeoIP database of one

@@ -71,7 +71,7 @@ pub enum Event<'a> {
     /// A case command refused (CTL-3): which case, which command, why.
     CaseRefused { case: &'a str, command: &'a str, reason: &'a str },
     /// `case open`.
-    CaseOpen { purpose: char, scope: CaseScope<'a>, hold: bool, approved_by: &'a str },
+    CaseOpen { purpose: char, scope: CaseScope<'a>, hold: bool, approved_by: &'a str, staff_step: Option<&'a str> },
     /// `case screen`: steps 1-2.
     CaseScreen {
         purpose: char,
@@ -96,6 +96,8 @@ pub enum Event<'a> {
     CaseClose { purpose: char, scope: CaseScope<'a>, letter_due: Option<NaiveDate>, files: Vec<FileHash> },
     /// `case notified`.
     CaseNotified { purpose: char, case: &'a str },
+    /// The alarm-bell notice of CAO nr. 81 for a rule's anomaly.
+    Notice { rule: &'a str, from: NaiveDate, to: NaiveDate, cao81: u8, files: Vec<FileHash> },
 }
 
 impl Event<'_> {
@@ -181,12 +183,15 @@ impl Event<'_> {
                 e.details = json!({ "reason": reason });
                 e
             }
-            Event::CaseOpen { purpose, scope, hold, approved_by } => {
+            Event::CaseOpen { purpose, scope, hold, approved_by, staff_step } => {
                 let mut e = entry(now, "case open", operator, &purpose.to_string());
                 e.scope = scope.json();
                 e.scope["sources"] = json!(["signin", "email", "web"]);
                 e.scope["hold"] = json!(hold);
                 e.details = json!({ "approved_by": approved_by });
+                if let Some(step) = staff_step {
+                    e.details["staff_procedure"] = json!(step);
+                }
                 e
             }
             Event::CaseScreen {
@@ -225,6 +230,13 @@ impl Event<'_> {
             Event::CaseNotified { purpose, case } => {
                 let mut e = entry(now, "case notified", operator, &purpose.to_string());
                 e.scope = json!({ "case": case });
+                e
+            }
+            Event::Notice { rule, from, to, cao81, files } => {
+                let mut e = entry(now, "notice", operator, "staff");
+                e.scope = json!({ "rule": rule, "from": from, "to": to });
+                e.files_written = files;
+                e.details = json!({ "cao81_purpose": cao81 });
                 e
             }
         }

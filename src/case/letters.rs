@@ -34,6 +34,8 @@ pub(super) struct LetterText {
     held: &'static str,
     held_end: &'static str,
     rights: &'static str,
+    /// The interview invitation of CAO nr. 81's fourth purpose.
+    interview: &'static str,
     /// The sources, by their table name: email, web, signin.
     source_words: [&'static str; 3],
 }
@@ -57,6 +59,7 @@ pub(super) const LETTER_NL: LetterText = LetterText {
     held: " De gegevens van deze controle worden bewaard tot en met ",
     held_end: " en daarna gewist.",
     rights: "## Uw rechten\n\nU hebt het recht om de gegevens over u in te zien en om ze te laten verbeteren. U kunt uw standpunt over deze controle laten weten aan de directie of aan de functionaris voor gegevensbescherming van de school. U kunt ook klacht indienen bij de Gegevensbeschermingsautoriteit (Drukpersstraat 35, 1000 Brussel, www.gegevensbeschermingsautoriteit.be).\n\nMet vriendelijke groeten,\n\nDe directie",
+    interview: "## Gesprek\n\nDeze controle betrof het naleven van de regels voor het gebruik van de online technologie, na een eerdere melding aan alle personeelsleden (cao nr. 81). Daarom nodigen wij u uit voor een gesprek voordat er een beslissing of beoordeling volgt die u persoonlijk raakt. De directie neemt contact met u op om een moment af te spreken; u mag zich laten bijstaan.",
     source_words: ["e-mailverkeer", "webverkeer", "aanmeldingen"],
 };
 
@@ -79,6 +82,7 @@ pub(super) const LETTER_EN: LetterText = LetterText {
     held: " The data of this check are kept until ",
     held_end: " inclusive and then deleted.",
     rights: "## Your rights\n\nYou have the right to see the data about you and to have them corrected. You can give your view of this check to the school leadership or to the school's data protection officer. You can also lodge a complaint with the Belgian Data Protection Authority (Gegevensbeschermingsautoriteit / Autorité de protection des données, rue de la Presse 35, 1000 Brussels, www.dataprotectionauthority.be).\n\nKind regards,\n\nThe school leadership",
+    interview: "## Interview\n\nThis check concerned compliance with the rules for using online technology, after an earlier notice to all staff (CAO nr. 81). You are therefore invited to an interview before any decision or evaluation that affects you individually. The school leadership will contact you to agree on a time; you may be assisted.",
     source_words: ["mail traffic", "web traffic", "sign-ins"],
 };
 
@@ -139,6 +143,7 @@ pub(super) fn letter(config: &Config, case: &Case, facts: &LetterFacts, t: &Lett
         outcome => case.outcome.as_deref().unwrap_or(""),
         retention_days => config.retention_days,
         keep_until => facts.keep_until.as_str(),
+        interview => case.interview,
     };
     crate::templates::render("letter.md", &view).map_err(Error::Bug)
 }

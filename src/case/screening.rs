@@ -492,6 +492,8 @@ mod tests {
             outcome: None,
             letter_due: None,
             notified_at: None,
+            staff_step: None,
+            interview: false,
         }
     }
 

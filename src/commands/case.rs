@@ -10,9 +10,12 @@ pub fn run(ws: &Workspace, cmd: cli::CaseCommand) -> Result<u8> {
     use cli::CaseCommand as C;
     let probe = |p: &cli::CaseProbe| case::Probe { subject: p.subject.clone(), from: p.from, to: p.to };
     match cmd {
-        C::Open { id, subject, suspicion, purpose, from, to, approved_by, hold } => {
-            let req = case::OpenRequest { id, subject, suspicion, purpose, from, to, approved_by, hold };
+        C::Open { id, subject, suspicion, purpose, from, to, approved_by, hold, rule } => {
+            let req = case::OpenRequest { id, subject, suspicion, purpose, from, to, approved_by, hold, rule };
             let c = case::open(config, now, ws.key()?, &req, operator)?;
+            if let Some(step) = &c.staff_step {
+                println!("{step}");
+            }
             println!(
                 "opened case {} (purpose {}, {} .. {}){}; next: logwacht case screen --case {}",
                 c.id,

@@ -68,7 +68,7 @@ pub fn execute(args: &DemoArgs, now: DateTime<Utc>) -> Result<DemoOutcome, Error
     let school = demo::write(&data, &spec, now)?;
     print!("{}", school.render());
     let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let cfg_path = crate::workspace::create(&dir, Some(std::slice::from_ref(&spec.domain)), &created)?;
+    let cfg_path = crate::workspace::create(&dir, Some(std::slice::from_ref(&spec.domain)), None, &created)?;
     // The generated directory of people and travel exceptions are the school's reference files.
     for f in ["people.csv", "travel_exceptions.csv"] {
         let (from, to) = (data.join("reference").join(f), dir.join("reference").join(f));
@@ -172,6 +172,7 @@ pub fn execute(args: &DemoArgs, now: DateTime<Utc>) -> Result<DemoOutcome, Error
             to: last,
             approved_by: "Directie (demo)".into(),
             hold: true,
+            rule: None,
         };
         crate::case::open(&config, officer, &key, &open, Some("demo"))?;
         let (screening, mut files) =

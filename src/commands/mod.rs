@@ -10,6 +10,7 @@ pub mod hold;
 pub mod ingest;
 pub mod init;
 pub mod key;
+pub mod notice;
 pub mod purge;
 pub mod rules;
 pub mod store;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Geoip(GeoipCommand::Update { file }) => geoip::update(&open()?, &file),
         Command::Store(StoreCommand::RebuildLedger) => store::rebuild_ledger(&open()?),
         Command::VerifyLog(args) => verify_log::run(&open()?, args),
+        Command::Notice { rule, from, to } => notice::run(&open()?, &rule, from, to),
     }
 }
 
@@ -60,6 +62,7 @@ fn trail_writer(command: &Command) -> Option<&'static str> {
         Command::Key(_) => Some("key"),
         Command::Geoip(_) => Some("geoip"),
         Command::Store(_) => Some("store"),
+        Command::Notice { .. } => Some("notice"),
         Command::Rules(_) | Command::Init(_) | Command::VerifyLog(_) | Command::Generate(_) | Command::Demo(_) => None,
     }
 }

@@ -185,11 +185,13 @@ pub enum Activity {
     GeoipUpdate,
     /// The ledger rebuilt.
     LedgerRebuilt,
+    /// An alarm-bell notice written (CAO nr. 81).
+    Notice,
 }
 
 impl Activity {
     /// Every activity, in the report's order.
-    pub const ALL: [Activity; 15] = [
+    pub const ALL: [Activity; 16] = [
         Activity::Report,
         Activity::Redraw,
         Activity::RuleRun,
@@ -205,6 +207,7 @@ impl Activity {
         Activity::Purge,
         Activity::GeoipUpdate,
         Activity::LedgerRebuilt,
+        Activity::Notice,
     ];
 
     /// The activity of a trail line (none for the lines that are part of another: a
@@ -226,8 +229,56 @@ impl Activity {
             "purge" => Activity::Purge,
             "geoip update" => Activity::GeoipUpdate,
             "store rebuild-ledger" => Activity::LedgerRebuilt,
+            "notice" => Activity::Notice,
             _ => return None,
         })
+    }
+}
+
+/// The staff procedure and what the school recorded of it (CAO nr. 81).
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffState {
+    /// `none` or `cao81`.
+    pub procedure: crate::config::StaffProcedure,
+    /// Per rule with an alarm-bell notice: the first notice's time (since when a
+    /// recurrence may be traced), the last one's anomaly period, and how many there were.
+    pub notices: Vec<RuleNotices>,
+    /// When the works council (or local negotiating committee) was informed.
+    pub works_council_informed: Option<NaiveDate>,
+    /// When the protocol was sent to staff.
+    pub protocol_sent_to_staff: Option<NaiveDate>,
+}
+
+/// One rule's notices.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleNotices {
+    /// The rule.
+    pub rule: String,
+    /// The first notice, RFC 3339.
+    pub since: String,
+    /// The last notice's anomaly period.
+    pub last_period: (String, String),
+    /// How many notices.
+    pub count: usize,
+}
+
+/// The staff procedure's state from the settings and the trail.
+pub fn staff_state(config: &crate::config::Config, entries: &[AuditEntry]) -> StaffState {
+    let mut notices: Vec<RuleNotices> = Vec::new();
+    for n in crate::notice::recorded(entries) {
+        match notices.iter_mut().find(|r| r.rule == n.rule) {
+            Some(r) => {
+                r.last_period = (n.from, n.to);
+                r.count += 1;
+            }
+            None => notices.push(RuleNotices { rule: n.rule, since: n.time, last_period: (n.from, n.to), count: 1 }),
+        }
+    }
+    StaffState {
+        procedure: config.staff_procedure,
+        notices,
+        works_council_informed: config.works_council_informed,
+        protocol_sent_to_staff: config.protocol_sent_to_staff,
     }
 }
 

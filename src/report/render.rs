@@ -120,6 +120,7 @@ pub fn json(r: &Report) -> Value {
             "days": c.days.iter().map(|(d, n, s)| json!({"day": d, "rows": c_rows(*n), "status": s})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "purge": r.purge,
+        "staff": r.staff,
         "who_looked": r.who_looked.iter().map(|(who, acts)| json!({"operator": who, "activities": acts})).collect::<Vec<_>>(),
         "geoip": {
             "database": r.geo.database,

@@ -56,6 +56,24 @@ pub struct View {
     missing: Vec<Value>,
     purge: PurgeView,
     who_looked: Vec<OperatorRow>,
+    staff: StaffView,
+}
+
+/// The staff procedure (CAO nr. 81).
+#[derive(Serialize)]
+struct StaffView {
+    cao81: bool,
+    notices: Vec<NoticeRow>,
+    works_council: Value,
+    protocol_sent: Value,
+}
+
+#[derive(Serialize)]
+struct NoticeRow {
+    rule: String,
+    since: Value,
+    period: Value,
+    count: Value,
 }
 
 /// One source's days: each a status word (and the rows, suppressed).
@@ -396,6 +414,27 @@ impl View {
                 failed: r.purge.failed.iter().map(|t| safe(t.as_str())).collect(),
                 overdue: r.purge.overdue,
                 first_retained: safe(r.purge.first_retained.map(|d| d.to_string()).unwrap_or_default()),
+            },
+            staff: StaffView {
+                cao81: r.staff.procedure == crate::config::StaffProcedure::Cao81,
+                notices: r
+                    .staff
+                    .notices
+                    .iter()
+                    .map(|n| NoticeRow {
+                        // A rule id from the trail: plain, escaped by the templates.
+                        rule: n.rule.clone(),
+                        since: safe(n.since.as_str()),
+                        period: safe(format!("{} – {}", n.last_period.0, n.last_period.1)),
+                        count: safe(n.count.to_string()),
+                    })
+                    .collect(),
+                works_council: safe(
+                    r.staff.works_council_informed.map_or_else(|| t.not_recorded.to_string(), |d| d.to_string()),
+                ),
+                protocol_sent: safe(
+                    r.staff.protocol_sent_to_staff.map_or_else(|| t.not_recorded.to_string(), |d| d.to_string()),
+                ),
             },
             who_looked: r
                 .who_looked

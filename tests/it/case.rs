@@ -285,3 +285,119 @@ fn case_files_and_reports_expire_with_the_retention_window() {
     let cases = std::fs::read_to_string(ws.path().join("reference/cases.json")).unwrap();
     assert!(!cases.contains(JAN), "{cases}");
 }
+
+/// `[school] staff_procedure = "cao81"` and a recorded works council date.
+fn follow_cao81(ws: &Workspace) {
+    let p = ws.path().join("logwacht.toml");
+    let cfg = std::fs::read_to_string(&p).unwrap();
+    let cfg = cfg.replacen("staff_procedure = \"none\"", "staff_procedure = \"cao81\"", 1).replacen(
+        "works_council_informed = \"\"",
+        "works_council_informed = \"2026-09-01\"",
+        1,
+    );
+    assert!(cfg.contains("staff_procedure = \"cao81\""));
+    std::fs::write(&p, cfg).unwrap();
+}
+
+#[test]
+fn under_cao81_staff_are_named_for_a_use_rule_breach_only_after_the_alarm_bell() {
+    let ws = rules_workspace();
+    follow_cao81(&ws);
+    let rule = "mail_private_address_staff_pupil";
+    // Purpose a serves CAO 81's fourth purpose: without the rule whose anomaly recurred,
+    // and then without that rule's notice before the window, the case is refused.
+    let run = open(&ws, "2026-020", JAN, "a", &[]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("fourth purpose") && run.stderr.contains("--rule"), "{}", run.stderr);
+    let run = open(&ws, "2026-020", JAN, "a", &["--rule", rule]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains(&format!("no alarm-bell notice of rule {rule}")), "{}", run.stderr);
+    assert!(!run.stderr.contains(JAN));
+    // The notice: three languages, no one named, recorded in the trail.
+    let run = ws.run(&[
+        "--now",
+        "2026-11-16T08:00:00Z",
+        "--operator",
+        "directie",
+        "notice",
+        "--rule",
+        rule,
+        "--from",
+        "2026-11-09",
+        "--to",
+        "2026-11-13",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dirs: Vec<_> = std::fs::read_dir(ws.path().join("notices")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(dirs.len(), 1);
+    let people = std::fs::read_to_string(crate::util::fixture("rules/people.csv")).unwrap();
+    for (file, words) in [("notice.nl.md", "niemand"), ("notice.fr.md", "personne"), ("notice.en.md", "names no one")] {
+        let text = std::fs::read_to_string(dirs[0].join(file)).unwrap();
+        assert!(text.contains(words) && text.contains("2026-11-09") && text.contains(rule), "{file}: {text}");
+        for line in people.lines().skip(1) {
+            let cols: Vec<&str> = line.split(',').collect();
+            assert!(!text.contains(cols[0]) && !text.contains(cols[2]), "{file} names {}", cols[2]);
+        }
+    }
+    let notice = trail(&ws).into_iter().find(|e| e["command"] == "notice").unwrap();
+    assert_eq!(
+        (notice["scope"]["rule"].as_str(), notice["files_written"].as_array().map(Vec::len)),
+        (Some(rule), Some(3))
+    );
+    // A notice written after the window starts does not precede the recurrence.
+    let late = "web_forbidden_category";
+    assert_eq!(ws.run(&["--now", NOW, "notice", "--rule", late, "--from", "2026-11-20", "--to", "2026-11-20"]).code, 0);
+    let run = open(&ws, "2026-021", JAN, "a", &["--rule", late]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    // The recurrence after the notice: opened, and the letter invites to an interview.
+    let run = open(&ws, "2026-020", JAN, "a", &["--rule", rule]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("purpose 4: a recurrence after the alarm-bell notice"), "{}", run.stdout);
+    assert_eq!(case(&ws, &["screen", "--case", "2026-020"]).code, 0);
+    assert_eq!(case(&ws, &["close", "--case", "2026-020", "--outcome", "Eén bericht via privémail."]).code, 0);
+    let nl = std::fs::read_to_string(ws.path().join("cases/2026-020/letter-nl.md")).unwrap();
+    let en = std::fs::read_to_string(ws.path().join("cases/2026-020/letter-en.md")).unwrap();
+    assert!(nl.contains("## Gesprek") && en.contains("## Interview"), "{en}");
+    // Security (purpose e: CAO 81's third) names directly; a pupil is outside CAO 81.
+    let run = open(&ws, "2026-022", "an.claes@school.example", "e", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("direct individualisation is allowed"), "{}", run.stdout);
+    let run = open(&ws, "2026-023", "lotte.maes@school.example", "a", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("does not apply: the subject is a pupil"), "{}", run.stdout);
+    assert_eq!(case(&ws, &["close", "--case", "2026-022", "--outcome", "Geen inbreuk."]).code, 0);
+    let en = std::fs::read_to_string(ws.path().join("cases/2026-022/letter-en.md")).unwrap();
+    assert!(!en.contains("## Interview"), "no interview outside the fourth purpose");
+    // The weekly report shows the notices and the collective information.
+    let run = ws.run(&["--now", NOW, "audit", "--week", "2026-W47", "--lang", "en"]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let md = std::fs::read_to_string(ws.path().join("reports/2026-W47/report.md")).unwrap();
+    assert!(md.contains("The school follows CAO nr. 81"), "{md}");
+    assert!(
+        md.contains(&format!("| {} | 2026-11-16T08:00:00Z | 2026-11-09 – 2026-11-13 | 1 |", rule.replace('_', "\\_")))
+            || md.contains(&format!("| {rule} | 2026-11-16T08:00:00Z | 2026-11-09 – 2026-11-13 | 1 |")),
+        "{md}"
+    );
+    assert!(md.contains("informed on: 2026-09-01") && md.contains("Protocol sent to staff on: NOT RECORDED"), "{md}");
+    assert_eq!(ws.run(&["verify-log"]).code, 0);
+}
+
+#[test]
+fn init_for_a_belgian_school_proposes_cao81() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_logwacht"))
+        .args(["init", "--country", "BE", dir.path().join("ws").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let cfg = std::fs::read_to_string(dir.path().join("ws/logwacht.toml")).unwrap();
+    assert!(cfg.contains("staff_procedure = \"cao81\""), "{cfg}");
+    let plain = std::process::Command::new(env!("CARGO_BIN_EXE_logwacht"))
+        .args(["init", dir.path().join("nl").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(plain.status.success());
+    assert!(
+        std::fs::read_to_string(dir.path().join("nl/logwacht.toml")).unwrap().contains("staff_procedure = \"none\"")
+    );
+}

@@ -87,6 +87,15 @@ pub enum Command {
     Geoip(GeoipCommand),
     /// Check the audit trail's hash chain and name the first broken line (CTL-9).
     VerifyLog(VerifyArgs),
+    /// List the suspicious messages for the mail system to return to their senders (CTL-10).
+    Returns {
+        /// First day (YYYY-MM-DD, school time zone); default yesterday.
+        #[arg(long, value_parser = day)]
+        from: Option<NaiveDate>,
+        /// Last day, inclusive; default the same day as --from (or yesterday).
+        #[arg(long, value_parser = day)]
+        to: Option<NaiveDate>,
+    },
     /// Write CAO nr. 81's alarm-bell notice to all staff for a rule's anomaly (Belgium).
     Notice {
         /// The rule whose anomaly was found.

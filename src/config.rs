@@ -696,6 +696,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// Where the lists of messages to return go (CTL-10): `returns/` beside `logwacht.toml`.
+    pub fn returns_dir(&self) -> PathBuf {
+        self.path.parent().map_or_else(|| PathBuf::from("returns"), |p| p.join("returns"))
+    }
+
     /// Where the alarm-bell notices of CAO nr. 81 go: `notices/` beside `logwacht.toml`.
     pub fn notices_dir(&self) -> PathBuf {
         self.path.parent().map_or_else(|| PathBuf::from("notices"), |p| p.join("notices"))

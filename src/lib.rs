@@ -36,6 +36,7 @@ pub mod notice;
 pub mod progress;
 pub mod pseudonym;
 pub mod report;
+pub mod returns;
 pub mod rules;
 pub mod schema;
 pub mod store;

@@ -272,6 +272,8 @@ pub struct Report {
     pub trail_broken: Option<(usize, String)>,
     /// The staff procedure (CAO nr. 81): notices per rule, collective information.
     pub staff: oversight::StaffState,
+    /// Per rule, the messages listed for return to their sender this week (CTL-10).
+    pub returns: BTreeMap<String, u64>,
 }
 
 /// What `audit` did.
@@ -706,6 +708,7 @@ pub fn build(
     );
     let who_looked = oversight::who_looked(&entries, (req.from, req.to), tz);
     let staff = oversight::staff_state(config, &entries);
+    let returns = oversight::returns_listed(&entries, (req.from, req.to));
     // Retention (RET-1..RET-4).
     let mut retention = RetentionState { oldest_day: oldest, ..Default::default() };
     if let Some(p) = entries.iter().rev().find(|e| e.command == "purge") {
@@ -746,6 +749,7 @@ pub fn build(
         who_looked,
         trail_broken,
         staff,
+        returns,
     })
 }
 

@@ -96,6 +96,14 @@ pub enum Event<'a> {
     CaseClose { purpose: char, scope: CaseScope<'a>, letter_due: Option<NaiveDate>, files: Vec<FileHash> },
     /// `case notified`.
     CaseNotified { purpose: char, case: &'a str },
+    /// The list of messages to return to their sender (CTL-10).
+    Returns {
+        from: NaiveDate,
+        to: NaiveDate,
+        per_rule: BTreeMap<String, u64>,
+        skipped: Vec<&'a str>,
+        files: Vec<FileHash>,
+    },
     /// The alarm-bell notice of CAO nr. 81 for a rule's anomaly.
     Notice { rule: &'a str, from: NaiveDate, to: NaiveDate, cao81: u8, files: Vec<FileHash> },
 }
@@ -230,6 +238,14 @@ impl Event<'_> {
             Event::CaseNotified { purpose, case } => {
                 let mut e = entry(now, "case notified", operator, &purpose.to_string());
                 e.scope = json!({ "case": case });
+                e
+            }
+            Event::Returns { from, to, per_rule, skipped, files } => {
+                let mut e = entry(now, "returns", operator, "e");
+                e.scope = json!({ "from": from, "to": to, "rules": per_rule.keys().collect::<Vec<_>>() });
+                e.rows_read = per_rule.values().sum();
+                e.files_written = files;
+                e.details = json!({ "messages": per_rule, "skipped": skipped });
                 e
             }
             Event::Notice { rule, from, to, cao81, files } => {

@@ -36,6 +36,10 @@ pub struct DemoOutcome {
     pub truth: Vec<(String, usize, usize, usize)>,
     /// The weekly report of the last whole week.
     pub report: Option<crate::report::ReportOutcome>,
+    /// The messages of that week listed for return to their senders (CTL-10).
+    pub returns: Option<crate::returns::Outcome>,
+    /// The alarm-bell notice written the week before (CAO nr. 81: the demo school is Belgian).
+    pub notice: Option<crate::notice::NoticeOutcome>,
     /// The example case's screening and the files it wrote.
     pub case: Option<(crate::case::Screening, Vec<crate::audit_log::FileHash>)>,
     /// The audit trail's check: lines, and the first broken line if any.
@@ -68,7 +72,8 @@ pub fn execute(args: &DemoArgs, now: DateTime<Utc>) -> Result<DemoOutcome, Error
     let school = demo::write(&data, &spec, now)?;
     print!("{}", school.render());
     let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let cfg_path = crate::workspace::create(&dir, Some(std::slice::from_ref(&spec.domain)), None, &created)?;
+    // A Belgian school (Europe/Brussels) that follows CAO nr. 81 for its staff.
+    let cfg_path = crate::workspace::create(&dir, Some(std::slice::from_ref(&spec.domain)), Some("BE"), &created)?;
     // The generated directory of people and travel exceptions are the school's reference files.
     for f in ["people.csv", "travel_exceptions.csv"] {
         let (from, to) = (data.join("reference").join(f), dir.join("reference").join(f));
@@ -155,6 +160,16 @@ pub fn execute(args: &DemoArgs, now: DateTime<Utc>) -> Result<DemoOutcome, Error
         out: None,
         cases_waiting: crate::case::waiting(&config)?,
     };
+    // The nightly returns list of the week (CTL-10), and the alarm-bell notice of the week
+    // before for the after-hours mail to parents (CAO nr. 81's fourth purpose).
+    outcome.returns = Some(crate::returns::run(&config, last_night, &key, (monday, sunday), Some("demo"))?);
+    outcome.notice = Some(crate::notice::write(
+        &config,
+        last_night,
+        "mail_staff_to_parent_after_hours",
+        (monday - Duration::days(7), sunday - Duration::days(7)),
+        Some("demo"),
+    )?);
     outcome.report = Some(crate::report::weekly(&config, last_night, &key, &req, Some("demo"))?);
     // The security officer's walk-through: one staff member, the last week, then the letter.
     let people = crate::enrich::directory::load(&config.reference_dir.join("people.csv"))?;
@@ -260,6 +275,16 @@ pub fn run(args: &DemoArgs, now: DateTime<Utc>) -> Result<u8, Error> {
             );
         }
         println!("  report: {}", r.dir.join("report.html").display());
+    }
+    if let Some(ret) = &outcome.returns {
+        let dir = ret.dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default();
+        println!(
+            "returns (CTL-10): {} suspicious message(s) of that week listed for the mail system: {dir}",
+            ret.messages.len()
+        );
+    }
+    if let Some(n) = &outcome.notice {
+        println!("alarm-bell notice to staff (CAO nr. 81, nl/fr/en): {}", n.dir.display());
     }
     if let Some((s, files)) = &outcome.case {
         let left: Vec<String> = s.left_alone.iter().map(|(w, n)| format!("{n} {w}")).collect();

@@ -12,6 +12,7 @@ pub mod init;
 pub mod key;
 pub mod notice;
 pub mod purge;
+pub mod returns;
 pub mod rules;
 pub mod store;
 pub mod verify_log;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Store(StoreCommand::RebuildLedger) => store::rebuild_ledger(&open()?),
         Command::VerifyLog(args) => verify_log::run(&open()?, args),
         Command::Notice { rule, from, to } => notice::run(&open()?, &rule, from, to),
+        Command::Returns { from, to } => returns::run(&open()?, from, to),
     }
 }
 
@@ -63,6 +65,7 @@ fn trail_writer(command: &Command) -> Option<&'static str> {
         Command::Geoip(_) => Some("geoip"),
         Command::Store(_) => Some("store"),
         Command::Notice { .. } => Some("notice"),
+        Command::Returns { .. } => Some("returns"),
         Command::Rules(_) | Command::Init(_) | Command::VerifyLog(_) | Command::Generate(_) | Command::Demo(_) => None,
     }
 }

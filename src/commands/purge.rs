@@ -118,6 +118,9 @@ pub fn render_receipt(r: &store::retention::PurgeReceipt) -> String {
     for label in &r.reports_removed {
         let _ = writeln!(out, "  report {label}: {verb} (RET-4)");
     }
+    for label in &r.returns_removed {
+        let _ = writeln!(out, "  returns list {label}: {verb} (RET-4)");
+    }
     for case in &r.case_files_removed {
         let _ = writeln!(out, "  case {case}: case files and registry entry {verb} (RET-4)");
     }
@@ -164,10 +167,16 @@ fn expire_outputs(
     let mut seen = std::collections::BTreeSet::new();
     for entry in crate::audit_log::AuditLog::of(config).entries()? {
         let to = entry.scope["to"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        if entry.command != "audit" || to.is_none_or(|to| to >= window_start) {
+        // Reports (`audit`) and lists of messages to return (`returns`, CTL-10).
+        let is_returns = entry.command == "returns";
+        if !(entry.command == "audit" || is_returns) || to.is_none_or(|to| to >= window_start) {
             continue;
         }
-        let label = entry.scope["week"].as_str().unwrap_or("").to_string();
+        let label = if is_returns {
+            format!("{}..{}", entry.scope["from"].as_str().unwrap_or(""), entry.scope["to"].as_str().unwrap_or(""))
+        } else {
+            entry.scope["week"].as_str().unwrap_or("").to_string()
+        };
         let mut removed = false;
         for f in &entry.files_written {
             // Paths are absolute since `audit` resolves its folder; older entries were
@@ -187,8 +196,12 @@ fn expire_outputs(
                 }
             }
         }
-        if removed && seen.insert(label.clone()) {
-            receipt.reports_removed.push(label);
+        if removed && seen.insert((is_returns, label.clone())) {
+            if is_returns {
+                receipt.returns_removed.push(label);
+            } else {
+                receipt.reports_removed.push(label);
+            }
         }
     }
     let mut gone = Vec::new();

@@ -187,11 +187,13 @@ pub enum Activity {
     LedgerRebuilt,
     /// An alarm-bell notice written (CAO nr. 81).
     Notice,
+    /// A list of messages to return made (CTL-10).
+    Returns,
 }
 
 impl Activity {
     /// Every activity, in the report's order.
-    pub const ALL: [Activity; 16] = [
+    pub const ALL: [Activity; 17] = [
         Activity::Report,
         Activity::Redraw,
         Activity::RuleRun,
@@ -208,6 +210,7 @@ impl Activity {
         Activity::GeoipUpdate,
         Activity::LedgerRebuilt,
         Activity::Notice,
+        Activity::Returns,
     ];
 
     /// The activity of a trail line (none for the lines that are part of another: a
@@ -230,9 +233,29 @@ impl Activity {
             "geoip update" => Activity::GeoipUpdate,
             "store rebuild-ledger" => Activity::LedgerRebuilt,
             "notice" => Activity::Notice,
+            "returns" => Activity::Returns,
             _ => return None,
         })
     }
+}
+
+/// Per rule, the messages the window's lists named for return to their sender (CTL-10):
+/// the lists (`returns` in the trail) whose days lie in the window.
+pub fn returns_listed(entries: &[AuditEntry], (from, to): (NaiveDate, NaiveDate)) -> BTreeMap<String, u64> {
+    let day = |e: &AuditEntry, k: &str| e.scope[k].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for e in entries.iter().filter(|e| e.command == "returns") {
+        let (Some(a), Some(b)) = (day(e, "from"), day(e, "to")) else { continue };
+        if a < from || b > to {
+            continue;
+        }
+        if let Some(m) = e.details["messages"].as_object() {
+            for (rule, n) in m {
+                *out.entry(rule.clone()).or_default() += n.as_u64().unwrap_or(0);
+            }
+        }
+    }
+    out
 }
 
 /// The staff procedure and what the school recorded of it (CAO nr. 81).

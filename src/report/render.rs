@@ -121,6 +121,7 @@ pub fn json(r: &Report) -> Value {
         })).collect::<Vec<_>>(),
         "purge": r.purge,
         "staff": r.staff,
+        "returns": r.returns.iter().map(|(rule, n)| json!({"rule": rule, "messages": c(*n)})).collect::<Vec<_>>(),
         "who_looked": r.who_looked.iter().map(|(who, acts)| json!({"operator": who, "activities": acts})).collect::<Vec<_>>(),
         "geoip": {
             "database": r.geo.database,

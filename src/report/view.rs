@@ -57,6 +57,13 @@ pub struct View {
     purge: PurgeView,
     who_looked: Vec<OperatorRow>,
     staff: StaffView,
+    returns: Vec<ReturnsRow>,
+}
+
+#[derive(Serialize)]
+struct ReturnsRow {
+    rule: String,
+    messages: Value,
 }
 
 /// The staff procedure (CAO nr. 81).
@@ -415,6 +422,11 @@ impl View {
                 overdue: r.purge.overdue,
                 first_retained: safe(r.purge.first_retained.map(|d| d.to_string()).unwrap_or_default()),
             },
+            returns: r
+                .returns
+                .iter()
+                .map(|(rule, n)| ReturnsRow { rule: rule.clone(), messages: cell(Cell::of(*n, k), k) })
+                .collect(),
             staff: StaffView {
                 cao81: r.staff.procedure == crate::config::StaffProcedure::Cao81,
                 notices: r

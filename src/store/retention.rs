@@ -117,6 +117,10 @@ pub struct PurgeReceipt {
     pub bytes_freed: u64,
     /// RET-4: weekly report folders past the window (their labels).
     pub reports_removed: Vec<String>,
+    /// RET-4: lists of messages to return (CTL-10) whose window has left the retention
+    /// window (their `from..to`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returns_removed: Vec<String>,
     /// RET-4: case folders of closed, told and unheld cases past the window (case ids).
     pub case_files_removed: Vec<String>,
     /// RET-4: cases removed whatever their state because their window ended more than

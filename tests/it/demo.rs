@@ -406,3 +406,109 @@ fn a_google_school_behind_a_firewall_runs_as_well_as_todays() {
         assert_eq!(got, want, "{web}");
     }
 }
+
+#[test]
+fn the_returns_list_holds_exactly_the_injected_suspicious_messages_and_no_subject() {
+    // CTL-10: the security rules' messages, by id and sender, for the mail system to return;
+    // none of the protected look-alikes (a counsellor's message with an executable), no
+    // subject anywhere.
+    let ws = Workspace::new();
+    let dir = ws.path().join("demo");
+    let r = ws.run(&["--now", NOW, "demo", "--people", "60", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let config = dir.join("logwacht.toml");
+    let cfg = config.to_str().unwrap();
+    let run = ws.run(&["--config", cfg, "--now", NOW, "returns", "--from", "2026-10-25", "--to", "2026-11-21"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The demo's own nightly list is of its last week; this one is of the whole window.
+    let listed: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join("returns"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("2026-10-25_2026-11-21-"))
+        .collect();
+    assert_eq!(listed.len(), 1);
+    let out = &listed[0];
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("returns.json")).unwrap()).unwrap();
+    let mut got: Vec<(String, String)> = json["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            assert_eq!(m["rule"], "mail_forbidden_attachment");
+            let file = m["evidence"][0].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+            (file, m["evidence"][1].to_string())
+        })
+        .collect();
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("school/ground_truth.json")).unwrap()).unwrap();
+    let mut want: Vec<(String, String)> = truth["rules"]["mail_forbidden_attachment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["day"].as_str().unwrap() >= "2026-10-25")
+        .map(|t| (t["source_file"].as_str().unwrap().to_string(), t["source_line"].to_string()))
+        .collect();
+    got.sort();
+    want.sort();
+    assert!(!want.is_empty(), "the generator injected forbidden attachments");
+    assert_eq!(got, want, "the list differs from the ground truth");
+    // Every message by its queue id and sender in the Postfix list, one line each.
+    let tsv = std::fs::read_to_string(out.join("returns-postfix.tsv")).unwrap();
+    let lines: Vec<&str> = tsv.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(lines.len(), want.len(), "{tsv}");
+    for l in &lines {
+        let cols: Vec<&str> = l.split('\t').collect();
+        assert_eq!(cols.len(), 4, "{l}");
+        assert!(cols[0].chars().all(|c| c.is_ascii_alphanumeric()) && cols[2].contains('@'), "{l}");
+    }
+    // No subject, no counsellor, in any file of the list.
+    let people = std::fs::read_to_string(dir.join("reference/people.csv")).unwrap();
+    let counsellors: Vec<&str> =
+        people.lines().filter(|l| l.contains(",counsellor,")).map(|l| l.split(',').next().unwrap()).collect();
+    assert!(!counsellors.is_empty());
+    for f in ["returns.json", "returns-postfix.tsv", "returns-exchange.csv", "return-exchange.ps1"] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        for word in ["Rapport", "Verslag CLB", "rapport.pdf.exe", "verslag.exe"] {
+            assert!(!text.contains(word), "{f} shows {word:?}");
+        }
+        for c in &counsellors {
+            assert!(!text.contains(c), "{f} lists a counsellor's message");
+        }
+    }
+    // The script carries no value of the list: it reads the CSV beside it.
+    let script = std::fs::read_to_string(out.join("return-exchange.ps1")).unwrap();
+    assert_eq!(script, std::fs::read_to_string(crate::util::repo().join("templates/return-exchange.ps1")).unwrap());
+    // The trail records the list with its count and hashes; the weekly report counts it.
+    let log = std::fs::read_to_string(dir.join("audit.log")).unwrap();
+    let entry: serde_json::Value =
+        serde_json::from_str(log.lines().rev().find(|l| l.contains("\"command\":\"returns\"")).unwrap()).unwrap();
+    assert_eq!(entry["details"]["messages"]["mail_forbidden_attachment"], want.len());
+    assert_eq!(entry["files_written"].as_array().unwrap().len(), 4);
+    let week = ws.run(&["--config", cfg, "--now", NOW, "returns", "--from", "2026-11-16", "--to", "2026-11-21"]);
+    assert_eq!(week.code, 0, "{}", week.stderr);
+    crate::util::set_min_cell(&config, 1);
+    let report = ws.run(&[
+        "--config",
+        cfg,
+        "--now",
+        NOW,
+        "audit",
+        "--week",
+        "2026-W47",
+        "--lang",
+        "en",
+        "--out",
+        dir.join("w47").to_str().unwrap(),
+    ]);
+    assert!(report.code <= 2, "{}", report.stderr);
+    let findings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("w47/findings.json")).unwrap()).unwrap();
+    let in_week = truth["rules"]["mail_forbidden_attachment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["day"].as_str().unwrap() >= "2026-11-16")
+        .count();
+    assert_eq!(findings["returns"], serde_json::json!([{"rule": "mail_forbidden_attachment", "messages": in_week}]));
+}

@@ -533,3 +533,49 @@ fn a_message_to_a_counsellor_and_a_colleague_is_protected_on_every_row() {
         assert!(!text.to_lowercase().contains("echtscheiding"), "a protected subject reached the case file");
     }
 }
+
+#[test]
+fn a_school_rule_with_action_return_lists_its_messages_for_exchange() {
+    // CTL-10 for any rule whose header says `action: return`: here mail Exchange filtered
+    // as spam and still delivered somewhere. The list names each copy by trace id, message
+    // id, sender and recipient, as Get-MessageTrace does, and never its subject.
+    let ws = Workspace::new();
+    with_rules(
+        &ws,
+        "mail_spam_return",
+        "-- id: mail_spam_return\n-- purpose: e\n-- requirement: CTL-10\n-- severity: medium\n-- mode: automated\n\
+         -- action: return\n-- summary.en: Mail filtered as spam.\n-- summary.nl: Mail gefilterd als spam.\n\
+         SELECT e.event_time, e.source_file, e.source_line FROM email e WHERE e.status = 'FilteredAsSpam'\n",
+    );
+    assert_eq!(ws.ingest("2026-11-22T03:00:00Z", &[fixture("email/messagetrace.csv")]).code, 0);
+    let run = ws.run(&["--now", "2026-11-22T03:00:00Z", "returns", "--from", "2026-11-20", "--to", "2026-11-21"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("mail_spam_return: 1"), "{}", run.stdout);
+    let dir = std::fs::read_dir(ws.path().join("returns")).unwrap().next().unwrap().unwrap().path();
+    let csv = std::fs::read_to_string(dir.join("returns-exchange.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("MessageTraceId,MessageId,SenderAddress,RecipientAddress,Received,Rule,Reason"));
+    assert_eq!(
+        lines.next(),
+        Some(
+            "5c1d2e3f-4a5b-4c6d-9e7f-08dd09a1b2c4,<CAF=ab12@mail.gmail.com>,ouder.maes@gmail.com,jan.peeters@school.example,2026-11-20T09:01:44Z,mail_spam_return,Mail filtered as spam."
+        )
+    );
+    assert_eq!(lines.next(), None);
+    assert!(!csv.contains("afwezigheid"), "no subject");
+    // RET-4: the list expires once its days have left the retention window.
+    let purge = ws.run(&["--now", "2026-12-25T03:00:00Z", "purge"]);
+    assert_eq!(purge.code, 0, "{}", purge.stderr);
+    assert!(purge.stdout.contains("returns list 2026-11-20..2026-11-21: removed (RET-4)"), "{}", purge.stdout);
+    assert!(!dir.join("returns-exchange.csv").exists() && !dir.exists());
+    // A header that says anything else is refused with its line.
+    with_rules(
+        &ws,
+        "bad_action",
+        "-- id: bad_action\n-- purpose: e\n-- requirement: CTL-10\n-- severity: low\n-- mode: automated\n-- action: delete\n\
+         -- summary.en: x\n-- summary.nl: x\nSELECT 1\n",
+    );
+    let check = ws.run(&["rules", "check", ws.path().join("rules").to_str().unwrap()]);
+    assert_ne!(check.code, 0);
+    assert!(check.stderr.contains("bad_action.sql:6") && check.stderr.contains("\"delete\""), "{}", check.stderr);
+}

@@ -589,15 +589,22 @@ impl Engine {
         check_purpose(&plan, rule, &Limits::new(rule.purpose, &self.config))?;
         // CTL-2: what a rule file shows a person is decided by its plan's lineage, before
         // it runs (`gate`); logwacht's own queries (case files, statistics) are exempt.
+        let mut log_text = Vec::new();
         if rule.mode != super::Mode::Internal {
             let views = self.views.borrow();
             let views = views.get(&rule.purpose.letter()).map(Vec::as_slice).unwrap_or_default();
-            super::gate::check_dpo(frame.logical_plan(), views)
+            let outputs = super::gate::check_dpo(frame.logical_plan(), views)
                 .map_err(|why| Error::Usage(format!("rule {} {why}", rule.id)))?;
+            log_text = outputs.iter().map(|c| c.flows.iter().any(super::gate::Flow::is_log_text)).collect();
         }
-        self.runtime
+        let batches = self
+            .runtime
             .block_on(frame.collect())
-            .map_err(|e| Error::Usage(format!("rule {}: {}", rule.id, scrub(&e.to_string()))))
+            .map_err(|e| Error::Usage(format!("rule {}: {}", rule.id, scrub(&e.to_string()))))?;
+        if !log_text.iter().any(|x| *x) {
+            return Ok(batches);
+        }
+        batches.iter().map(|b| super::gate::codes_only(b, &log_text).map_err(|e| df(e.into()))).collect()
     }
 }
 

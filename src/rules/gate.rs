@@ -21,6 +21,10 @@
 //! `web_category`, `workload_network`, `school_hours`, `parent_quiet_time`, `local_date`,
 //! `iso_week`). A presence test (`x IS NULL`) reads no value.
 //!
+//! Codes and locations a log wrote are allowed by their class, but their values pass
+//! [`code_shaped`] when the rule's rows come out (`codes_only`): an address, a URL or an IP
+//! in a hostile log's code column reads `(withheld: not a code)`.
+//!
 //! The same walk refuses, anywhere in the plan:
 //! - `pseudonym()` of anything but a whole identity or network column (a literal, a
 //!   `substr`, a `lower` ...): pseudonyms of guesses would turn pseudonyms back (CTL-2);
@@ -66,6 +70,72 @@ pub struct Flow {
     /// True while the value is the column's own value (passed on, renamed, coalesced,
     /// picked by min/max); false once anything was computed from it.
     pub whole: bool,
+}
+
+impl Flow {
+    /// True for a code or location a log wrote (`signin.failure_reason`, `web.vendor_category`,
+    /// `signin.source_country`, ...): allowed to reach the DPO by its class, but written by
+    /// whatever wrote the log, so its values pass [`code_shaped`] first.
+    pub fn is_log_text(&self) -> bool {
+        matches!(self.class, Class::Code | Class::Location)
+            && ["signin.", "email.", "web."].iter().any(|t| self.origin.starts_with(t))
+    }
+}
+
+/// The longest code a DPO sees from a log (a vendor's category, a failure reason).
+pub const CODE_MAX: usize = 100;
+
+/// What a DPO sees instead of a log's code that does not look like one.
+pub const NOT_A_CODE: &str = "(withheld: not a code)";
+
+/// True when a value from a log's code or location column looks like a code and may be
+/// shown to the DPO: at most [`CODE_MAX`] characters of letters, digits, spaces and
+/// `. _ - : / ( ) , + ; ' & =`, no `@`, no `://`, and no part that reads as an IP address.
+/// An address, a URL or an IP in a code column (a hostile or broken log) never reaches
+/// the report: the value is replaced by [`NOT_A_CODE`].
+pub fn code_shaped(v: &str) -> bool {
+    let is_ip = |t: &str| t.parse::<std::net::IpAddr>().is_ok();
+    // A token of hex digits, dots and colons: an address as it is, at a sentence's end, or
+    // with a port (`81.246.12.34:443`).
+    let ip = v.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':')).any(|t| {
+        t.contains(['.', ':'])
+            && (is_ip(t) || is_ip(t.trim_end_matches(['.', ':'])) || t.split(':').any(|p| p.contains('.') && is_ip(p)))
+    });
+    v.chars().count() <= CODE_MAX
+        && !v.contains('@')
+        && !v.contains("://")
+        && !ip
+        && v.chars().all(|c| c.is_alphanumeric() || " ._-:/(),+;'&=".contains(c))
+}
+
+/// The batch with every string value of the columns marked in `log_text` that is not
+/// [`code_shaped`] replaced by [`NOT_A_CODE`] (such columns become plain text).
+pub fn codes_only(
+    batch: &datafusion::arrow::record_batch::RecordBatch,
+    log_text: &[bool],
+) -> Result<datafusion::arrow::record_batch::RecordBatch, datafusion::arrow::error::ArrowError> {
+    use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let schema = batch.schema();
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
+    for (i, (field, col)) in schema.fields().iter().zip(batch.columns()).enumerate() {
+        let text = matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+            || matches!(field.data_type(), DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View));
+        if !(text && log_text.get(i).copied().unwrap_or(false)) {
+            fields.push(field.as_ref().clone());
+            columns.push(col.clone());
+            continue;
+        }
+        let s = datafusion::arrow::compute::cast(col, &DataType::Utf8)?;
+        let s = s.as_string::<i32>();
+        let shaped: StringArray = (0..s.len())
+            .map(|j| (!s.is_null(j)).then(|| if code_shaped(s.value(j)) { s.value(j) } else { NOT_A_CODE }))
+            .collect();
+        fields.push(Field::new(field.name(), DataType::Utf8, field.is_nullable()));
+        columns.push(std::sync::Arc::new(shaped));
+    }
+    datafusion::arrow::record_batch::RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)
 }
 
 /// The flows into one value.
@@ -603,4 +673,39 @@ pub fn check_dpo(plan: &LogicalPlan, views: &[(&'static str, LogicalPlan)]) -> R
         }
     }
     Ok(columns)
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::code_shaped;
+
+    #[test]
+    fn codes_pass_and_addresses_urls_and_ips_do_not() {
+        for ok in [
+            "Information Technology",
+            "Sexually Explicit",
+            "text/html; charset=utf-8",
+            "TCP_MISS",
+            "250 2.0.0 Ok",
+            "Invalid username or password.",
+            "Sint-Niklaas",
+            "BE",
+            "Mobile Apps and Desktop clients",
+        ] {
+            assert!(code_shaped(ok), "{ok}");
+        }
+        for no in [
+            "jan@school.example",
+            "http://x.example",
+            "81.246.12.34",
+            "from 10.0.0.1 port",
+            "2a02:1810::1",
+            "::1",
+            "at 81.246.12.34:443.",
+            "a<script>",
+            &"x".repeat(101),
+        ] {
+            assert!(!code_shaped(no), "{no}");
+        }
+    }
 }

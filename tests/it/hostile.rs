@@ -526,3 +526,51 @@ fn a_command_that_cannot_take_the_trail_changes_nothing_and_exits_75_naming_the_
             || !std::fs::read_to_string(ws.path().join("audit.log")).unwrap().contains("zaak-1")
     );
 }
+
+#[test]
+fn a_log_code_that_is_an_address_or_an_ip_never_reaches_the_dpo() {
+    // Codes may reach the DPO by their class; a code column written by a hostile log holds
+    // whatever it likes. A school rule printing such columns shows codes, and in place of an
+    // address, URL or IP the marker.
+    let ws = Workspace::new();
+    crate::rules::with_rules(
+        &ws,
+        "signin_reasons",
+        "-- id: signin_reasons\n-- purpose: e\n-- requirement: GEO-1\n-- severity: info\n-- mode: automated\n\
+         -- summary.en: Reasons.\n-- summary.nl: Redenen.\n\
+         SELECT s.event_time, s.failure_reason AS reason, s.source_country AS country, s.client_app, s.source_line \
+         FROM signin s ORDER BY s.source_line\n",
+    );
+    let lines = [
+        r#"{"id":"1","createdDateTime":"2026-11-20T08:00:00Z","userPrincipalName":"a@school.example","ipAddress":"81.246.12.34","status":{"errorCode":50126,"failureReason":"Invalid username or password."},"clientAppUsed":"Browser","location":{"countryOrRegion":"BE"}}"#,
+        r#"{"id":"2","createdDateTime":"2026-11-20T08:01:00Z","userPrincipalName":"a@school.example","ipAddress":"81.246.12.34","status":{"errorCode":50126,"failureReason":"Ask jan.peeters@school.example"},"clientAppUsed":"see http://x.example/jan","location":{"countryOrRegion":"jan.peeters@school.example"}}"#,
+        r#"{"id":"3","createdDateTime":"2026-11-20T08:02:00Z","userPrincipalName":"a@school.example","ipAddress":"81.246.12.34","status":{"errorCode":50126,"failureReason":"blocked from 81.246.12.34 and 2a02:1810::1"},"clientAppUsed":"IMAP4","location":{"countryOrRegion":"NL"}}"#,
+    ];
+    let file = ws.path().join("hostile-signins.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    assert_eq!(ws.ingest("2026-11-22T03:00:00Z", &[file]).code, 0);
+    let run = ws.run(&[
+        "--now",
+        "2026-11-22T03:00:00Z",
+        "audit",
+        "run",
+        "--rule",
+        "signin_reasons",
+        "--from",
+        "2026-11-20",
+        "--to",
+        "2026-11-20",
+        "--json",
+    ]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let rows = run.json()[0]["rows"].clone();
+    let col =
+        |k: &str| rows.as_array().unwrap().iter().map(|r| r[k].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+    let w = "(withheld: not a code)";
+    assert_eq!(col("reason"), ["Invalid username or password.", w, w]);
+    assert_eq!(col("country"), ["BE", w, "NL"]);
+    assert_eq!(col("client_app"), ["Browser", w, "IMAP4"]);
+    for hidden in ["jan.peeters", "81.246.12.34", "2a02:1810", "http://"] {
+        assert!(!run.stdout.contains(hidden), "the DPO's output shows {hidden}");
+    }
+}

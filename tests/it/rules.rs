@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::util::{Workspace, fixture, repo};
 
 /// Points the workspace at a rules folder: the shipped rules plus `id.sql` with `text`.
-fn with_rules(ws: &Workspace, id: &str, text: &str) -> PathBuf {
+pub fn with_rules(ws: &Workspace, id: &str, text: &str) -> PathBuf {
     let rules = ws.path().join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     for p in crate::util::shipped_rules() {

@@ -28,6 +28,7 @@ pub mod render;
 pub mod sample;
 pub mod suppress;
 pub mod text;
+pub mod trend;
 pub mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -421,11 +422,22 @@ pub fn build(
     // The report's own days in one session; the earlier weeks each in a session of their
     // own, so memory stays that of one week's rules whatever the trend's length.
     let engine = Engine::new(config, Some(key), day_bounds(config, req.from, req.to))?;
+    // Each earlier week is counted once and kept (`trend.rs`), under a key of everything
+    // its counts depend on; only a changed week is counted again.
+    let store = Store::new(&config.store_dir);
+    let mut trend_cache = trend::TrendCache::load(config);
     let mut earlier = Vec::new();
     let mut end = req.from - Duration::days(1);
     while end >= trend_from {
         let start = (end - Duration::days(6)).max(trend_from);
-        earlier.push((week_label(start), engine.for_window(day_bounds(config, start, end))));
+        let bounds = day_bounds(config, start, end);
+        let inputs = trend::inputs(
+            config,
+            &store,
+            crate::store::day_of_micros(bounds.from.timestamp_micros()),
+            crate::store::day_of_micros(bounds.to.timestamp_micros() - 1),
+        );
+        earlier.push((week_label(start), engine.for_window(bounds), (start, end), inputs));
         end = start - Duration::days(1);
     }
     let week = day_bounds(config, req.from, req.to);
@@ -491,15 +503,25 @@ pub fn build(
         let sampled = rule.mode == crate::rules::Mode::Sample;
         let counts = |r: &Row| !sampled || r.violation == Some(true);
         // One bad rule (a school's own, say) is reported as such; the others still run.
-        let run = || -> Result<Vec<Row>, Error> {
-            let mut rows = rows_of(&engine.run(&rule)?, &cal, &pseudonyms, &req.label)?;
-            for (label, e) in &earlier {
-                rows.extend(rows_of(&e.run(&rule)?, &cal, &pseudonyms, label)?.into_iter().filter(|r| counts(r)));
+        let mut run = || -> Result<(Vec<Row>, trend::WeekCounts), Error> {
+            let rows = rows_of(&engine.run(&rule)?, &cal, &pseudonyms, &req.label)?;
+            let mut before = trend::WeekCounts::new();
+            for (label, e, days, inputs) in &earlier {
+                let counted = trend_cache.get_or(trend::key(&rule, *days, inputs), || -> Result<_, Error> {
+                    let mut c = trend::WeekCounts::new();
+                    for r in rows_of(&e.run(&rule)?, &cal, &pseudonyms, label)?.iter().filter(|r| counts(r)) {
+                        *c.entry(r.week.clone()).or_default() += 1;
+                    }
+                    Ok(c)
+                })?;
+                for (w, n) in counted {
+                    *before.entry(w).or_default() += n;
+                }
             }
-            Ok(rows)
+            Ok((rows, before))
         };
-        let rows = match run() {
-            Ok(rows) => rows,
+        let (rows, before) = match run() {
+            Ok(r) => r,
             Err(e) => {
                 refused.push((rule.id.clone(), e.to_string()));
                 continue;
@@ -515,6 +537,11 @@ pub fn build(
         for r in rows.iter().filter(|r| counts(r)) {
             if let Some(n) = per_week.get_mut(&r.week) {
                 *n += 1;
+            }
+        }
+        for (w, k) in &before {
+            if let Some(n) = per_week.get_mut(w) {
+                *n += k;
             }
         }
         let mut window_weeks = Vec::new();
@@ -603,8 +630,10 @@ pub fn build(
         });
     }
     // Volumes (purpose f: time and counts) and sign-ins per country (purpose e).
+    // The trend's cache keeps what this report used (a cache: a failed write costs time
+    // next week, nothing else).
+    let _ = trend_cache.save();
     let bounds = format!("event_time >= {} AND event_time < {}", micros_literal(week.from), micros_literal(week.to));
-    let store = Store::new(&config.store_dir);
     let first_utc = crate::store::day_of_micros(week.from.timestamp_micros());
     let last_utc = crate::store::day_of_micros(week.to.timestamp_micros() - 1);
     let mut sources = Vec::new();

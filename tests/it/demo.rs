@@ -325,6 +325,11 @@ fn nothing_the_demo_writes_for_the_dpo_names_anyone_even_with_hostile_school_rul
     let mut folders = vec![ws.path().join("dpo")];
     folders.extend(std::fs::read_dir(dir.join("reports")).unwrap().map(|e| e.unwrap().path()));
     for folder in folders {
+        // The trend's cache beside the report folders is scanned too.
+        if folder.is_file() {
+            outputs.push((folder.display().to_string(), std::fs::read_to_string(&folder).unwrap()));
+            continue;
+        }
         for f in std::fs::read_dir(&folder).unwrap() {
             let p = f.unwrap().path();
             outputs.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
@@ -511,4 +516,41 @@ fn the_returns_list_holds_exactly_the_injected_suspicious_messages_and_no_subjec
         .filter(|t| t["day"].as_str().unwrap() >= "2026-11-16")
         .count();
     assert_eq!(findings["returns"], serde_json::json!([{"rule": "mail_forbidden_attachment", "messages": in_week}]));
+}
+
+#[test]
+fn the_trend_counts_each_finished_week_once_and_again_when_its_inputs_change() {
+    let ws = Workspace::new();
+    let dir = ws.path().join("demo");
+    let r = ws.run(&["--now", NOW, "demo", "--people", "60", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let config = dir.join("logwacht.toml");
+    crate::util::set_min_cell(&config, 1);
+    let cfg = config.to_str().unwrap();
+    let audit = |out: &str| -> serde_json::Value {
+        let o = dir.join(out);
+        let run = ws.run(&["--config", cfg, "--now", NOW, "audit", "--week", "2026-W47", "--out", o.to_str().unwrap()]);
+        assert!(run.code <= 2, "{}", run.stderr);
+        let f: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(o.join("findings.json")).unwrap()).unwrap();
+        f["rules"].as_array().unwrap().iter().map(|r| serde_json::json!([r["id"], r["per_week"]])).collect()
+    };
+    let first = audit("a");
+    let cache_path = dir.join("reports/.trend-cache.json");
+    let cache = std::fs::read_to_string(&cache_path).unwrap();
+    // Counts per rule and week only: no pseudonym, no address.
+    assert!(!cache.contains("p1-") && !cache.contains('@'), "{cache}");
+    assert!(cache.contains("2026-W46") && cache.contains("2026-W44"), "{cache}");
+    // The next report takes the earlier weeks from the cache (shown by editing it)...
+    let edited = regex::Regex::new(r#"("2026-W4[4-6]"):\d+"#).unwrap().replace_all(&cache, "$1:777").to_string();
+    assert_ne!(edited, cache);
+    std::fs::write(&cache_path, &edited).unwrap();
+    let second = audit("b");
+    assert!(second.to_string().contains("777"), "the cached weeks were counted again: {second}");
+    // ...and counts them again as soon as anything they depend on changes (a setting).
+    let toml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{toml}\n# edited\n")).unwrap();
+    let third = audit("c");
+    assert_eq!(third, first, "recounted after the settings changed");
+    assert!(!third.to_string().contains("777"));
 }

@@ -426,6 +426,16 @@ pub fn build(
     // its counts depend on; only a changed week is counted again.
     let store = Store::new(&config.store_dir);
     let mut trend_cache = trend::TrendCache::load(config);
+    // The report's own week, when it is over, is kept for next week's trend.
+    let this_inputs = (req.to < now.with_timezone(&tz).date_naive()).then(|| {
+        let b = day_bounds(config, req.from, req.to);
+        trend::inputs(
+            config,
+            &store,
+            crate::store::day_of_micros(b.from.timestamp_micros()),
+            crate::store::day_of_micros(b.to.timestamp_micros() - 1),
+        )
+    });
     let mut earlier = Vec::new();
     let mut end = req.from - Duration::days(1);
     while end >= trend_from {
@@ -505,6 +515,13 @@ pub fn build(
         // One bad rule (a school's own, say) is reported as such; the others still run.
         let mut run = || -> Result<(Vec<Row>, trend::WeekCounts), Error> {
             let rows = rows_of(&engine.run(&rule)?, &cal, &pseudonyms, &req.label)?;
+            if let Some(inputs) = &this_inputs {
+                let mut c = trend::WeekCounts::new();
+                for r in rows.iter().filter(|r| counts(r)) {
+                    *c.entry(r.week.clone()).or_default() += 1;
+                }
+                trend_cache.keep(trend::key(&rule, (req.from, req.to), inputs), c);
+            }
             let mut before = trend::WeekCounts::new();
             for (label, e, days, inputs) in &earlier {
                 let counted = trend_cache.get_or(trend::key(&rule, *days, inputs), || -> Result<_, Error> {

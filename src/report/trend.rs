@@ -76,6 +76,13 @@ impl TrendCache {
         Ok(c)
     }
 
+    /// Keeps `counts` under `key` (the report's own week, once it is over: next week's
+    /// report finds it counted).
+    pub fn keep(&mut self, key: String, counts: WeekCounts) {
+        self.used.insert(key.clone());
+        self.entries.insert(key, counts);
+    }
+
     /// Writes the entries this run used (the others are dropped).
     pub fn save(mut self) -> std::io::Result<()> {
         let used = std::mem::take(&mut self.used);

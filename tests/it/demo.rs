@@ -553,4 +553,11 @@ fn the_trend_counts_each_finished_week_once_and_again_when_its_inputs_change() {
     let third = audit("c");
     assert_eq!(third, first, "recounted after the settings changed");
     assert!(!third.to_string().contains("777"));
+    // A report keeps its own (finished) week for next week's trend.
+    std::fs::remove_file(&cache_path).unwrap();
+    let o = dir.join("w46");
+    let run = ws.run(&["--config", cfg, "--now", NOW, "audit", "--week", "2026-W46", "--out", o.to_str().unwrap()]);
+    assert!(run.code <= 2, "{}", run.stderr);
+    let cache = std::fs::read_to_string(&cache_path).unwrap();
+    assert!(cache.contains("\"2026-W46\""), "the report's own week is kept: {cache}");
 }

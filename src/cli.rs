@@ -87,6 +87,9 @@ pub enum Command {
     Geoip(GeoipCommand),
     /// Check the audit trail's hash chain and name the first broken line (CTL-9).
     VerifyLog(VerifyArgs),
+    /// Many schools, one provider: the federation file and the group report.
+    #[command(subcommand)]
+    Federation(FederationCommand),
     /// List the suspicious messages for the mail system to return to their senders (CTL-10).
     Returns {
         /// First day (YYYY-MM-DD, school time zone); default yesterday.
@@ -430,5 +433,31 @@ pub enum GeoipCommand {
     Update {
         /// The `.mmdb` file.
         file: PathBuf,
+    },
+}
+
+/// `logwacht federation ...`.
+#[derive(Debug, Subcommand)]
+pub enum FederationCommand {
+    /// Validate the federation file and check that each member's workspace opens.
+    Check {
+        /// The federation file (default: federation.toml here).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Run each member's weekly audit where its data is, then merge the suppressed counts.
+    Report {
+        /// The federation file (default: federation.toml here).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The ISO week (2026-W47).
+        #[arg(long)]
+        week: String,
+        /// nl or en (default nl).
+        #[arg(long, value_parser = lang)]
+        lang: Option<Lang>,
+        /// The group report's folder (default: group-reports/<week> beside the file).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }

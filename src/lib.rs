@@ -30,6 +30,7 @@ pub mod crash;
 pub mod demo;
 pub mod enrich;
 pub mod error;
+pub mod federation;
 pub mod fsio;
 pub mod ingest;
 pub mod notice;

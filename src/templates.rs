@@ -61,6 +61,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("report.md", include_str!("../templates/report.md")),
     ("letter.md", include_str!("../templates/letter.md")),
     ("notice.md", include_str!("../templates/notice.md")),
+    ("group.html", include_str!("../templates/group.html")),
+    ("group.md", include_str!("../templates/group.md")),
     ("case_screening.md", include_str!("../templates/case_screening.md")),
     ("case_screen.md", include_str!("../templates/case_screen.md")),
     ("case_report.md", include_str!("../templates/case_report.md")),

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod case;
 pub mod demo;
+pub mod federation;
 pub mod generate;
 pub mod geoip;
 pub mod hold;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::VerifyLog(args) => verify_log::run(&open()?, args),
         Command::Notice { rule, from, to } => notice::run(&open()?, &rule, from, to),
         Command::Returns { from, to } => returns::run(&open()?, from, to),
+        Command::Federation(cmd) => federation::run(cmd, now, operator),
     }
 }
 
@@ -66,6 +68,12 @@ fn trail_writer(command: &Command) -> Option<&'static str> {
         Command::Store(_) => Some("store"),
         Command::Notice { .. } => Some("notice"),
         Command::Returns { .. } => Some("returns"),
-        Command::Rules(_) | Command::Init(_) | Command::VerifyLog(_) | Command::Generate(_) | Command::Demo(_) => None,
+        // A federation command opens each member's workspace (and its trail) itself.
+        Command::Rules(_)
+        | Command::Init(_)
+        | Command::VerifyLog(_)
+        | Command::Generate(_)
+        | Command::Demo(_)
+        | Command::Federation(_) => None,
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests: the real `logwacht` binary in a temporary workspace.
 mod case;
 mod demo;
+mod federation;
 mod hostile;
 mod ingest;
 mod privacy;

@@ -103,10 +103,10 @@ pub struct NoticeOutcome {
 
 /// The notice of `rule` in each language: no name, the anomaly by rule and period.
 fn render(rule: &Rule, from: NaiveDate, to: NaiveDate, day: NaiveDate) -> Result<Vec<(&'static str, String)>, Error> {
-    let langs: [(&str, &NoticeText, &str, crate::report::Lang); 3] = [
-        ("notice.nl.md", &NL, rule.summary_nl.as_str(), crate::report::Lang::Nl),
-        ("notice.fr.md", &FR, rule.summary_fr.as_deref().unwrap_or(rule.summary_en.as_str()), crate::report::Lang::En),
-        ("notice.en.md", &EN, rule.summary_en.as_str(), crate::report::Lang::En),
+    let langs: [(&str, &NoticeText, &str, crate::schema::Lang); 3] = [
+        ("notice.nl.md", &NL, rule.summary_nl.as_str(), crate::schema::Lang::Nl),
+        ("notice.fr.md", &FR, rule.summary_fr.as_deref().unwrap_or(rule.summary_en.as_str()), crate::schema::Lang::En),
+        ("notice.en.md", &EN, rule.summary_en.as_str(), crate::schema::Lang::En),
     ];
     let mut out = Vec::new();
     for (file, t, summary, lang) in langs {
@@ -118,7 +118,7 @@ fn render(rule: &Rule, from: NaiveDate, to: NaiveDate, day: NaiveDate) -> Result
             // The school's own words from its rule file: escaped.
             summary => summary,
             rule => safe(rule.id.as_str()),
-            purpose => safe(crate::report::text::purpose(lang, rule.purpose)),
+            purpose => safe(crate::rules::purpose_name(lang, rule.purpose)),
             requirements => rule.requirements.join(", "),
         };
         out.push((file, crate::templates::render("notice.md", &view).map_err(Error::Bug)?));

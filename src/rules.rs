@@ -285,6 +285,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Rule, RuleError> {
     })
 }
 
+/// A purpose's name in the report's language (art. 7.1).
+pub fn purpose_name(lang: crate::schema::Lang, p: Purpose) -> &'static str {
+    match (lang, p) {
+        (crate::schema::Lang::Nl, Purpose::A) => "a. misbruik",
+        (crate::schema::Lang::Nl, Purpose::B) => "b. naleving privacyregels",
+        (crate::schema::Lang::Nl, Purpose::C) => "c. continuïteit",
+        (crate::schema::Lang::Nl, Purpose::D) => "d. bewijs en archief",
+        (crate::schema::Lang::Nl, Purpose::E) => "e. systeem- en netwerkbeveiliging",
+        (crate::schema::Lang::Nl, Purpose::F) => "f. kosten en capaciteit",
+        (crate::schema::Lang::En, Purpose::A) => "a. misuse",
+        (crate::schema::Lang::En, Purpose::B) => "b. privacy compliance",
+        (crate::schema::Lang::En, Purpose::C) => "c. continuity",
+        (crate::schema::Lang::En, Purpose::D) => "d. evidence and archive",
+        (crate::schema::Lang::En, Purpose::E) => "e. system and network security",
+        (crate::schema::Lang::En, Purpose::F) => "f. cost and capacity",
+    }
+}
+
 /// The rules shipped in `queries/`, compiled in: a workspace uses them unless
 /// `[rules] dir` names a folder of its own.
 pub const BUILTIN: &[(&str, &str)] = &[

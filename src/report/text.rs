@@ -361,20 +361,7 @@ pub fn of(lang: Lang) -> &'static Text {
 
 /// A purpose's name.
 pub fn purpose(lang: Lang, p: Purpose) -> &'static str {
-    match (lang, p) {
-        (Lang::Nl, Purpose::A) => "a. misbruik",
-        (Lang::Nl, Purpose::B) => "b. naleving privacyregels",
-        (Lang::Nl, Purpose::C) => "c. continuïteit",
-        (Lang::Nl, Purpose::D) => "d. bewijs en archief",
-        (Lang::Nl, Purpose::E) => "e. systeem- en netwerkbeveiliging",
-        (Lang::Nl, Purpose::F) => "f. kosten en capaciteit",
-        (Lang::En, Purpose::A) => "a. misuse",
-        (Lang::En, Purpose::B) => "b. privacy compliance",
-        (Lang::En, Purpose::C) => "c. continuity",
-        (Lang::En, Purpose::D) => "d. evidence and archive",
-        (Lang::En, Purpose::E) => "e. system and network security",
-        (Lang::En, Purpose::F) => "f. cost and capacity",
-    }
+    crate::rules::purpose_name(lang, p)
 }
 
 /// A mode's name.

@@ -61,6 +61,8 @@ DUCK_RUN = r"""
 import duckdb, sys
 con = duckdb.connect()
 con.execute("SET threads = 2")
+# A progress bar on stdout would be read as the result (it was, once).
+con.execute("SET enable_progress_bar = false")
 con.execute("SET TimeZone = 'UTC'")
 # The whole result is computed; only its row count comes back to Python.
 print(con.execute("SELECT count(*) FROM (" + sys.argv[1] + ")").fetchone()[0])
@@ -79,7 +81,7 @@ def duck_rules(ws, cfg, monday):
         ours, our_mib, _ = timed([BIN] + cfg + ["audit", "run", "--rule", rid, "--from", str(monday), "--to", str(sunday)])
         theirs, their_mib, rows = timed([sys.executable, "-c", DUCK_RUN, sql], ok=(0,))
         out[rid] = {"logwacht_s": round(ours, 2), "duckdb_s": round(theirs, 2), "ratio": round(theirs / ours, 2),
-                    "logwacht_mib": round(our_mib), "duckdb_mib": round(their_mib), "duckdb_rows": int(rows.strip() or 0)}
+                    "logwacht_mib": round(our_mib), "duckdb_mib": round(their_mib), "duckdb_rows": int((rows.strip().splitlines() or ["0"])[-1])}
         print(f"    {rid:40} logwacht {ours:6.2f} s ({our_mib:4.0f} MiB)  duckdb {theirs:6.2f} s ({their_mib:4.0f} MiB)"
               f"  ratio {theirs/ours:5.2f}x", flush=True)
     return out

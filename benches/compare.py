@@ -38,6 +38,8 @@ DUCK_SQUID = r"""
 import duckdb, sys
 con = duckdb.connect()
 con.execute("SET threads = 2")
+# A progress bar on stdout would be read as the result (it was, once).
+con.execute("SET enable_progress_bar = false")
 con.execute('''
 COPY (
   SELECT
@@ -59,6 +61,8 @@ DUCK_JSON = r"""
 import duckdb, sys
 con = duckdb.connect()
 con.execute("SET threads = 2")
+# A progress bar on stdout would be read as the result (it was, once).
+con.execute("SET enable_progress_bar = false")
 con.execute('''
 COPY (
   SELECT CAST(properties.createdDateTime AS TIMESTAMPTZ) AS event_time,

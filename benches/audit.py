@@ -117,16 +117,27 @@ def main():
         iso = monday.isocalendar()
         week = f"{iso[0]}-W{iso[1]:02d}"
         aud_s, aud_mib, _ = timed([BIN] + cfg + ["audit", "--week", week])
+        # The steady state of a weekly job: last week's report made (and its trend kept,
+        # src/report/trend.rs), then this week's, which counts only its own week.
+        cache = os.path.join(ws, "reports", ".trend-cache.json")
+        if os.path.exists(cache):
+            os.remove(cache)
+        pmon = monday - datetime.timedelta(days=7)
+        piso = pmon.isocalendar()
+        timed([BIN] + cfg + ["audit", "--week", f"{piso[0]}-W{piso[1]:02d}", "--out", os.path.join(work, "prev")], ok=(0, 1, 2))
+        steady_s, steady_mib, _ = timed([BIN] + cfg + ["audit", "--week", week, "--out", os.path.join(work, "steady")], ok=(0, 1, 2))
         rows = {}
         store = os.path.join(ws, "store")
         size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(store) for f in fs)
         r = {"scale": scale, "people": people, "days": args.days, "week": week,
              "generate_s": round(gen_s, 1), "ingest_s": round(ing_s, 1), "ingest_mib": round(ing_mib),
              "purge_s": round(pur_s, 2), "audit_s": round(aud_s, 1), "audit_mib": round(aud_mib),
+             "audit_steady_s": round(steady_s, 1), "audit_steady_mib": round(steady_mib),
              "store_mb": round(size / 1e6)}
         print(f"x{scale}: {people} people, {args.days} days, store {size/1e6:.0f} MB | generate {gen_s:.1f} s | "
               f"ingest {ing_s:.1f} s ({ing_mib:.0f} MiB) | purge {pur_s:.2f} s | "
-              f"weekly audit {week} {aud_s:.1f} s ({aud_mib:.0f} MiB)", flush=True)
+              f"weekly audit {week} {aud_s:.1f} s ({aud_mib:.0f} MiB), after last week's {steady_s:.1f} s "
+              f"({steady_mib:.0f} MiB)", flush=True)
         if args.rules:
             sunday = monday + datetime.timedelta(days=6)
             listing = subprocess.run([BIN] + cfg + ["rules", "list"], check=True, capture_output=True, text=True).stdout

@@ -34,6 +34,9 @@ use crate::pseudonym::Pseudonymiser;
 
 pub use crate::schema::PSEUDONYM;
 
+/// The most accounts `pseudonym()` keeps the pseudonym of in one session.
+const PSEUDONYM_CACHE: usize = 200_000;
+
 /// What the functions need from the configuration.
 pub struct Functions {
     blocklist: Arc<Blocklist>,
@@ -387,6 +390,11 @@ impl Functions {
             Arc::new(by_hour(self.calendar.clone(), Calendar::iso_week)),
         ));
         let p = self.pseudonymiser.clone();
+        // An account repeats on many rows and batches: one HMAC per distinct value in the
+        // session, not per batch (with 8,000 people a batch of 8,192 requests holds nearly
+        // as many accounts as rows, and per-batch reuse bought nothing). Bounded: past
+        // PSEUDONYM_CACHE accounts the cache starts over.
+        let cache: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>> = Arc::default();
         ctx.register_udf(create_udf(
             PSEUDONYM,
             vec![text.clone()],
@@ -396,8 +404,10 @@ impl Functions {
                 let p = p.as_ref().ok_or_else(|| {
                     err("pseudonym() needs the workspace's key file (secret.key); run `logwacht init`".into())
                 })?;
-                // An account repeats on many rows of a batch: one HMAC per distinct value.
-                let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+                let mut seen = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if seen.len() > PSEUDONYM_CACHE {
+                    seen.clear();
+                }
                 map_text(args, |a| {
                     if let Some(v) = seen.get(a) {
                         return Some(v.clone());

@@ -24,7 +24,8 @@ pub fn run(cmd: FederationCommand, now: DateTime<Utc>, operator: Option<&str>) -
 
 fn check(path: &std::path::Path) -> Result<u8> {
     let fed = Federation::load(path)?;
-    println!("federation {}: {} school(s)", fed.name, fed.members.len());
+    // The group's name is the provider's text: shown, never sent raw to the terminal.
+    println!("federation {}: {} school(s)", crate::fsio::printable(&fed.name), fed.members.len());
     let mut bad = 0;
     for c in federation::check(&fed) {
         match &c.problem {

@@ -259,7 +259,7 @@ pub fn staff_step(
             crate::rules::CAO81_PURPOSES[3]
         ));
     };
-    let before = |n: &Notice| DateTime::parse_from_rfc3339(&n.time).is_ok_and(|t| t.to_utc() < window_start);
+    let before = |n: &Notice| crate::clock::parse_instant(&n.time).is_some_and(|t| t < window_start);
     match recorded(entries).into_iter().filter(|n| n.rule == rule.id).find(before) {
         Some(n) => Ok(Step::AfterNotice { rule: rule.id.clone(), time: n.time }),
         None => Err(format!(

@@ -421,36 +421,23 @@ pub fn build(
     let trend_from = (req.from - Duration::days(21)).max(retained_from).min(req.from);
     // The report's own days in one session; the earlier weeks each in a session of their
     // own, so memory stays that of one week's rules whatever the trend's length.
-    let engine = Engine::new(config, Some(key), day_bounds(config, req.from, req.to))?;
+    let week = day_bounds(config, req.from, req.to);
+    let engine = Engine::new(config, Some(key), week)?;
     // Each earlier week is counted once and kept (`trend.rs`), under a key of everything
     // its counts depend on; only a changed week is counted again.
     let store = Store::new(&config.store_dir);
     let mut trend_cache = trend::TrendCache::load(config);
     // The report's own week, when it is over, is kept for next week's trend.
-    let this_inputs = (req.to < now.with_timezone(&tz).date_naive()).then(|| {
-        let b = day_bounds(config, req.from, req.to);
-        trend::inputs(
-            config,
-            &store,
-            crate::store::day_of_micros(b.from.timestamp_micros()),
-            crate::store::day_of_micros(b.to.timestamp_micros() - 1),
-        )
-    });
+    let this_inputs = (req.to < oversight::today(now, tz)).then(|| trend::inputs(config, &store, week));
     let mut earlier = Vec::new();
     let mut end = req.from - Duration::days(1);
     while end >= trend_from {
         let start = (end - Duration::days(6)).max(trend_from);
         let bounds = day_bounds(config, start, end);
-        let inputs = trend::inputs(
-            config,
-            &store,
-            crate::store::day_of_micros(bounds.from.timestamp_micros()),
-            crate::store::day_of_micros(bounds.to.timestamp_micros() - 1),
-        );
+        let inputs = trend::inputs(config, &store, bounds);
         earlier.push((week_label(start), engine.for_window(bounds), (start, end), inputs));
         end = start - Duration::days(1);
     }
-    let week = day_bounds(config, req.from, req.to);
     let this_week: BTreeSet<String> = {
         let mut d = req.from;
         let mut s = BTreeSet::new();
@@ -513,31 +500,31 @@ pub fn build(
         let sampled = rule.mode == crate::rules::Mode::Sample;
         let counts = |r: &Row| !sampled || r.violation == Some(true);
         // One bad rule (a school's own, say) is reported as such; the others still run.
+        // The rows that count, per ISO week.
+        let week_counts = |rows: &[Row]| -> trend::WeekCounts {
+            let mut c = trend::WeekCounts::new();
+            for r in rows.iter().filter(|r| counts(r)) {
+                *c.entry(r.week.clone()).or_default() += 1;
+            }
+            c
+        };
         let mut run = || -> Result<(Vec<Row>, trend::WeekCounts), Error> {
             let rows = rows_of(&engine.run(&rule)?, &cal, &pseudonyms, &req.label)?;
+            let mut counted = week_counts(&rows);
             if let Some(inputs) = &this_inputs {
-                let mut c = trend::WeekCounts::new();
-                for r in rows.iter().filter(|r| counts(r)) {
-                    *c.entry(r.week.clone()).or_default() += 1;
-                }
-                trend_cache.keep(trend::key(&rule, (req.from, req.to), inputs), c);
+                trend_cache.keep(trend::key(&rule, (req.from, req.to), inputs), counted.clone());
             }
-            let mut before = trend::WeekCounts::new();
             for (label, e, days, inputs) in &earlier {
-                let counted = trend_cache.get_or(trend::key(&rule, *days, inputs), || -> Result<_, Error> {
-                    let mut c = trend::WeekCounts::new();
-                    for r in rows_of(&e.run(&rule)?, &cal, &pseudonyms, label)?.iter().filter(|r| counts(r)) {
-                        *c.entry(r.week.clone()).or_default() += 1;
-                    }
-                    Ok(c)
+                let before = trend_cache.get_or(trend::key(&rule, *days, inputs), || -> Result<_, Error> {
+                    Ok(week_counts(&rows_of(&e.run(&rule)?, &cal, &pseudonyms, label)?))
                 })?;
-                for (w, n) in counted {
-                    *before.entry(w).or_default() += n;
+                for (w, n) in before {
+                    *counted.entry(w).or_default() += n;
                 }
             }
-            Ok((rows, before))
+            Ok((rows, counted))
         };
-        let (rows, before) = match run() {
+        let (rows, counted) = match run() {
             Ok(r) => r,
             Err(e) => {
                 refused.push((rule.id.clone(), e.to_string()));
@@ -551,12 +538,7 @@ pub fn build(
             d += Duration::days(7);
         }
         per_week.entry(week_label(req.to)).or_default();
-        for r in rows.iter().filter(|r| counts(r)) {
-            if let Some(n) = per_week.get_mut(&r.week) {
-                *n += 1;
-            }
-        }
-        for (w, k) in &before {
+        for (w, k) in &counted {
             if let Some(n) = per_week.get_mut(w) {
                 *n += k;
             }

@@ -18,7 +18,7 @@
 //! A list is personal data: its folder expires with RET-4 (the purge removes it once its
 //! window has left the retention window), and the weekly report counts the messages listed
 //! per rule, without identities.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -179,17 +179,26 @@ pub fn find(
     }
     // A message is its Message-ID, else its system id, within one input file's format.
     let message_key = |c: &Copy| c.message_id.clone().or_else(|| c.trace_id.clone()).map(|k| (c.format.clone(), k));
+    // The window's mail indexed once: by input file and line (the first row there), and
+    // by message (every copy, in the lookup's order).
+    let mut at: HashMap<&(String, i64), usize> = HashMap::new();
+    let mut copies_of: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    for (i, (c, evidence)) in rows.iter().enumerate() {
+        at.entry(evidence).or_insert(i);
+        if let Some(k) = message_key(c) {
+            copies_of.entry(k).or_default().push(i);
+        }
+    }
     let mut messages: Vec<Message> = Vec::new();
     let mut listed: BTreeSet<(String, (String, String))> = BTreeSet::new();
     for (rule, evidence) in wanted {
-        let Some((hit, _)) = rows.iter().find(|(_, at)| *at == evidence) else { continue };
+        let Some(hit) = at.get(&evidence).map(|i| &rows[*i].0) else { continue };
         let copies: Vec<Copy> = match message_key(hit) {
             Some(k) => {
                 if !listed.insert((rule.id.clone(), k.clone())) {
                     continue;
                 }
-                let mut c: Vec<Copy> =
-                    rows.iter().filter(|(c, _)| message_key(c).as_ref() == Some(&k)).map(|(c, _)| c.clone()).collect();
+                let mut c: Vec<Copy> = copies_of.get(&k).into_iter().flatten().map(|i| rows[*i].0.clone()).collect();
                 c.sort();
                 c.dedup();
                 c

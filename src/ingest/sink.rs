@@ -188,14 +188,12 @@ pub struct Sink<B: Batcher> {
     /// Builders per UTC day: a file spans few days, so a short vector beats a hash map.
     days: Vec<(i32, B)>,
     batch_rows: usize,
-    cutoff_us: i64,
-    future_us: i64,
+    /// The accepted times and record length.
+    window: Window,
     ingest_day: i32,
-    max_record: usize,
     writer: PartWriter,
     rejects: BTreeMap<i32, (PathBuf, BufWriter<File>)>,
     counts: FileCounts,
-    window: Window,
     /// The mail table's sink of a reader whose records go to two tables (the unified
     /// audit log: sign-ins here, `Send` records there), opened at its first mail record.
     mail: Option<Box<Sink<EmailBatcher>>>,
@@ -231,13 +229,10 @@ impl<B: Batcher> Sink<B> {
             prov,
             days: Vec::new(),
             batch_rows: batch_rows.max(1),
-            cutoff_us: window.cutoff_us,
-            future_us: window.future_us,
+            window,
             ingest_day: day_of_micros(window.now_us),
-            max_record: window.max_record,
             rejects: BTreeMap::new(),
             counts: FileCounts::default(),
-            window,
             mail: None,
         }
     }
@@ -269,7 +264,7 @@ impl<B: Batcher> Sink<B> {
 
     /// The longest line or record the readers take.
     pub fn max_record(&self) -> usize {
-        self.max_record
+        self.window.max_record
     }
 
     /// Rejects a line or record over [`Sink::max_record`], keeping its first 4 KiB.
@@ -286,12 +281,12 @@ impl<B: Batcher> Sink<B> {
     /// Takes one parsed record found at `line`.
     pub fn accept(&mut self, rec: &B::Rec<'_>, line: u64) -> Result<(), StoreError> {
         let t = rec.event_time();
-        if t < self.cutoff_us {
+        if t < self.window.cutoff_us {
             // RET-1: ingest never brings back what the retention window has let go.
             self.counts.expired += 1;
             return Ok(());
         }
-        if t > self.future_us {
+        if t > self.window.future_us {
             return self.reject(line, "event time lies in the future beyond the tolerance", b"", Some(t));
         }
         let day = day_of_micros(t);
@@ -344,7 +339,7 @@ impl<B: Batcher> Sink<B> {
     /// kept (counted as expired), and one dated in the future goes to the ingest day's file,
     /// so no rejected row outlives its ingest by more than the window.
     pub fn reject(&mut self, line: u64, reason: &str, raw: &[u8], event_time: Option<i64>) -> Result<(), StoreError> {
-        if event_time.is_some_and(|t| t < self.cutoff_us) {
+        if event_time.is_some_and(|t| t < self.window.cutoff_us) {
             self.counts.expired += 1;
             return Ok(());
         }
@@ -393,12 +388,11 @@ impl<B: Batcher> Sink<B> {
         }
         let mut counts = self.counts;
         if let Some(mail) = self.mail {
-            let (mail_counts, mail_parts, mail_rejects) = mail.finish()?;
-            *counts.also_stored.entry(Source::Email).or_default() += mail_counts.stored;
-            counts.expired += mail_counts.expired;
-            for (reason, n) in mail_counts.rejected {
-                *counts.rejected.entry(reason).or_default() += n;
-            }
+            let (mut mail_counts, mail_parts, mail_rejects) = mail.finish()?;
+            // Its rows are stored in the mail table; its expired and rejected rows are the
+            // input's like any other.
+            *counts.also_stored.entry(Source::Email).or_default() += std::mem::take(&mut mail_counts.stored);
+            counts.add(&mail_counts);
             parts.extend(mail_parts);
             rejects.extend(mail_rejects);
         }

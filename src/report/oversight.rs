@@ -5,7 +5,7 @@
 //! named as the trail names them (staff of the ICT service, not the people in the logs).
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -96,7 +96,7 @@ pub struct PurgeCheck {
 }
 
 fn local_day(time: &str, tz: Tz) -> Option<NaiveDate> {
-    DateTime::parse_from_rfc3339(time).ok().map(|t| t.with_timezone(&tz).date_naive())
+    crate::clock::parse_instant(time).map(|t| t.with_timezone(&tz).date_naive())
 }
 
 /// Reads the purge's history of the window from the trail.
@@ -192,27 +192,6 @@ pub enum Activity {
 }
 
 impl Activity {
-    /// Every activity, in the report's order.
-    pub const ALL: [Activity; 17] = [
-        Activity::Report,
-        Activity::Redraw,
-        Activity::RuleRun,
-        Activity::CaseOpened,
-        Activity::CaseScreened,
-        Activity::CaseClosed,
-        Activity::SubjectTold,
-        Activity::Refusal,
-        Activity::HoldPlaced,
-        Activity::HoldReleased,
-        Activity::KeyRotated,
-        Activity::Ingest,
-        Activity::Purge,
-        Activity::GeoipUpdate,
-        Activity::LedgerRebuilt,
-        Activity::Notice,
-        Activity::Returns,
-    ];
-
     /// The activity of a trail line (none for the lines that are part of another: a
     /// report's seed, a purge's plan, a dry run).
     fn of(e: &AuditEntry) -> Option<Activity> {
@@ -334,11 +313,6 @@ pub fn who_looked(
 /// holiday.
 pub fn is_school_day(d: NaiveDate, school_days: &[u32], holidays: &[(NaiveDate, NaiveDate)]) -> bool {
     school_days.contains(&d.weekday().num_days_from_monday()) && !holidays.iter().any(|(a, b)| *a <= d && d <= *b)
-}
-
-/// The day before `d`.
-pub fn yesterday(d: NaiveDate) -> NaiveDate {
-    d - Duration::days(1)
 }
 
 /// Today in the school's zone.

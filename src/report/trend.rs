@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::rules::Rule;
+use crate::rules::engine::Window;
 use crate::schema::Source;
 use crate::store::Store;
 
@@ -104,9 +105,11 @@ fn hash_file(h: &mut Sha256, path: &Path) {
     h.update(b"\0");
 }
 
-/// What every rule's counts over UTC days `first..=last` depend on besides the rule: the
-/// settings, the reference files and the store's parts of those days.
-pub fn inputs(config: &Config, store: &Store, first: i32, last: i32) -> String {
+/// What every rule's counts over `window` depend on besides the rule: the settings, the
+/// reference files and the store's parts of the UTC days the window touches.
+pub fn inputs(config: &Config, store: &Store, window: Window) -> String {
+    let first = crate::store::day_of_micros(window.from.timestamp_micros());
+    let last = crate::store::day_of_micros(window.to.timestamp_micros() - 1);
     let mut h = Sha256::new();
     hash_file(&mut h, &config.path);
     hash_file(&mut h, &config.reference_dir.join("people.csv"));

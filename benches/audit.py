@@ -25,66 +25,29 @@ NOW = "2026-11-23T03:00:00Z"
 
 
 def timed(cmd, ok=(0, 1)):
+    """Runs cmd; returns (seconds, peak RSS in MiB from GNU time, stdout). Also used by
+    duckdb_rules.py, whose commands carry a whole DuckDB prelude: a failure names the
+    command's first 300 characters."""
     t = time.perf_counter()
     res = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     secs = time.perf_counter() - t
     if res.returncode not in ok:
-        raise SystemExit(f"{' '.join(cmd)} failed ({res.returncode}): {res.stderr[-2000:]}")
+        raise SystemExit(f"{' '.join(cmd)[:300]} failed ({res.returncode}): {res.stderr[-3000:]}")
     kib = int(res.stderr.strip().splitlines()[-1])
     return secs, kib / 1024, res.stdout
 
 
-DUCK_RULES = {
-    # cost_web_volume_per_person_day: requests and bytes per person per local day (DuckDB's
-    # md5 stands in for the keyed pseudonym).
-    "cost_web_volume_per_person_day": """
-SELECT md5(coalesce("user", client_ip)) AS person_pseudonym,
-       strftime(timezone('Europe/Brussels', event_time), '%Y-%m-%d') AS local_day,
-       count(*) AS requests, coalesce(sum(bytes), 0) AS bytes
-FROM read_parquet('{store}/web/*/*.parquet', hive_partitioning = true)
-WHERE event_time >= TIMESTAMPTZ '{start}' AND event_time < TIMESTAMPTZ '{end}'
-GROUP BY 1, 2""",
-    # mail_staff_to_parent_after_hours: staff to parent after 17:00, before 07:00 or at weekends.
-    "mail_staff_to_parent_after_hours": """
-WITH p AS (SELECT * FROM read_csv('{people}', header = true, all_varchar = true)),
-e AS (SELECT * FROM read_parquet('{store}/email/*/*.parquet', hive_partitioning = true)
-      WHERE event_time >= TIMESTAMPTZ '{start}' AND event_time < TIMESTAMPTZ '{end}')
-SELECT e.sender AS person, coalesce(e.message_id, e.trace_id) AS message, min(e.event_time) AS event_time,
-       count(DISTINCT e.recipient) AS parents, min(e.source_file) AS source_file, min(e.source_line) AS source_line
-FROM e JOIN p s ON s.address = e.sender AND s.role = 'staff' JOIN p r ON r.address = e.recipient AND r.role = 'parent'
-WHERE hour(timezone('Europe/Brussels', e.event_time)) >= 17 OR hour(timezone('Europe/Brussels', e.event_time)) < 7
-   OR dayofweek(timezone('Europe/Brussels', e.event_time)) IN (0, 6)
-GROUP BY 1, 2""",
-}
-
-DUCK_RUN = r"""
-import duckdb, sys
-con = duckdb.connect()
-con.execute("SET threads = 2")
-# A progress bar on stdout would be read as the result (it was, once).
-con.execute("SET enable_progress_bar = false")
-con.execute("SET TimeZone = 'UTC'")
-# The whole result is computed; only its row count comes back to Python.
-print(con.execute("SELECT count(*) FROM (" + sys.argv[1] + ")").fetchone()[0])
-"""
-
-
-def duck_rules(ws, cfg, monday):
-    """The same week, the same store: logwacht (process start included) against DuckDB."""
-    out = {}
-    start = datetime.datetime.combine(monday, datetime.time()) - datetime.timedelta(hours=1)  # CET
-    end = start + datetime.timedelta(days=7)
-    for rid, sql in DUCK_RULES.items():
-        sql = sql.format(store=os.path.join(ws, "store"), people=os.path.join(ws, "reference", "people.csv"),
-                         start=start.strftime("%Y-%m-%d %H:%M:%S+00"), end=end.strftime("%Y-%m-%d %H:%M:%S+00"))
-        sunday = monday + datetime.timedelta(days=6)
-        ours, our_mib, _ = timed([BIN] + cfg + ["audit", "run", "--rule", rid, "--from", str(monday), "--to", str(sunday)])
-        theirs, their_mib, rows = timed([sys.executable, "-c", DUCK_RUN, sql], ok=(0,))
-        out[rid] = {"logwacht_s": round(ours, 2), "duckdb_s": round(theirs, 2), "ratio": round(theirs / ours, 2),
-                    "logwacht_mib": round(our_mib), "duckdb_mib": round(their_mib), "duckdb_rows": int((rows.strip().splitlines() or ["0"])[-1])}
-        print(f"    {rid:40} logwacht {ours:6.2f} s ({our_mib:4.0f} MiB)  duckdb {theirs:6.2f} s ({their_mib:4.0f} MiB)"
-              f"  ratio {theirs/ours:5.2f}x", flush=True)
-    return out
+def duck_rules(ws, monday):
+    """Every built-in rule over the same week and store, logwacht against DuckDB running the
+    rule's own SQL (benches/duckdb_rules.py, which says what stands in for what)."""
+    sunday = monday + datetime.timedelta(days=6)
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "benches", "duckdb_rules.py"), "--ws", ws,
+                          "--from", str(monday), "--to", str(sunday), "--runs", "1"],
+                         check=True, stdout=subprocess.PIPE, text=True)
+    lines = res.stdout.strip().splitlines()
+    for line in lines[:-1]:
+        print("    " + line, flush=True)
+    return json.loads(lines[-1])
 
 
 def main():
@@ -94,7 +57,7 @@ def main():
     ap.add_argument("--scales", default="1")
     ap.add_argument("--work", default="/tmp/logwacht-audit-bench")
     ap.add_argument("--rules", action="store_true")
-    ap.add_argument("--duckdb", action="store_true", help="also DuckDB running two rules' SQL over the same store")
+    ap.add_argument("--duckdb", action="store_true", help="also DuckDB running every rule's SQL over the same store")
     args = ap.parse_args()
     results = []
     for scale in [int(s) for s in args.scales.split(",")]:
@@ -148,7 +111,7 @@ def main():
                 print(f"    {rid:40} {s:6.2f} s {mib:6.0f} MiB", flush=True)
             r["rules"] = rows
         if args.duckdb:
-            r["duckdb"] = duck_rules(ws, cfg, monday)
+            r["duckdb"] = duck_rules(ws, monday)
         results.append(r)
     print(json.dumps(results))
 

@@ -28,7 +28,9 @@ WITH r AS (
   FROM email e
   WHERE e.sender IS NOT NULL
     AND registrable_domain(e.sender) IN (SELECT value FROM lists WHERE list = 'school_domain')
-    AND e.sender NOT IN (SELECT address FROM people WHERE role = 'shared-mailbox')
+    -- NOT EXISTS, not NOT IN: the sender is never NULL here, so both say the same, and
+    -- NOT IN's NULL-aware anti join cost a quarter of the rule.
+    AND NOT EXISTS (SELECT 1 FROM people x WHERE x.role = 'shared-mailbox' AND x.address = e.sender)
   GROUP BY e.sender, coalesce(e.message_id, e.trace_id), e.recipient
 ), msg AS (
   SELECT
@@ -42,9 +44,12 @@ WITH r AS (
   FROM r
   GROUP BY sender, message
 ), flagged AS (
-  -- One pass over the messages (a UNION of two queries over `msg` would build it twice).
+  -- One pass over the messages (a UNION of two queries over `msg` would build it twice),
+  -- and one sort: the count runs over the whole partition in the row number's order.
   SELECT m.*,
-    count(*) OVER (PARTITION BY m.sender, local_date(m.event_time), m.subject) AS repeats,
+    count(*) OVER (PARTITION BY m.sender, local_date(m.event_time), m.subject
+                   ORDER BY m.event_time, m.source_line
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS repeats,
     row_number() OVER (PARTITION BY m.sender, local_date(m.event_time), m.subject
                        ORDER BY m.event_time, m.source_line) AS nth
   FROM msg m

@@ -64,6 +64,13 @@ impl Hasher for Fnv {
 
 type FastMap<V> = HashMap<Box<str>, V, BuildHasherDefault<Fnv>>;
 
+/// `host` without a trailing dot or a leading `www.`, then each domain above it.
+fn suffixes(host: &str) -> impl Iterator<Item = &str> {
+    let host = host.trim_end_matches('.');
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    std::iter::successors(Some(host), |rest| rest.find('.').map(|i| &rest[i + 1..]))
+}
+
 /// The loaded lists.
 #[derive(Debug, Default)]
 pub struct Blocklist {
@@ -203,44 +210,68 @@ impl Blocklist {
         self.len() == 0
     }
 
-    /// The bit set of `names` (unknown names have no bit).
-    pub fn mask(&self, names: &[String]) -> u64 {
-        names.iter().filter_map(|n| self.categories.iter().position(|c| c == n)).fold(0, |m, i| m | (1u64 << i))
-    }
-
     /// The categories `host` (and `path`, the URL's path and query) fall in, as a bit set.
     pub fn lookup(&self, host: &str, path: Option<&str>) -> u64 {
-        let host = host.trim_end_matches('.');
-        let host = host.strip_prefix("www.").unwrap_or(host);
+        let (found, has_urls) = self.lookup_host(host);
+        if has_urls { found | self.lookup_urls(host, path) } else { found }
+    }
+
+    /// The categories the domain lists give `host`, and whether the URL lists name it or a
+    /// domain above it (then [`Blocklist::lookup_urls`] adds what its path gives). Depends
+    /// on the host alone, so a caller may keep it per host.
+    pub fn lookup_host(&self, host: &str) -> (u64, bool) {
         let mut found = 0;
-        let mut rest = host;
-        loop {
+        let mut has_urls = false;
+        for rest in suffixes(host) {
             if let Some(m) = self.domains.get(rest) {
                 found |= m;
             }
-            if let Some(entries) = self.urls.get(rest) {
-                let p = path.unwrap_or("").trim_start_matches('/');
-                for (prefix, m) in entries {
-                    if p.starts_with(&**prefix) {
-                        found |= m;
-                    }
+            has_urls |= self.urls.contains_key(rest);
+        }
+        (found, has_urls)
+    }
+
+    /// The categories the URL lists give `path` on `host`.
+    pub fn lookup_urls(&self, host: &str, path: Option<&str>) -> u64 {
+        let p = path.unwrap_or("").trim_start_matches('/');
+        let mut found = 0;
+        for rest in suffixes(host) {
+            for (prefix, m) in self.urls.get(rest).map(Vec::as_slice).unwrap_or_default() {
+                if p.starts_with(&**prefix) {
+                    found |= m;
                 }
-            }
-            match rest.find('.') {
-                Some(i) => rest = &rest[i + 1..],
-                None => break,
             }
         }
         found
     }
 
-    /// The first category of `order` (a bit set from [`Blocklist::mask`] order: the
-    /// configured order of a group) that `found` holds.
-    pub fn first(&self, found: u64, order: &[String]) -> Option<&str> {
-        order.iter().find_map(|n| {
-            let i = self.categories.iter().position(|c| c == n)?;
-            (found & (1 << i) != 0).then_some(self.categories[i].as_str())
-        })
+    /// The categories of `names` (a group, in its configured order) that the lists know,
+    /// each with its bit in what [`Blocklist::lookup`] returns; unknown names are left out.
+    pub fn order(&self, names: &[String]) -> Order<'_> {
+        Order(
+            names
+                .iter()
+                .filter_map(|n| {
+                    let i = self.categories.iter().position(|c| c == n)?;
+                    Some((1u64 << i, self.categories[i].as_str()))
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A group's categories in order, each with its bit ([`Blocklist::order`]).
+pub struct Order<'a>(Vec<(u64, &'a str)>);
+
+impl<'a> Order<'a> {
+    /// The first of these categories that `found` (a bit set from a lookup) holds.
+    pub fn first(&self, found: u64) -> Option<&'a str> {
+        self.0.iter().find(|(bit, _)| found & bit != 0).map(|(_, name)| *name)
+    }
+
+    /// The bit set of these categories.
+    pub fn mask(&self) -> u64 {
+        self.0.iter().fold(0, |m, (bit, _)| m | bit)
     }
 }
 
@@ -278,15 +309,15 @@ mod tests {
         assert_eq!(b.lookup("host.test", Some("/good")), 0);
         assert_eq!(b.lookup("host.test", None), 0);
         assert_eq!(b.lookup("other.test", Some("/xyz")), adult);
-        assert_eq!(b.first(adult | games, &names(&["games", "adult"])), Some("games"));
-        assert_eq!(b.first(adult, &names(&["games"])), None);
+        assert_eq!(b.order(&names(&["games", "adult"])).first(adult | games), Some("games"));
+        assert_eq!(b.order(&names(&["games"])).first(adult), None);
     }
 
     #[test]
     fn the_builtin_sample_and_a_lists_folder_load() {
         let b = Blocklist::builtin(&names(&["games", "vpn"])).unwrap();
         assert!(!b.is_empty());
-        assert_eq!(b.lookup("0000100.com", None), b.mask(&names(&["games"])));
+        assert_eq!(b.lookup("0000100.com", None), b.order(&names(&["games"])).mask());
         let err = Blocklist::builtin(&names(&["nope"])).unwrap_err().to_string();
         assert!(err.contains("\"nope\""), "{err}");
         // The same sample read from disk, as a school's `[web] blocklists` folder is.

@@ -179,16 +179,18 @@ fn to_records(a: &Activity<'_>) -> Result<Vec<SigninRecord>, Rejection> {
 
 /// Reads the login audit (pages, an array of items, or one item per line).
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(), IngestError> {
-    json_records::read_into_sink(input, sink, |sink, rec| {
-        let rows = match serde_json::from_slice::<Activity<'_>>(rec.bytes) {
-            Ok(activity) => to_records(&activity),
-            Err(e) if e.classify() == serde_json::error::Category::Data => {
-                Err(("record is not a Reports API activity", None))
-            }
-            Err(_) => Err(("not valid JSON", None)),
-        };
-        Ok(sink.take(rec.line, rec.bytes, rows)?)
-    })
+    json_records::read_signins_parallel(input, sink, |_| Ok(true), &parse)
+}
+
+/// One activity's sign-ins, or why it is rejected.
+fn parse(bytes: &[u8]) -> json_records::SigninRows {
+    match serde_json::from_slice::<Activity<'_>>(bytes) {
+        Ok(activity) => to_records(&activity),
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            Err(("record is not a Reports API activity", None))
+        }
+        Err(_) => Err(("not valid JSON", None)),
+    }
 }
 
 #[cfg(test)]

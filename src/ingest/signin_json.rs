@@ -29,35 +29,32 @@ const NO_ADDRESS: [&str; 2] = ["0.0.0.0", "::"];
 use crate::ingest::sink::{Rejection, Sink};
 use crate::ingest::time::parse_utc;
 
-/// Reads Graph `signIn` JSON or the diagnostic export (both are told apart per record).
+/// Reads Graph `signIn` JSON or the diagnostic export (both are told apart per record),
+/// parsing on every core (`json_records::read_signins_parallel`).
 pub fn read(input: &mut dyn BufRead, sink: &mut Sink<SigninBatcher>) -> Result<(), IngestError> {
     let path = sink.provenance().file.to_string();
     let format = sink.provenance().format;
-    let mut checked = false;
-    json_records::read_into_sink(input, sink, |sink, rec| {
-        let top: Top<'_> = match serde_json::from_slice(rec.bytes) {
-            Ok(v) => v,
-            Err(e) if e.classify() == serde_json::error::Category::Data => {
-                return Ok(sink.reject(rec.line, "record is not a sign-in object", rec.bytes, None)?);
-            }
-            Err(_) => return Ok(sink.reject(rec.line, "not valid JSON", rec.bytes, None)?),
-        };
-        if !checked {
-            checked = true;
-            if top.created.is_none() && top.upn.is_none() && top.properties.is_none() && top.signin_count.is_none() {
-                return Err(IngestError::NotThisFormat {
-                    path: path.clone().into(),
-                    format,
-                    reason: "the first record has no createdDateTime, userPrincipalName or properties".into(),
-                });
-            }
+    let first = |bytes: &[u8]| -> Result<bool, IngestError> {
+        let Ok(top) = serde_json::from_slice::<Top<'_>>(bytes) else { return Ok(false) };
+        if top.created.is_none() && top.upn.is_none() && top.properties.is_none() && top.signin_count.is_none() {
+            return Err(IngestError::NotThisFormat {
+                path: path.clone().into(),
+                format,
+                reason: "the first record has no createdDateTime, userPrincipalName or properties".into(),
+            });
         }
-        match top.to_record() {
-            Ok(r) => sink.accept(&r, rec.line)?,
-            Err((reason, t)) => sink.reject(rec.line, reason, rec.bytes, t)?,
-        }
-        Ok(())
-    })
+        Ok(true)
+    };
+    json_records::read_signins_parallel(input, sink, first, &parse)
+}
+
+/// One record's sign-in, or why it is rejected.
+fn parse(bytes: &[u8]) -> json_records::SigninRows {
+    match serde_json::from_slice::<Top<'_>>(bytes) {
+        Ok(top) => top.to_record().map(|r| vec![r]),
+        Err(e) if e.classify() == serde_json::error::Category::Data => Err(("record is not a sign-in object", None)),
+        Err(_) => Err(("not valid JSON", None)),
+    }
 }
 
 /// A string as the JSON has it, borrowed unless it holds escapes.

@@ -15,6 +15,9 @@ pub fn parse_utc(text: &str) -> Option<i64> {
     if let Some(ms) = parse_ms_date(s) {
         return Some(ms * 1000);
     }
+    if let Some(t) = parse_us(s) {
+        return Some(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_micros());
     }
@@ -45,6 +48,42 @@ pub fn parse_utc(text: &str) -> Option<i64> {
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
         .map(|t| Utc.from_utc_datetime(&t).timestamp_micros())
+}
+
+/// US-locale text, `M/D/YYYY, h:mm:ss[.fff] AM` (Log Analytics) or without the comma
+/// (`Export-Csv`), read by hand: chrono's format strings, tried in turn, read their own
+/// format again at every call and were a tenth of a Log Analytics CSV's ingest. `None`
+/// for anything else; the caller then tries the formats of [`parse_utc`].
+fn parse_us(s: &str) -> Option<i64> {
+    fn num<T: std::str::FromStr>(t: &str, max_len: usize) -> Option<T> {
+        (!t.is_empty() && t.len() <= max_len && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
+    }
+    let (date, rest) = s.split_once(' ')?;
+    let date = date.strip_suffix(',').unwrap_or(date);
+    let mut d = date.split('/');
+    let (month, day, year): (u32, u32, i32) = (num(d.next()?, 2)?, num(d.next()?, 2)?, num(d.next()?, 4)?);
+    if d.next().is_some() {
+        return None;
+    }
+    let (clock, half) = rest.trim_start().split_once(' ')?;
+    let pm = match half {
+        h if h.eq_ignore_ascii_case("AM") => false,
+        h if h.eq_ignore_ascii_case("PM") => true,
+        _ => return None,
+    };
+    let (hms, frac) = clock.split_once('.').map_or((clock, None), |(a, b)| (a, Some(b)));
+    let mut t = hms.split(':');
+    let (hour, minute, second): (u32, u32, u32) = (num(t.next()?, 2)?, num(t.next()?, 2)?, num(t.next()?, 2)?);
+    if t.next().is_some() || !(1..=12).contains(&hour) {
+        return None;
+    }
+    let nanos = match frac {
+        None => 0,
+        Some(f) => num::<u32>(f, 9)? * 10u32.pow(9 - f.len() as u32),
+    };
+    let hour = hour % 12 + if pm { 12 } else { 0 };
+    let t = chrono::NaiveDate::from_ymd_opt(year, month, day)?.and_hms_nano_opt(hour, minute, second, nanos)?;
+    Some(Utc.from_utc_datetime(&t).timestamp_micros())
 }
 
 /// `/Date(1685029562123)/`, `\/Date(...)\/`, optionally with an offset suffix (ignored:
@@ -92,6 +131,9 @@ mod tests {
             ("4/28/2021, 2:08:45.221 PM", "2021-04-28T14:08:45.221000Z"),
             ("5/25/2023 3:46:02 PM", "2023-05-25T15:46:02.000000Z"),
             ("12/1/2023 12:00:01 AM", "2023-12-01T00:00:01.000000Z"),
+            ("10/18/2026, 2:32:48.000 AM", "2026-10-18T02:32:48.000000Z"),
+            ("10/18/2026, 12:32:48.5 pm", "2026-10-18T12:32:48.500000Z"),
+            ("1/2/2026, 11:59:59.123456789 PM", "2026-01-02T23:59:59.123456Z"),
             ("/Date(1685029562123)/", "2023-05-25T15:46:02.123000Z"),
             ("\\/Date(1685029562123+0200)\\/", "2023-05-25T15:46:02.123000Z"),
             ("2023-08-27 02:40:03.005Z", "2023-08-27T02:40:03.005000Z"),
@@ -99,7 +141,16 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(parse_utc(input).map(iso).as_deref(), Some(want), "{input}");
         }
-        for bad in ["", "yesterday", "13/45/2023 1:00:00 PM", "2026-02-30T00:00:00Z"] {
+        for bad in [
+            "",
+            "yesterday",
+            "13/45/2023 1:00:00 PM",
+            "2026-02-30T00:00:00Z",
+            "2/30/2026, 1:00:00 PM",
+            "1/2/2026, 13:00:00 PM",
+            "1/2/2026, 0:00:00 AM",
+            "+1/2/2026, 1:00:00 PM",
+        ] {
             assert_eq!(parse_utc(bad), None, "{bad}");
         }
     }

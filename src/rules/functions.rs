@@ -15,7 +15,8 @@
 //! | `pseudonym(text)` | the keyed pseudonym (CTL-2) of an address or account |
 //!
 //! Settings come from `logwacht.toml`; a group or list name a rule passes must be a literal.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike};
@@ -29,7 +30,7 @@ use datafusion::prelude::SessionContext;
 use regex::Regex;
 
 use crate::config::Config;
-use crate::enrich::blocklist::Blocklist;
+use crate::enrich::blocklist::{Blocklist, Fnv};
 use crate::pseudonym::Pseudonymiser;
 
 pub use crate::schema::PSEUDONYM;
@@ -318,18 +319,24 @@ impl Functions {
                         groups.keys().cloned().collect::<Vec<_>>().join(", ")
                     ))
                 })?;
-                let mask = list.mask(order);
                 let n = rows(args);
                 let (hosts, paths) = (text_array(args, 0, n)?, text_array(args, 1, n)?);
                 let (hosts, paths) = (hosts.as_string::<i32>(), paths.as_string::<i32>());
+                // A batch repeats few hosts many times: each host's domain lookup is done
+                // once per batch (it was a quarter of a web rule's time).
+                let mut seen: HashMap<&str, (u64, bool), BuildHasherDefault<Fnv>> = HashMap::default();
+                let order = list.order(order);
                 let out: StringArray = (0..n)
                     .map(|i| {
                         if hosts.is_null(i) {
                             return None;
                         }
-                        let path = (!paths.is_null(i)).then(|| paths.value(i));
-                        let found = list.lookup(hosts.value(i), path) & mask;
-                        if found == 0 { None } else { list.first(found, order) }
+                        let host = hosts.value(i);
+                        let (mut found, has_urls) = *seen.entry(host).or_insert_with(|| list.lookup_host(host));
+                        if has_urls {
+                            found |= list.lookup_urls(host, (!paths.is_null(i)).then(|| paths.value(i)));
+                        }
+                        order.first(found)
                     })
                     .collect();
                 Ok(ColumnarValue::Array(Arc::new(out)))

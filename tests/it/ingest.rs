@@ -651,3 +651,69 @@ fn a_broken_or_wrong_geoip_database_stops_ingest_with_a_clear_error() {
         assert!(ws.parts().is_empty());
     }
 }
+
+/// Sign-in JSON is parsed on several threads in chunks; what reaches the store is still
+/// the file's records in the file's order: every good line once, per day in line order,
+/// every bad line rejected under its own number.
+#[test]
+fn sign_ins_parsed_in_parallel_keep_every_record_in_file_order() {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Int64Type;
+    let ws = Workspace::new();
+    let first = std::fs::read_to_string(fixture("signin/diagnostic.json")).unwrap();
+    let record = first.lines().next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.json");
+    // More records than several chunks hold, over two days, with a broken line every 997.
+    let mut text = String::new();
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    for line in 1..=12_000u64 {
+        if line % 997 == 0 {
+            text.push_str("{\"time\": \"2026-11-20T09:15:30Z\", \"category\": \"SignInLogs\", cut\n");
+            bad.push(line);
+        } else {
+            let day = if line % 3 == 0 { "2026-11-19" } else { "2026-11-20" };
+            text.push_str(&record.replace("2026-11-20", day));
+            text.push('\n');
+            good.push(line);
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let run = ws.ingest(NOW, &[path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(counts(&run.json(), "many.json"), (good.len() as u64, bad.len() as u64, 0));
+
+    let mut stored = Vec::new();
+    let parts = ws.parts();
+    assert_eq!(parts.len(), 2, "one part per day: {parts:?}");
+    for part in parts {
+        let file = std::fs::File::open(ws.store().join(&part)).unwrap();
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        let mut lines = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let col = batch.column_by_name("source_line").unwrap().as_primitive::<Int64Type>();
+            lines.extend((0..col.len()).map(|i| col.value(i) as u64));
+        }
+        assert!(lines.windows(2).all(|w| w[0] < w[1]), "{part}: rows out of file order");
+        stored.extend(lines);
+    }
+    stored.sort_unstable();
+    assert_eq!(stored, good);
+
+    let mut rejected: Vec<u64> = ws
+        .all_files()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("_rejected"))
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["line"].as_u64().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    rejected.sort_unstable();
+    assert_eq!(rejected, bad);
+}

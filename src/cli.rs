@@ -87,9 +87,12 @@ pub enum Command {
     Geoip(GeoipCommand),
     /// Check the audit trail's hash chain and name the first broken line (CTL-9).
     VerifyLog(VerifyArgs),
-    /// Many schools, one provider: the federation file and the group report.
+    /// Many schools, one provider: the federation file, the group report, the audit on
+    /// the schools' workers.
     #[command(subcommand)]
     Federation(FederationCommand),
+    /// Serve this school's store to its provider's `federation audit` ([worker] section).
+    Worker(WorkerArgs),
     /// List the suspicious messages for the mail system to return to their senders (CTL-10).
     Returns {
         /// First day (YYYY-MM-DD, school time zone); default yesterday.
@@ -460,4 +463,41 @@ pub enum FederationCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run rules across the member schools on their workers: each rule planned once, each
+    /// school's part run by its own worker with its own key.
+    Audit {
+        /// The federation file (default: federation.toml here).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// First day (YYYY-MM-DD, the schools' time zones).
+        #[arg(long, value_parser = day)]
+        from: NaiveDate,
+        /// Last day, inclusive.
+        #[arg(long, value_parser = day)]
+        to: NaiveDate,
+        /// Run only this rule (its id); default every automated rule.
+        #[arg(long)]
+        rule: Option<String>,
+        /// The provider's rules folder (default: the built-in rules).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The results' folder (default: federation-audits/<from>_<to> beside the file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seconds to wait for one rule's answer from every worker.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+}
+
+/// `logwacht worker`
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// A school's workspace (the folder of its logwacht.toml, with a [worker] section);
+    /// repeat it for each school this machine hosts.
+    #[arg(long, required = true)]
+    pub workspace: Vec<PathBuf>,
+    /// Where to listen (host:port; port 0 picks a free one and prints it).
+    #[arg(long)]
+    pub listen: std::net::SocketAddr,
 }

@@ -202,6 +202,13 @@ malware = ["malware", "phishing", "cryptojacking"]
 # purpose and table, "*" meaning every column. Example:
 # [purposes.f]
 # web = ["event_time", "bytes", "http_status"]
+
+# A provider's federation (`logwacht worker`, README "For a provider"): this school's id in
+# the provider's federation file, and the purposes (a-f) whose rules its worker runs for
+# the provider. Without this section the school serves no worker.
+# [worker]
+# school = "school-a"
+# purposes = ["a", "b", "f"]
 "#;
 
 fn default_days() -> u32 {
@@ -591,9 +598,31 @@ struct RawConfig {
     mail: MailSection,
     #[serde(default)]
     web: WebSection,
+    #[serde(default)]
+    worker: WorkerSection,
     /// purpose letter -> table -> columns.
     #[serde(default)]
     purposes: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<String>>>,
+}
+
+/// `[worker]`: what this school lets a provider run on its worker (issue 19).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkerSection {
+    /// The school's id in the provider's federation file.
+    #[serde(default)]
+    school: Option<String>,
+    /// The purposes (003 art. 7.1, letters a-f) whose rules the worker runs.
+    #[serde(default)]
+    purposes: Vec<String>,
+}
+
+/// What `logwacht worker` may do for a provider (`[worker]`): the school's id and the
+/// purposes it has enabled; `None` when the section is absent (no worker).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerSettings {
+    pub school: String,
+    pub purposes: Vec<crate::schema::Purpose>,
 }
 
 /// A validated configuration with absolute paths.
@@ -693,6 +722,8 @@ pub struct Config {
     pub case_words: Vec<String>,
     /// Case files.
     pub cases_dir: PathBuf,
+    /// `[worker]`, when the school serves a provider.
+    pub worker: Option<WorkerSettings>,
 }
 
 impl Config {
@@ -865,7 +896,31 @@ impl Config {
         if raw.audit.min_cell == 0 {
             return Err(invalid("audit.min_cell = 0; it must be at least 1 (CTL-2)".into()));
         }
+        let worker = match (&raw.worker.school, raw.worker.purposes.is_empty()) {
+            (None, true) => None,
+            (None, false) => {
+                return Err(invalid(
+                    "worker.purposes without worker.school: name the school's id in the provider's federation file"
+                        .into(),
+                ));
+            }
+            (Some(id), _) => {
+                crate::fsio::check_id("worker.school", id).map_err(|e| invalid(e.to_string()))?;
+                let mut purposes = Vec::new();
+                for p in &raw.worker.purposes {
+                    let purpose = crate::schema::Purpose::parse(p).ok_or_else(|| {
+                        invalid(format!(
+                            "worker.purposes: {} is not a purpose of art. 7.1 (a-f)",
+                            crate::fsio::shown(p)
+                        ))
+                    })?;
+                    purposes.push(purpose);
+                }
+                Some(WorkerSettings { school: id.clone(), purposes })
+            }
+        };
         Ok(Config {
+            worker,
             language,
             reports_dir: base.join(&raw.audit.reports_dir),
             sample_unit: raw.audit.sample_unit.clone(),

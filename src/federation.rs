@@ -14,8 +14,9 @@
 //! ```
 //! No pseudonym crosses schools (each school's key stays in its workspace, and the group
 //! report carries none), and no row leaves a school. Members reached through a worker
-//! address (`worker = "host:port"`, the distributed engine of issue 19 part 3) are named by
-//! `check` and not yet run.
+//! address (`worker = "host:port"`, with the provider's copy of its shared secret) are
+//! audited by `federation audit` on the distributed engine (`coordinator`, `worker`,
+//! `fragment`); the group report runs on workspaces this machine reaches.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,10 @@ use crate::config::{Config, ConfigError};
 use crate::error::Error;
 use crate::report::Lang;
 use crate::report::suppress::{Cell, JsonCell};
+
+pub mod coordinator;
+pub mod fragment;
+pub mod worker;
 
 /// The file name looked for when `--file` is not given.
 pub const FILE_NAME: &str = "federation.toml";
@@ -55,6 +60,8 @@ struct RawSchool {
     #[serde(default)]
     worker: Option<String>,
     #[serde(default)]
+    secret_file: Option<String>,
+    #[serde(default)]
     contact: String,
 }
 
@@ -76,6 +83,8 @@ pub struct Member {
     pub place: Place,
     /// Whom to contact (its DPO or director).
     pub contact: String,
+    /// The provider's copy of the school worker's shared secret (a worker member only).
+    pub secret_file: Option<PathBuf>,
 }
 
 /// A validated federation file.
@@ -138,14 +147,30 @@ impl Federation {
                     )));
                 }
             };
-            let key = match &place {
-                Place::Workspace(p) => std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string(),
-                Place::Worker(a) => a.clone(),
-            };
-            if !places.insert(key) {
-                return Err(invalid(format!("school {}: its workspace or worker is another member's too", s.id)));
+            // One worker may host several schools (each its own workspace, key and secret);
+            // a workspace is one school's.
+            if let Place::Workspace(p) = &place
+                && !places.insert(std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string())
+            {
+                return Err(invalid(format!("school {}: its workspace is another member's too", s.id)));
             }
-            members.push(Member { id: s.id, place, contact: s.contact.trim().to_string() });
+            let secret_file = match (&place, s.secret_file.as_deref().map(str::trim)) {
+                (Place::Worker(_), Some(f)) if !f.is_empty() => Some(base.join(f)),
+                (Place::Worker(_), _) => {
+                    return Err(invalid(format!(
+                        "school {}: a worker needs secret_file, the provider's copy of the worker's shared secret",
+                        s.id
+                    )));
+                }
+                (Place::Workspace(_), None) => None,
+                (Place::Workspace(_), Some(_)) => {
+                    return Err(invalid(format!(
+                        "school {}: secret_file belongs to a worker, not to a workspace",
+                        s.id
+                    )));
+                }
+            };
+            members.push(Member { id: s.id, place, contact: s.contact.trim().to_string(), secret_file });
         }
         Ok(Federation {
             path: path.into(),
@@ -172,13 +197,14 @@ pub fn check(fed: &Federation) -> Vec<MemberCheck> {
     fed.members
         .iter()
         .map(|m| match &m.place {
-            Place::Worker(a) => MemberCheck {
-                id: m.id.clone(),
-                problem: Some(format!(
-                    "worker {a}: the distributed engine is not built yet (issue 19 part 3); not audited"
-                )),
-                min_cell: None,
-            },
+            Place::Worker(a) => {
+                let secret = m.secret_file.as_deref().map(worker::read_secret);
+                let problem = match secret {
+                    Some(Err(e)) => Some(format!("worker {a}: {}", crate::fsio::printable(&e.to_string()))),
+                    _ => coordinator::reachable(a).err().map(|e| format!("worker {a}: {e}")),
+                };
+                MemberCheck { id: m.id.clone(), problem, min_cell: None }
+            }
             Place::Workspace(p) => {
                 let opened = Config::find(Some(&p.join(crate::config::FILE_NAME)))
                     .map_err(|e| e.to_string())

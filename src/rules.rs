@@ -384,6 +384,29 @@ pub fn builtin() -> Result<Vec<Rule>, RuleError> {
     BUILTIN.iter().map(|(name, text)| parse(&Path::new("queries").join(name), text)).collect()
 }
 
+/// The rules of `dir` (else the built-in ones), each with its file's whole text: what a
+/// federation's coordinator sends to each school's worker, which parses it again itself.
+pub fn with_texts(dir: Option<&Path>) -> Result<Vec<(Rule, String)>, RuleError> {
+    let Some(dir) = dir else {
+        return BUILTIN
+            .iter()
+            .map(|(name, text)| Ok((parse(&Path::new("queries").join(name), text)?, text.to_string())))
+            .collect();
+    };
+    let rules = load_dir(dir)?;
+    rules
+        .into_iter()
+        .map(|r| {
+            let text = std::fs::read_to_string(&r.path).map_err(|e| RuleError {
+                path: r.path.clone(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            })?;
+            Ok((r, text))
+        })
+        .collect()
+}
+
 /// Loads every `.sql` file of a folder, sorted by id; the first bad file is the error.
 pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
     let entries = std::fs::read_dir(dir).map_err(|e| RuleError {

@@ -70,6 +70,11 @@ pub enum Event<'a> {
     },
     /// A case command refused (CTL-3): which case, which command, why.
     CaseRefused { case: &'a str, command: &'a str, reason: &'a str },
+    /// `logwacht worker` refused a provider's request (issue 19): a client that did not
+    /// authenticate as this school's coordinator, or a plan fragment this school does not
+    /// run (a raw scan, a purpose it has not enabled, an output the gate refuses): what
+    /// was asked (a rule id, or the fragment's kind) and why, no value.
+    WorkerRefused { asked: &'a str, reason: &'a str },
     /// `case open`.
     CaseOpen { purpose: char, scope: CaseScope<'a>, hold: bool, approved_by: &'a str, staff_step: Option<&'a str> },
     /// `case screen`: steps 1-2.
@@ -183,6 +188,12 @@ impl Event<'_> {
                 e.rows_read = findings.values().sum();
                 e.files_written = files;
                 e.details = json!({ "findings": findings, "refused": refused, "language": language });
+                e
+            }
+            Event::WorkerRefused { asked, reason } => {
+                let mut e = entry(now, "worker refused", operator, "federation");
+                e.scope = json!({ "asked": asked });
+                e.details = json!({ "reason": reason });
                 e
             }
             Event::CaseRefused { case, command, reason } => {

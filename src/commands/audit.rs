@@ -75,12 +75,27 @@ pub fn audit_rules(
     pick: impl Fn(&rules::Rule) -> bool,
     operator: Option<&str>,
 ) -> Result<Vec<RuleOutcome>> {
+    let rules = crate::rules::configured(config)?.into_iter().filter(|r| pick(r)).collect();
+    audit_rule_set(config, now, key, from, to, rules, operator)
+}
+
+/// Runs `rules` (the school's own, or a federation's sent to its worker) over school-local
+/// days `from..=to`, and records the run in the school's trail (CTL-9).
+pub fn audit_rule_set(
+    config: &Config,
+    now: DateTime<Utc>,
+    key: &crate::pseudonym::Key,
+    from: NaiveDate,
+    to: NaiveDate,
+    rules: Vec<rules::Rule>,
+    operator: Option<&str>,
+) -> Result<Vec<RuleOutcome>> {
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     let tz = config.timezone;
     let window = rules::engine::Window::local_days(from, to, tz);
     let engine = rules::engine::Engine::new(config, Some(key), window)?;
     let mut out = Vec::new();
-    for rule in crate::rules::configured(config)?.into_iter().filter(|r| pick(r)) {
+    for rule in rules {
         let mut o = RuleOutcome {
             id: rule.id.clone(),
             purpose: rule.purpose.letter(),
@@ -145,6 +160,22 @@ pub fn audit_rules(
     Ok(out)
 }
 
+/// The outcomes as `audit run --json` prints them: a rule with fewer than `k` findings
+/// shows `"< k"` and no rows, severities or countries (CTL-2). A federation's worker sends
+/// exactly this, so no count under its school's threshold leaves the school.
+pub fn suppressed_json(outcome: &[RuleOutcome], k: u64) -> Result<serde_json::Value> {
+    let mut json = serde_json::to_value(outcome).map_err(|e| Error::Bug(e.to_string()))?;
+    for (r, v) in outcome.iter().zip(json.as_array_mut().into_iter().flatten()) {
+        if r.findings > 0 && (r.findings as u64) < k {
+            v["findings"] = format!("< {k}").into();
+            v["rows"] = serde_json::json!([]);
+            v["by_severity"] = serde_json::json!({});
+            v["by_country"] = serde_json::json!({});
+        }
+    }
+    Ok(json)
+}
+
 fn audit_command(ws: &Workspace, cmd: &AuditCommand) -> Result<u8> {
     let (config, now, operator) = (&ws.config, ws.now(), ws.operator());
     let (args, only, signin_only) = match cmd {
@@ -168,15 +199,7 @@ fn audit_command(ws: &Workspace, cmd: &AuditCommand) -> Result<u8> {
     let k = config.min_cell;
     let small = |r: &RuleOutcome| r.findings > 0 && (r.findings as u64) < k;
     if args.json {
-        let mut json = serde_json::to_value(&outcome).map_err(|e| Error::Bug(e.to_string()))?;
-        for (r, v) in outcome.iter().zip(json.as_array_mut().into_iter().flatten()) {
-            if small(r) {
-                v["findings"] = format!("< {k}").into();
-                v["rows"] = serde_json::json!([]);
-                v["by_severity"] = serde_json::json!({});
-                v["by_country"] = serde_json::json!({});
-            }
-        }
+        let json = suppressed_json(&outcome, k)?;
         println!("{}", serde_json::to_string_pretty(&json).map_err(|e| Error::Bug(e.to_string()))?);
     } else {
         for r in &outcome {

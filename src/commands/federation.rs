@@ -19,6 +19,9 @@ pub fn run(cmd: FederationCommand, now: DateTime<Utc>, operator: Option<&str>) -
         FederationCommand::Report { file: f, week, lang, out } => {
             report(&file(f), &week, lang.unwrap_or(Lang::Nl), out, now, operator)
         }
+        FederationCommand::Audit { file: f, from, to, rule, rules, out, timeout } => {
+            audit(&file(f), from, to, rule.as_deref(), rules.as_deref(), out, timeout)
+        }
     }
 }
 
@@ -59,7 +62,9 @@ fn report(
         // Each school's own weekly audit, in its own workspace: its key, its trail (as the
         // provider's operator), its report folder.
         let audited = match &m.place {
-            Place::Worker(a) => Err(format!("worker {a}: the distributed engine is not built yet (issue 19 part 3)")),
+            Place::Worker(a) => Err(format!(
+                "worker {a}: the group report runs each school's weekly audit in a workspace this machine reaches; a worker's school is audited with `federation audit`"
+            )),
             Place::Workspace(dir) => (|| -> Result<serde_json::Value> {
                 let ws = crate::workspace::Workspace::open(
                     Some(&dir.join(crate::config::FILE_NAME)),
@@ -119,4 +124,131 @@ fn report(
         println!("the group report is INCOMPLETE: not every school was audited");
         Ok(EXIT_ERROR)
     }
+}
+
+/// `federation audit`: the rules across the member schools' workers.
+fn audit(
+    path: &std::path::Path,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    only: Option<&str>,
+    rules_dir: Option<&std::path::Path>,
+    out: Option<PathBuf>,
+    timeout: u64,
+) -> Result<u8> {
+    use crate::federation::coordinator::{self, Target};
+    if to < from {
+        return Err(Error::Usage(format!("--to {to} lies before --from {from}")));
+    }
+    let fed = Federation::load(path)?;
+    let mut targets = Vec::new();
+    for m in &fed.members {
+        let (Place::Worker(addr), Some(secret_file)) = (&m.place, &m.secret_file) else {
+            return Err(Error::Usage(format!(
+                "school {}: federation audit runs on the schools' workers; give it worker = \"host:port\" and secret_file (federation report runs on workspaces)",
+                m.id
+            )));
+        };
+        let secret = crate::federation::worker::read_secret(secret_file)?;
+        targets.push(Target::new(&m.id, addr, &secret).map_err(Error::Usage)?);
+    }
+    let all = crate::rules::with_texts(rules_dir)?;
+    let rules: Vec<_> = all
+        .into_iter()
+        .filter(|(r, _)| match only {
+            Some(id) => r.id == id,
+            None => r.mode == crate::rules::Mode::Automated,
+        })
+        .collect();
+    if let Some(id) = only
+        && rules.is_empty()
+    {
+        return Err(Error::Usage(format!("no rule {}; `logwacht rules list` shows them", crate::fsio::shown(id))));
+    }
+    let ids: Vec<String> = fed.members.iter().map(|m| m.id.clone()).collect();
+    let result = coordinator::audit(
+        targets,
+        &rules,
+        from,
+        to,
+        &fed.name,
+        std::time::Duration::from_secs(timeout.max(1)),
+        |rule, got, failed| {
+            let cells: Vec<String> = ids
+                .iter()
+                .map(|id| match (got.get(id), failed.get(id)) {
+                    (Some(v), _) if v.get("refused").is_some_and(|r| !r.is_null()) => format!("{id} refused"),
+                    (Some(v), _) => format!("{id} {}", v["findings"]),
+                    (None, _) => format!("{id} NOT RUN"),
+                })
+                .collect();
+            println!("{rule}: {}", cells.join(", ").replace('"', ""));
+        },
+    )
+    .map_err(Error::Bug)?;
+    let dir = out.unwrap_or_else(|| {
+        path.parent().unwrap_or(std::path::Path::new(".")).join("federation-audits").join(format!("{from}_{to}"))
+    });
+    let pretty = |v: &serde_json::Value| {
+        serde_json::to_string_pretty(v).map(|s| s + "\n").map_err(|e| Error::Bug(e.to_string()))
+    };
+    let mut files = Vec::new();
+    for id in &ids {
+        if let Some(o) = result.outcomes.get(id) {
+            files.push((format!("{id}.json"), pretty(&serde_json::Value::Array(o.clone()))?));
+        }
+    }
+    let refused: Vec<(String, String)> = result
+        .outcomes
+        .iter()
+        .flat_map(|(s, os)| {
+            os.iter()
+                .filter(|o| o.get("refused").is_some_and(|r| !r.is_null()))
+                .map(move |o| (s.clone(), o["id"].as_str().unwrap_or_default().to_string()))
+        })
+        .collect();
+    let summary = serde_json::json!({
+        "federation": fed.name,
+        "from": from,
+        "to": to,
+        "complete": result.complete(),
+        "rules": result.rules,
+        "schools": ids.iter().map(|id| {
+            let failed = result.failed.get(id);
+            serde_json::json!({
+                "id": id,
+                "status": if failed.is_some() { "incomplete" } else { "complete" },
+                "first_rule_missed": failed.map(|f| f.0.clone()),
+                "reason": failed.map(|f| f.1.clone()),
+                "rules_run": result.outcomes.get(id).map_or(0, Vec::len),
+            })
+        }).collect::<Vec<_>>(),
+    });
+    files.push(("federation-audit.json".to_string(), pretty(&summary)?));
+    let named: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    for f in crate::audit_log::write_files(&dir, &named)? {
+        println!("wrote {}", f.path);
+    }
+    for (s, r) in &refused {
+        eprintln!("logwacht: school {s} refused rule {r} (its trail says why)");
+    }
+    if !result.complete() {
+        for (id, (rule, why)) in &result.failed {
+            println!("school {id}: NOT AUDITED from rule {rule} on: {why}");
+        }
+        println!("the federated audit is INCOMPLETE: not every school ran every rule");
+        return Ok(EXIT_ERROR);
+    }
+    Ok(if !refused.is_empty() {
+        EXIT_ERROR
+    } else if result
+        .outcomes
+        .values()
+        .flatten()
+        .any(|o| o["findings"].as_u64().is_some_and(|n| n > 0) || o["findings"].is_string())
+    {
+        crate::error::EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }

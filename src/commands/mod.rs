@@ -25,7 +25,8 @@ use crate::workspace::Workspace;
 
 /// Runs one command and returns the process exit code. The clock is read here, once.
 pub fn run(cli: Cli) -> Result<u8> {
-    let now = Clock::from_flag(cli.now.as_deref()).map_err(crate::error::Error::Usage)?.now();
+    let clock = Clock::from_flag(cli.now.as_deref()).map_err(crate::error::Error::Usage)?;
+    let now = clock.now();
     let config = cli.config.as_deref();
     let operator = cli.operator.as_deref();
     // The workspace is opened only by the commands that have one, when they start.
@@ -49,6 +50,12 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Notice { rule, from, to } => notice::run(&open()?, &rule, from, to),
         Command::Returns { from, to } => returns::run(&open()?, from, to),
         Command::Federation(cmd) => federation::run(cmd, now, operator),
+        // A server: it reads the clock once per task (its unit of work), not once.
+        Command::Worker(args) => crate::federation::worker::serve(
+            &args.workspace.iter().map(|w| w.join(crate::config::FILE_NAME)).collect::<Vec<_>>(),
+            args.listen,
+            clock,
+        ),
     }
 }
 
@@ -74,6 +81,8 @@ fn trail_writer(command: &Command) -> Option<&'static str> {
         | Command::VerifyLog(_)
         | Command::Generate(_)
         | Command::Demo(_)
-        | Command::Federation(_) => None,
+        | Command::Federation(_)
+        // The worker writes one trail line per task, each under the trail's lock then.
+        | Command::Worker(_) => None,
     }
 }

@@ -203,7 +203,7 @@ impl Activity {
             "case screen" | "case report" => Activity::CaseScreened,
             "case close" => Activity::CaseClosed,
             "case notified" => Activity::SubjectTold,
-            "case refused" => Activity::Refusal,
+            "case refused" | "worker refused" => Activity::Refusal,
             "hold add" | "hold extend" => Activity::HoldPlaced,
             "hold release" => Activity::HoldReleased,
             "key rotate" => Activity::KeyRotated,

@@ -83,7 +83,7 @@ fn the_group_report_merges_each_schools_own_counts_and_names_no_one() {
         }
     }
     // A member that cannot be audited: named, the report marked incomplete, exit 2.
-    std::fs::write(&fed, format!("{toml}\n[[school]]\nid = \"weg\"\nworkspace = \"weg\"\n\n[[school]]\nid = \"ver\"\nworker = \"10.0.0.9:7400\"\n")).unwrap();
+    std::fs::write(&fed, format!("{toml}\n[[school]]\nid = \"weg\"\nworkspace = \"weg\"\n\n[[school]]\nid = \"ver\"\nworker = \"10.0.0.9:7400\"\nsecret_file = \"ver.secret\"\n")).unwrap();
     let check = ws.run(&["federation", "check", "--file", f]);
     assert_eq!(check.code, 2, "{}", check.stdout);
     assert!(check.stdout.contains("weg: ") && check.stdout.contains("ver: worker 10.0.0.9:7400"), "{}", check.stdout);
@@ -124,6 +124,11 @@ fn a_federation_file_with_a_bad_member_is_refused_with_its_reason() {
         (
             "[federation]\nname = \"G\"\n[[school]]\nid = \"a\"\nworkspace = \"x\"\n[[school]]\nid = \"b\"\nworkspace = \"x\"\n",
             "another member's",
+        ),
+        ("[federation]\nname = \"G\"\n[[school]]\nid = \"a\"\nworker = \"h:1\"\n", "needs secret_file"),
+        (
+            "[federation]\nname = \"G\"\n[[school]]\nid = \"a\"\nworkspace = \"a\"\nsecret_file = \"s\"\n",
+            "belongs to a worker",
         ),
     ] {
         std::fs::write(&fed, text).unwrap();

@@ -1,5 +1,6 @@
 //! Integration tests: the real `logwacht` binary in a temporary workspace.
 mod case;
+mod cluster;
 mod demo;
 mod federation;
 mod hostile;

@@ -481,6 +481,9 @@ pub enum FederationCommand {
         /// The provider's rules folder (default: the built-in rules).
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// The group report's language: nl or en (default nl).
+        #[arg(long, value_parser = lang)]
+        lang: Option<Lang>,
         /// The results' folder (default: federation-audits/<from>_<to> beside the file).
         #[arg(long)]
         out: Option<PathBuf>,

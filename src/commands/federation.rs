@@ -19,8 +19,8 @@ pub fn run(cmd: FederationCommand, now: DateTime<Utc>, operator: Option<&str>) -
         FederationCommand::Report { file: f, week, lang, out } => {
             report(&file(f), &week, lang.unwrap_or(Lang::Nl), out, now, operator)
         }
-        FederationCommand::Audit { file: f, from, to, rule, rules, out, timeout } => {
-            audit(&file(f), from, to, rule.as_deref(), rules.as_deref(), out, timeout)
+        FederationCommand::Audit { file: f, from, to, rule, rules, lang, out, timeout } => {
+            audit(&file(f), (from, to), rule.as_deref(), rules.as_deref(), lang.unwrap_or(Lang::Nl), out, timeout, now)
         }
     }
 }
@@ -127,14 +127,16 @@ fn report(
 }
 
 /// `federation audit`: the rules across the member schools' workers.
+#[allow(clippy::too_many_arguments)]
 fn audit(
     path: &std::path::Path,
-    from: chrono::NaiveDate,
-    to: chrono::NaiveDate,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
     only: Option<&str>,
     rules_dir: Option<&std::path::Path>,
+    lang: Lang,
     out: Option<PathBuf>,
     timeout: u64,
+    now: DateTime<Utc>,
 ) -> Result<u8> {
     use crate::federation::coordinator::{self, Target};
     if to < from {
@@ -177,8 +179,8 @@ fn audit(
             let cells: Vec<String> = ids
                 .iter()
                 .map(|id| match (got.get(id), failed.get(id)) {
-                    (Some(v), _) if v.get("refused").is_some_and(|r| !r.is_null()) => format!("{id} refused"),
-                    (Some(v), _) => format!("{id} {}", v["findings"]),
+                    (Some((v, _)), _) if v.get("refused").is_some_and(|r| !r.is_null()) => format!("{id} refused"),
+                    (Some((v, _)), _) => format!("{id} {}", v["findings"]),
                     (None, _) => format!("{id} NOT RUN"),
                 })
                 .collect();
@@ -225,6 +227,25 @@ fn audit(
         }).collect::<Vec<_>>(),
     });
     files.push(("federation-audit.json".to_string(), pretty(&summary)?));
+    // The group report of the same counts: each school's (already under its own threshold),
+    // suppressed again at the group's, totals withheld where a cell is small; a refused
+    // rule is a cell not run, a school that did not finish is not audited.
+    let k = result.min_cells.values().copied().chain(fed.min_cell).max().unwrap_or(1);
+    let members: Vec<(String, Option<String>)> =
+        ids.iter().map(|id| (id.clone(), result.failed.get(id).map(|f| f.1.clone()))).collect();
+    let findings: Vec<Option<serde_json::Value>> = ids
+        .iter()
+        .map(|id| match (result.failed.get(id), result.outcomes.get(id)) {
+            (None, Some(o)) => Some(serde_json::json!({
+                "rules": o.iter().filter(|r| r.get("refused").is_none_or(serde_json::Value::is_null)).collect::<Vec<_>>()
+            })),
+            _ => None,
+        })
+        .collect();
+    let group = federation::merge(&fed.name, &format!("{from}..{to}"), k, members, &findings, now);
+    files.push(("group-report.json".to_string(), pretty(&federation::json(&group))?));
+    files.push(("group-report.md".to_string(), federation::render(&group, lang, "group.md")?));
+    files.push(("group-report.html".to_string(), federation::render(&group, lang, "group.html")?));
     let named: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
     for f in crate::audit_log::write_files(&dir, &named)? {
         println!("wrote {}", f.path);
@@ -233,6 +254,7 @@ fn audit(
         eprintln!("logwacht: school {s} refused rule {r} (its trail says why)");
     }
     if !result.complete() {
+        // The group report is written too, marked INCOMPLETE (never as if complete).
         for (id, (rule, why)) in &result.failed {
             println!("school {id}: NOT AUDITED from rule {rule} on: {why}");
         }

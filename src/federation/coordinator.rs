@@ -202,8 +202,9 @@ fn tasks(targets: &[Target]) -> Vec<String> {
     schools
 }
 
-/// What one rule gave per school: its outcome JSON, as `audit run --json` writes it.
-pub type Outcomes = BTreeMap<String, serde_json::Value>;
+/// What one rule gave per school: its outcome JSON, as `audit run --json` writes it, and
+/// the school's threshold.
+pub type Outcomes = BTreeMap<String, (serde_json::Value, u64)>;
 
 /// Runs `leaf` at the workers: task `i` at the worker of `schools[i]` (an empty id: the
 /// first target's), every request with that worker's school's credentials; the batches
@@ -261,13 +262,17 @@ fn collect_rows(b: &RecordBatch, out: &mut Outcomes) -> Result<()> {
             .ok_or_else(|| DataFusionError::Execution(format!("a worker's answer has no text column {name}")))
     };
     let (school, outcome) = (col("school")?, col("outcome")?);
+    let min_cell = b
+        .column_by_name("min_cell")
+        .and_then(|c| c.as_primitive_opt::<datafusion::arrow::datatypes::UInt64Type>())
+        .ok_or_else(|| DataFusionError::Execution("a worker's answer has no min_cell".into()))?;
     for i in 0..b.num_rows() {
         if school.is_null(i) || outcome.is_null(i) {
             continue;
         }
         let v: serde_json::Value = serde_json::from_str(outcome.value(i))
             .map_err(|e| DataFusionError::Execution(format!("a worker's outcome is not JSON: {e}")))?;
-        out.insert(school.value(i).to_string(), v);
+        out.insert(school.value(i).to_string(), (v, min_cell.value(i)));
     }
     Ok(())
 }
@@ -278,6 +283,8 @@ fn collect_rows(b: &RecordBatch, out: &mut Outcomes) -> Result<()> {
 pub struct FederatedAudit {
     /// Per school, per rule run there, the outcome as `audit run --json` writes it.
     pub outcomes: BTreeMap<String, Vec<serde_json::Value>>,
+    /// Per school, its `[audit] min_cell`.
+    pub min_cells: BTreeMap<String, u64>,
     /// The schools left out, with the first rule they missed and why.
     pub failed: BTreeMap<String, (String, String)>,
     /// The rules, in order.
@@ -368,8 +375,9 @@ pub fn audit(
                 }
             }
         };
-        for (school, v) in &got {
+        for (school, (v, k)) in &got {
             result.outcomes.entry(school.clone()).or_default().push(v.clone());
+            result.min_cells.insert(school.clone(), *k);
         }
         on_rule(&rule.id, &got, &result.failed);
     }

@@ -18,7 +18,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::array::{RecordBatch, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
@@ -55,19 +55,30 @@ pub struct Fragment {
     pub group: String,
 }
 
-/// The output: per school and rule, the outcome as `audit run --json` writes it.
+/// The output: per school and rule, the outcome as `audit run --json` writes it, and the
+/// school's threshold (`[audit] min_cell`, which the group report's must not go under).
 pub fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("school", DataType::Utf8, false),
         Field::new("rule", DataType::Utf8, false),
         Field::new("outcome", DataType::Utf8, false),
+        Field::new("min_cell", DataType::UInt64, false),
     ]))
+}
+
+/// What a school's worker answers for one task.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The outcome as `audit run --json` writes it (one rule's object).
+    pub outcome: String,
+    /// The school's `[audit] min_cell`.
+    pub min_cell: u64,
 }
 
 /// Runs a fragment's task in a school's workspace; only a worker has one.
 pub trait Runner: fmt::Debug + Send + Sync {
-    /// The outcome JSON of `fragment` for `school`, or the refusal.
-    fn run(&self, school: &str, fragment: &Fragment) -> Result<String>;
+    /// The answer to `fragment` for `school`, or the refusal.
+    fn run(&self, school: &str, fragment: &Fragment) -> Result<Answer>;
 }
 
 /// The leaf of a federated rule. On the coordinator it has no runner (executing it there
@@ -155,10 +166,10 @@ impl ExecutionPlan for SchoolRuleExec {
             std::thread::Builder::new()
                 .name("logwacht-fragment".into())
                 .spawn(move || {
-                    let _ = tx.send(runner.run(&name, &fragment).map(|json| (fragment.rule_file, json)));
+                    let _ = tx.send(runner.run(&name, &fragment).map(|answer| (fragment.rule_file, answer)));
                 })
                 .map_err(|e| DataFusionError::Execution(format!("cannot start the rule's thread: {e}")))?;
-            let (rule_file, json) = rx
+            let (rule_file, answer) = rx
                 .await
                 .map_err(|_| DataFusionError::Execution("the rule's thread ended without an answer".into()))??;
             let rule = rule_file.strip_suffix(".sql").unwrap_or(&rule_file).to_string();
@@ -167,7 +178,8 @@ impl ExecutionPlan for SchoolRuleExec {
                 vec![
                     Arc::new(StringArray::from(vec![school])),
                     Arc::new(StringArray::from(vec![rule])),
-                    Arc::new(StringArray::from(vec![json])),
+                    Arc::new(StringArray::from(vec![answer.outcome])),
+                    Arc::new(UInt64Array::from(vec![answer.min_cell])),
                 ],
             )
             .map_err(DataFusionError::from)

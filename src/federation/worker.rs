@@ -32,7 +32,7 @@ use datafusion_distributed::{
     DistributedExt, Worker, WorkerPlanRewriteEvent, WorkerPlanRewriteEventResponse, WorkerQueryContext,
 };
 
-use super::fragment::{self, Fragment, FragmentCodec, Runner};
+use super::fragment::{self, Answer, Fragment, FragmentCodec, Runner};
 use crate::audit_log::{AuditLog, Event};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -203,7 +203,7 @@ impl Request {
 }
 
 impl Runner for Request {
-    fn run(&self, school: &str, f: &Fragment) -> std::result::Result<String, DataFusionError> {
+    fn run(&self, school: &str, f: &Fragment) -> std::result::Result<Answer, DataFusionError> {
         if !self.schools.contains(school) {
             return Err(self.served.refuse(
                 &self.trails(),
@@ -276,7 +276,8 @@ impl Runner for Request {
         let json = crate::commands::audit::suppressed_json(&outcomes, config.min_cell)
             .map_err(|e| DataFusionError::Execution(e.to_string()))?;
         let one = json.as_array().and_then(|a| a.first()).cloned().unwrap_or_default();
-        serde_json::to_string(&one).map_err(|e| DataFusionError::Execution(e.to_string()))
+        let outcome = serde_json::to_string(&one).map_err(|e| DataFusionError::Execution(e.to_string()))?;
+        Ok(Answer { outcome, min_cell: config.min_cell })
     }
 }
 

@@ -204,6 +204,36 @@ fn three_schools_on_their_own_workers_give_their_own_findings_and_refuse_what_th
     }
 
     assert!(small > 0, "no small cell to check the suppression on");
+    // The group report of the same run: each school's cell as the school shows it (a rule
+    // the school refused: not run), totals withheld wherever a cell is small.
+    let group = read_json(&out.join("group-report.json"));
+    assert_eq!(group["complete"], true);
+    assert_eq!(group["min_cell"], 5);
+    let mut withheld = 0;
+    for g in group["rules"].as_array().unwrap() {
+        let cells = g["cells"].as_array().unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            let own = read_json(&out.join(format!("{id}.json")));
+            let r = own.as_array().unwrap().iter().find(|r| r["id"] == g["id"]).unwrap();
+            if r["refused"].is_string() {
+                assert!(cells[i].is_null(), "{g}");
+            } else {
+                assert_eq!(cells[i], r["findings"], "{id} {g}");
+            }
+        }
+        if cells.iter().any(|c| c.is_string()) {
+            withheld += 1;
+            assert_eq!(g["total"], "withheld", "{g}");
+        } else {
+            let sum: u64 = cells.iter().filter_map(|c| c.as_u64()).sum();
+            assert_eq!(g["total"].as_u64(), Some(sum), "{g}");
+        }
+    }
+    assert!(withheld > 0, "a small cell withholds its rule's total");
+    for file in ["group-report.md", "group-report.html"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(text.contains("Scholengroep Voorbeeld") && !text.contains("p1-"), "{file}");
+    }
 
     // A provider's rule that selects `sender`: each worker's output gate refuses it, and
     // its trail says so.

@@ -23,6 +23,7 @@
 //! suppression, retention state) is one pass over one engine; rendering is render.rs.
 
 pub mod charts;
+pub mod outcome;
 pub mod oversight;
 pub mod render;
 pub mod sample;

@@ -31,7 +31,7 @@ pub struct DemoOutcome {
     /// The retention window the workspace was set up with (`retention.days`).
     pub retention_days: u32,
     /// Every automated and sampled rule over the retained window.
-    pub signin_audit: Vec<crate::commands::audit::RuleOutcome>,
+    pub signin_audit: Vec<crate::report::outcome::RuleOutcome>,
     /// Per rule with injected violations: (injected still retained, found of them, extra).
     pub truth: Vec<(String, usize, usize, usize)>,
     /// The weekly report of the last whole week.
@@ -119,7 +119,7 @@ pub fn execute(args: &DemoArgs, now: DateTime<Utc>) -> Result<DemoOutcome, Error
     let retained_from = crate::store::retention::RetentionPolicy::of(&config).first_day(last_night, config.timezone);
     // The demo is one command: the key is read once, here.
     let key = crate::pseudonym::load(&config.key_path())?;
-    outcome.signin_audit = crate::commands::audit::audit_rules(
+    outcome.signin_audit = crate::report::outcome::audit_rules(
         &config,
         last_night,
         &key,

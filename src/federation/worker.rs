@@ -224,7 +224,7 @@ impl Runner for Request {
         let config = served.config(school).map_err(|e| DataFusionError::Execution(e.to_string()))?;
         let now = served.now();
         let operator = format!("federation {}", printable_group(&f.group));
-        let outcome = |refused: String| crate::commands::audit::RuleOutcome {
+        let outcome = |refused: String| crate::report::outcome::RuleOutcome {
             id: stem.to_string(),
             purpose: '?',
             requirements: Vec::new(),
@@ -254,7 +254,7 @@ impl Runner for Request {
                 } else {
                     let key = crate::pseudonym::load(&config.key_path())
                         .map_err(|e| DataFusionError::Execution(e.to_string()))?;
-                    let out = crate::commands::audit::audit_rule_set(
+                    let out = crate::report::outcome::audit_rule_set(
                         &config,
                         now,
                         &key,
@@ -273,7 +273,7 @@ impl Runner for Request {
                 }
             }
         };
-        let json = crate::commands::audit::suppressed_json(&outcomes, config.min_cell)
+        let json = crate::report::outcome::suppressed_json(&outcomes, config.min_cell)
             .map_err(|e| DataFusionError::Execution(e.to_string()))?;
         let one = json.as_array().and_then(|a| a.first()).cloned().unwrap_or_default();
         let outcome = serde_json::to_string(&one).map_err(|e| DataFusionError::Execution(e.to_string()))?;

@@ -503,4 +503,13 @@ pub struct WorkerArgs {
     /// Where to listen (host:port; port 0 picks a free one and prints it).
     #[arg(long)]
     pub listen: std::net::SocketAddr,
+    /// Mutual TLS: the worker's certificate (PEM).
+    #[arg(long, requires_all = ["tls_key", "tls_client_ca"])]
+    pub tls_cert: Option<PathBuf>,
+    /// Mutual TLS: the worker's private key (PEM).
+    #[arg(long, requires_all = ["tls_cert", "tls_client_ca"])]
+    pub tls_key: Option<PathBuf>,
+    /// Mutual TLS: the provider's CA, which signed the coordinator's certificate (PEM).
+    #[arg(long, requires_all = ["tls_cert", "tls_key"])]
+    pub tls_client_ca: Option<PathBuf>,
 }

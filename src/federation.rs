@@ -49,6 +49,21 @@ struct RawFederation {
     name: String,
     #[serde(default)]
     min_cell: Option<u64>,
+    #[serde(default)]
+    tls_ca: Option<String>,
+    #[serde(default)]
+    tls_cert: Option<String>,
+    #[serde(default)]
+    tls_key: Option<String>,
+}
+
+/// The certificate files of one side of a mutual TLS connection: the CA that signed the
+/// other side's certificate, and this side's certificate and key (PEM).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +113,9 @@ pub struct Federation {
     pub min_cell: Option<u64>,
     /// The members, in file order.
     pub members: Vec<Member>,
+    /// The coordinator's side of mutual TLS with the workers (`tls_ca`, `tls_cert`,
+    /// `tls_key`), when the file sets it.
+    pub tls: Option<TlsFiles>,
 }
 
 impl Federation {
@@ -172,11 +190,24 @@ impl Federation {
             };
             members.push(Member { id: s.id, place, contact: s.contact.trim().to_string(), secret_file });
         }
+        let f = &raw.federation;
+        let tls = match (&f.tls_ca, &f.tls_cert, &f.tls_key) {
+            (None, None, None) => None,
+            (Some(ca), Some(cert), Some(key)) => {
+                Some(TlsFiles { ca: base.join(ca), cert: base.join(cert), key: base.join(key) })
+            }
+            _ => {
+                return Err(invalid(
+                    "federation: give all three of tls_ca, tls_cert and tls_key (mutual TLS), or none".into(),
+                ));
+            }
+        };
         Ok(Federation {
             path: path.into(),
             name: raw.federation.name.trim().to_string(),
             min_cell: raw.federation.min_cell,
             members,
+            tls,
         })
     }
 }

@@ -143,6 +143,10 @@ fn audit(
         return Err(Error::Usage(format!("--to {to} lies before --from {from}")));
     }
     let fed = Federation::load(path)?;
+    let tls = match &fed.tls {
+        Some(files) => Some(coordinator::client_tls(files).map_err(Error::Usage)?),
+        None => None,
+    };
     let mut targets = Vec::new();
     for m in &fed.members {
         let (Place::Worker(addr), Some(secret_file)) = (&m.place, &m.secret_file) else {
@@ -152,7 +156,9 @@ fn audit(
             )));
         };
         let secret = crate::federation::worker::read_secret(secret_file)?;
-        targets.push(Target::new(&m.id, addr, &secret).map_err(Error::Usage)?);
+        let mut target = Target::new(&m.id, addr, &secret).map_err(Error::Usage)?;
+        target.tls = tls.clone();
+        targets.push(target);
     }
     let all = crate::rules::with_texts(rules_dir)?;
     let rules: Vec<_> = all

@@ -51,11 +51,18 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Returns { from, to } => returns::run(&open()?, from, to),
         Command::Federation(cmd) => federation::run(cmd, now, operator),
         // A server: it reads the clock once per task (its unit of work), not once.
-        Command::Worker(args) => crate::federation::worker::serve(
-            &args.workspace.iter().map(|w| w.join(crate::config::FILE_NAME)).collect::<Vec<_>>(),
-            args.listen,
-            clock,
-        ),
+        Command::Worker(args) => {
+            let tls = match (args.tls_client_ca, args.tls_cert, args.tls_key) {
+                (Some(ca), Some(cert), Some(key)) => Some(crate::federation::TlsFiles { ca, cert, key }),
+                _ => None,
+            };
+            crate::federation::worker::serve(
+                &args.workspace.iter().map(|w| w.join(crate::config::FILE_NAME)).collect::<Vec<_>>(),
+                args.listen,
+                tls.as_ref(),
+                clock,
+            )
+        }
     }
 }
 

@@ -45,14 +45,26 @@ pub struct Target {
     pub url: Url,
     /// The token its worker expects (HMAC of the school's id under the shared secret).
     pub token: String,
+    /// Mutual TLS with its worker (the provider's CA and the coordinator's certificate),
+    /// when the federation file sets it; else plain HTTP/2.
+    pub tls: Option<tonic::transport::ClientTlsConfig>,
 }
 
 impl Target {
     /// A target from the federation file's address and the provider's copy of the secret.
     pub fn new(id: &str, addr: &str, secret: &[u8]) -> std::result::Result<Target, String> {
         let url = Url::parse(&format!("http://{addr}")).map_err(|e| format!("worker {addr}: {e}"))?;
-        Ok(Target { id: id.into(), addr: addr.into(), url, token: fragment::token(secret, id) })
+        Ok(Target { id: id.into(), addr: addr.into(), url, token: fragment::token(secret, id), tls: None })
     }
+}
+
+/// The coordinator's side of mutual TLS from the federation file's PEM files.
+pub fn client_tls(files: &super::TlsFiles) -> std::result::Result<tonic::transport::ClientTlsConfig, String> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    Ok(ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(read(&files.ca)?))
+        .identity(Identity::from_pem(read(&files.cert)?, read(&files.key)?)))
 }
 
 /// True when something listens at `addr` (a TCP connection within two seconds).
@@ -77,23 +89,63 @@ fn key(url: &Url) -> (String, u16) {
 type Credentials = BTreeMap<(String, u16), Vec<(String, String)>>;
 
 /// Opens connections to workers, each request carrying the ids and tokens of the schools
-/// at that worker (never another worker's schools'), comma-separated in the same order.
+/// at that worker (never another worker's schools'), comma-separated in the same order;
+/// over mutual TLS to the workers whose targets say so.
 #[derive(Clone)]
 struct AuthChannels {
     inner: datafusion_distributed::grpc::DefaultChannelResolver,
     by_url: Arc<Credentials>,
+    tls: Arc<BTreeMap<(String, u16), tonic::transport::ClientTlsConfig>>,
+    tls_channels: Arc<std::sync::Mutex<BTreeMap<(String, u16), datafusion_distributed::grpc::BoxCloneSyncChannel>>>,
 }
 
 impl AuthChannels {
     fn new(targets: &[Target]) -> AuthChannels {
         let mut by_url = Credentials::new();
+        let mut tls = BTreeMap::new();
         for t in targets {
             by_url.entry(key(&t.url)).or_default().push((t.id.clone(), t.token.clone()));
+            if let Some(c) = &t.tls {
+                tls.insert(key(&t.url), c.clone());
+            }
         }
         AuthChannels {
             inner: datafusion_distributed::grpc::DefaultChannelResolver::default(),
             by_url: Arc::new(by_url),
+            tls: Arc::new(tls),
+            tls_channels: Default::default(),
         }
+    }
+
+    /// The worker's client: over mutual TLS (one channel per worker, kept for the query)
+    /// or plain.
+    async fn client(&self, url: &Url) -> Result<Box<dyn WorkerChannel>> {
+        let k = key(url);
+        let Some(tls) = self.tls.get(&k) else {
+            return self.inner.get_worker_client_for_url(url).await;
+        };
+        let cached = self.tls_channels.lock().unwrap_or_else(|p| p.into_inner()).get(&k).cloned();
+        let channel = match cached {
+            Some(c) => c,
+            None => {
+                let err = |e: tonic::transport::Error| {
+                    DataFusionError::Execution(format!(
+                        "worker {}:{}: {e} ({:?})",
+                        k.0,
+                        k.1,
+                        std::error::Error::source(&e)
+                    ))
+                };
+                let endpoint = tonic::transport::Endpoint::from_shared(format!("https://{}:{}", k.0, k.1))
+                    .map_err(err)?
+                    .tls_config(tls.clone().domain_name(k.0.clone()))
+                    .map_err(err)?;
+                let c = datafusion_distributed::grpc::BoxCloneSyncChannel::new(endpoint.connect().await.map_err(err)?);
+                self.tls_channels.lock().unwrap_or_else(|p| p.into_inner()).insert(k, c.clone());
+                c
+            }
+        };
+        Ok(datafusion_distributed::grpc::create_worker_client(channel))
     }
 }
 
@@ -103,7 +155,7 @@ impl ChannelResolver for AuthChannels {
         let Some(schools) = self.by_url.get(&key(url)) else {
             return Err(DataFusionError::Execution(format!("{url} is no member school's worker")));
         };
-        let inner = self.inner.get_worker_client_for_url(url).await?;
+        let inner = self.client(url).await?;
         let mut headers = http::HeaderMap::new();
         let value = |v: String| http::HeaderValue::from_str(&v).map_err(|e| DataFusionError::Execution(e.to_string()));
         let ids: Vec<&str> = schools.iter().map(|(s, _)| s.as_str()).collect();

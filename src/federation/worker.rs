@@ -334,7 +334,26 @@ pub fn secret(path: &Path) -> Result<(Vec<u8>, bool)> {
 
 /// Serves the workspaces of `config_paths` (each with a `[worker]` section) on `listen`
 /// until the process is stopped.
-pub fn serve(config_paths: &[PathBuf], listen: SocketAddr, clock: crate::clock::Clock) -> Result<u8> {
+pub fn serve(
+    config_paths: &[PathBuf],
+    listen: SocketAddr,
+    tls: Option<&super::TlsFiles>,
+    clock: crate::clock::Clock,
+) -> Result<u8> {
+    // Mutual TLS: the worker's certificate and key, and the provider's CA, which must have
+    // signed the client's certificate (no certificate, no connection).
+    let tls = match tls {
+        None => None,
+        Some(files) => {
+            use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+            let read = |p: &Path| std::fs::read(p).map_err(|e| Error::Usage(format!("{}: {e}", p.display())));
+            Some(
+                ServerTlsConfig::new()
+                    .identity(Identity::from_pem(read(&files.cert)?, read(&files.key)?))
+                    .client_ca_root(Certificate::from_pem(read(&files.ca)?)),
+            )
+        }
+    };
     let mut schools = BTreeMap::new();
     let mut lines = Vec::new();
     for path in config_paths {
@@ -388,14 +407,18 @@ pub fn serve(config_paths: &[PathBuf], listen: SocketAddr, clock: crate::clock::
     for line in lines {
         println!("{line}");
     }
-    println!("worker listening on {bound}");
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        server = server.tls_config(tls).map_err(|e| Error::Usage(format!("the TLS certificate or key: {e}")))?;
+        println!("worker listening on {bound} (mutual TLS)");
+    } else {
+        println!("worker listening on {bound} (no TLS: loopback or a tunnel only)");
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
     runtime
-        .block_on(
-            tonic::transport::Server::builder().add_service(worker.into_worker_server()).serve_with_incoming(incoming),
-        )
+        .block_on(server.add_service(worker.into_worker_server()).serve_with_incoming(incoming))
         .map_err(|e| Error::Usage(format!("the worker on {bound} stopped: {e}")))?;
     Ok(crate::error::EXIT_OK)
 }

@@ -409,3 +409,170 @@ fn three_schools_on_their_own_workers_give_their_own_findings_and_refuse_what_th
         assert_eq!(std::fs::read_dir(w.tmp.path()).unwrap().count(), 0);
     }
 }
+
+/// `openssl` as a provider would run it: a CA, and a certificate it signs.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A CA `name` and, signed by it, a certificate for the worker (127.0.0.1) and one for
+/// the coordinator, EC P-256 as README "For a provider" makes them.
+fn provider_ca(dir: &Path, name: &str) {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let (ca_key, ca_crt, subject) = (format!("{name}-ca.key"), format!("{name}-ca.crt"), format!("/CN={name} CA"));
+    let ca =
+        [&["req", "-x509"][..], &ec, &["-keyout", &ca_key, "-out", &ca_crt, "-days", "2", "-subj", &subject]].concat();
+    openssl(dir, &ca);
+    for (who, ext) in [
+        ("worker", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+        ("coordinator", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        let (key, csr, crt, extf) = (
+            format!("{name}-{who}.key"),
+            format!("{name}-{who}.csr"),
+            format!("{name}-{who}.crt"),
+            format!("{name}-{who}.ext"),
+        );
+        std::fs::write(dir.join(&extf), format!("basicConstraints=CA:FALSE\n{ext}")).unwrap();
+        openssl(dir, &[&["req"][..], &ec, &["-keyout", &key, "-out", &csr, "-subj", &format!("/CN={who}")]].concat());
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                &format!("{name}-ca.crt"),
+                "-CAkey",
+                &format!("{name}-ca.key"),
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-days",
+                "2",
+                "-extfile",
+                &extf,
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_worker_with_mutual_tls_answers_the_providers_certificate_only() {
+    let ws = Workspace::new();
+    let dir = ws.path().join("school");
+    let r = ws.run(&["--now", NOW, "demo", "--people", "30", "--seed", "4", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cfg = dir.join("logwacht.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}\n[worker]\nschool = \"sint-jan\"\npurposes = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]\n")).unwrap();
+    let pki = ws.path().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    provider_ca(&pki, "provider");
+    provider_ca(&pki, "stranger");
+    let p = |f: &str| pki.join(f).to_str().unwrap().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logwacht"))
+        .args(["--now", NOW, "worker", "--workspace", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .args([
+            "--tls-cert",
+            &p("provider-worker.crt"),
+            "--tls-key",
+            &p("provider-worker.key"),
+            "--tls-client-ca",
+            &p("provider-ca.crt"),
+        ])
+        .env("TMPDIR", tmp.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.by_ref().map_while(Result::ok).find(|l| l.contains("listening on ")).unwrap();
+    assert!(line.contains("mutual TLS"), "{line}");
+    let addr = line.split("listening on ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let worker = WorkerProc { child, addr: addr.clone(), tmp };
+    let secret = ws.path().join("sint-jan.secret");
+    copy_secret(&dir.join("worker.secret"), &secret);
+    let fed = |name: &str, who: &str| {
+        let f = ws.path().join(name);
+        std::fs::write(
+            &f,
+            format!(
+                "[federation]\nname = \"G\"\ntls_ca = \"{}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n\n[[school]]\nid = \"sint-jan\"\nworker = \"{addr}\"\nsecret_file = \"{}\"\n",
+                p("provider-ca.crt"),
+                p(&format!("{who}-coordinator.crt")),
+                p(&format!("{who}-coordinator.key")),
+                secret.display()
+            ),
+        )
+        .unwrap();
+        f
+    };
+    let run = |file: &Path, out: &str| {
+        ws.run(&[
+            "federation",
+            "audit",
+            "--file",
+            file.to_str().unwrap(),
+            "--from",
+            FROM,
+            "--to",
+            TO,
+            "--rule",
+            "signin_outside_allowed_countries",
+            "--out",
+            ws.path().join(out).to_str().unwrap(),
+        ])
+    };
+    // The provider's coordinator: the same findings as the school's own run.
+    let ok = run(&fed("ok.toml", "provider"), "ok");
+    assert!(ok.code == 0 || ok.code == 1, "{}{}", ok.stdout, ok.stderr);
+    let own = Command::new(env!("CARGO_BIN_EXE_logwacht"))
+        .args([
+            "--now",
+            NOW,
+            "audit",
+            "run",
+            "--from",
+            FROM,
+            "--to",
+            TO,
+            "--rule",
+            "signin_outside_allowed_countries",
+            "--json",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let own: serde_json::Value = serde_json::from_slice(&own.stdout).unwrap();
+    assert_eq!(read_json(&ws.path().join("ok/sint-jan.json")), own);
+    // A coordinator whose certificate another CA signed: no connection, the school named.
+    let stranger = run(&fed("stranger.toml", "stranger"), "stranger");
+    assert_eq!(stranger.code, 2, "{}{}", stranger.stdout, stranger.stderr);
+    assert!(stranger.stdout.contains("school sint-jan: NOT AUDITED"), "{}", stranger.stdout);
+    // And one without TLS at all (the library's plain channel): no answer either.
+    let plain = logwacht::federation::coordinator::Target::new(
+        "sint-jan",
+        &addr,
+        &logwacht::federation::worker::read_secret(&secret).unwrap(),
+    )
+    .unwrap();
+    let fragment = logwacht::federation::fragment::Fragment {
+        schools: Vec::new(),
+        rule_file: "signin_outside_allowed_countries.sql".into(),
+        rule_text: std::fs::read_to_string(crate::util::repo().join("queries/signin_outside_allowed_countries.sql"))
+            .unwrap(),
+        from: FROM.parse().unwrap(),
+        to: TO.parse().unwrap(),
+        group: "g".into(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let plain = rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), logwacht::federation::coordinator::run_once(&[plain], fragment))
+            .await
+    });
+    assert!(matches!(plain, Ok(Err(_)) | Err(_)), "a plain client got an answer");
+    drop(worker);
+}

@@ -467,7 +467,11 @@ fn a_worker_with_mutual_tls_answers_the_providers_certificate_only() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let cfg = dir.join("logwacht.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&cfg, format!("{text}\n[worker]\nschool = \"sint-jan\"\npurposes = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]\n")).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("{text}\n[worker]\nschool = \"sint-jan\"\npurposes = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]\n"),
+    )
+    .unwrap();
     let pki = ws.path().join("pki");
     std::fs::create_dir_all(&pki).unwrap();
     provider_ca(&pki, "provider");

@@ -71,6 +71,22 @@ pub struct Served {
     clock: crate::clock::Clock,
     /// Per kind of unauthenticated refusal: when one was last written, and how many since.
     refusals: Mutex<BTreeMap<&'static str, (Option<Instant>, u64)>>,
+    /// Rules running now, at most [`Served::jobs`]: a worker hosting many schools gets one
+    /// task per school for each rule at once, and runs them as many at a time as it has
+    /// cores, so its memory stays that of a few rules, not of every school's.
+    running: (Mutex<usize>, std::sync::Condvar),
+    jobs: usize,
+}
+
+/// A slot of [`Served::running`], given back when dropped.
+struct Slot<'a>(&'a Served);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let (count, freed) = &self.0.running;
+        *count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+        freed.notify_one();
+    }
 }
 
 /// One authenticated request: the schools its credentials proved.
@@ -81,6 +97,17 @@ pub struct Request {
 }
 
 impl Served {
+    /// Waits for a free slot to run a rule in.
+    fn slot(&self) -> Slot<'_> {
+        let (count, freed) = &self.running;
+        let mut n = count.lock().unwrap_or_else(|p| p.into_inner());
+        while *n >= self.jobs {
+            n = freed.wait(n).unwrap_or_else(|p| p.into_inner());
+        }
+        *n += 1;
+        Slot(self)
+    }
+
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
@@ -221,6 +248,7 @@ impl Runner for Request {
         if f.rule_text.len() > fragment::MAX_RULE_BYTES || f.to < f.from {
             return Err(refuse_rule(stem, "a rule over the size limit or a window that ends before it starts"));
         }
+        let _slot = served.slot();
         let config = served.config(school).map_err(|e| DataFusionError::Execution(e.to_string()))?;
         let now = served.now();
         let operator = format!("federation {}", printable_group(&f.group));
@@ -380,7 +408,14 @@ pub fn serve(
             return Err(Error::Usage(format!("two workspaces name the same [worker] school {}", settings.school)));
         }
     }
-    let served = Arc::new(Served { schools, clock, refusals: Mutex::new(BTreeMap::new()) });
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let served = Arc::new(Served {
+        schools,
+        clock,
+        refusals: Mutex::new(BTreeMap::new()),
+        running: (Mutex::new(0), std::sync::Condvar::new()),
+        jobs,
+    });
     let worker = Worker::from_session_builder(move |ctx: WorkerQueryContext| {
         let served = served.clone();
         async move {

@@ -32,7 +32,10 @@ fn check(path: &std::path::Path) -> Result<u8> {
     let mut bad = 0;
     for c in federation::check(&fed) {
         match &c.problem {
-            None => println!("  {}: ok (min_cell {})", c.id, c.min_cell.unwrap_or_default()),
+            None => match c.min_cell {
+                Some(k) => println!("  {}: ok (min_cell {k})", c.id),
+                None => println!("  {}: ok (worker reachable, secret readable)", c.id),
+            },
             Some(p) => {
                 bad += 1;
                 println!("  {}: {p}", c.id);

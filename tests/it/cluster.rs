@@ -136,6 +136,7 @@ fn three_schools_on_their_own_workers_give_their_own_findings_and_refuse_what_th
     let f = fed.to_str().unwrap();
     let check = ws.run(&["federation", "check", "--file", f]);
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    assert_eq!(check.stdout.matches(": ok (worker reachable, secret readable)").count(), 3, "{}", check.stdout);
     let before: Vec<_> = dirs.iter().map(|d| files(d)).collect();
     let trail_before: Vec<usize> = dirs.iter().map(|d| trail(d).len()).collect();
 

@@ -66,6 +66,17 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// PEM texts: the CA, a certificate, its key.
+pub type Pems = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+impl TlsFiles {
+    /// The three files' contents: the CA, this side's certificate, its key.
+    pub fn pems(&self) -> Result<Pems, String> {
+        let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+        Ok((read(&self.ca)?, read(&self.cert)?, read(&self.key)?))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSchool {

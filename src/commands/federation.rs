@@ -213,9 +213,12 @@ fn audit(
         .outcomes
         .iter()
         .flat_map(|(s, os)| {
+            // A school's outcomes are in the order of the rules it ran: the rule's id is
+            // ours, not the worker's text.
             os.iter()
-                .filter(|o| o.get("refused").is_some_and(|r| !r.is_null()))
-                .map(move |o| (s.clone(), o["id"].as_str().unwrap_or_default().to_string()))
+                .zip(&result.rules)
+                .filter(|(o, _)| o.get("refused").is_some_and(|r| !r.is_null()))
+                .map(move |(_, id)| (s.clone(), id.clone()))
         })
         .collect();
     let summary = serde_json::json!({

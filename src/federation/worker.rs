@@ -269,8 +269,7 @@ impl Runner for Request {
                 vec![outcome(why)]
             }
             Ok(rule) => {
-                let enabled = config.worker.as_ref().map(|w| w.purposes.clone()).unwrap_or_default();
-                if !enabled.contains(&rule.purpose) {
+                if !config.worker.as_ref().is_some_and(|w| w.purposes.contains(&rule.purpose)) {
                     let why = format!(
                         "purpose {} is not among the purposes this school enabled for its provider ([worker] purposes)",
                         rule.purpose.letter()
@@ -374,11 +373,11 @@ pub fn serve(
         None => None,
         Some(files) => {
             use tonic::transport::{Certificate, Identity, ServerTlsConfig};
-            let read = |p: &Path| std::fs::read(p).map_err(|e| Error::Usage(format!("{}: {e}", p.display())));
+            let (ca, cert, key) = files.pems().map_err(Error::Usage)?;
             Some(
                 ServerTlsConfig::new()
-                    .identity(Identity::from_pem(read(&files.cert)?, read(&files.key)?))
-                    .client_ca_root(Certificate::from_pem(read(&files.ca)?)),
+                    .identity(Identity::from_pem(cert, key))
+                    .client_ca_root(Certificate::from_pem(ca)),
             )
         }
     };

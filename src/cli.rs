@@ -462,6 +462,9 @@ pub enum FederationCommand {
         /// The group report's folder (default: group-reports/<week> beside the file).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Seconds to wait for one rule's answer from the workers (schools given by worker).
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
     },
     /// Run rules across the member schools on their workers: each rule planned once, each
     /// school's part run by its own worker with its own key.

@@ -293,6 +293,77 @@ fn bug(e: impl std::fmt::Display) -> Error {
     Error::Bug(e.to_string())
 }
 
+/// Whether a row of a rule's output counts as a finding: every row, but for a sampled
+/// rule only an item that breaks it.
+fn counts(rule: &crate::rules::Rule, r: &Row) -> bool {
+    rule.mode != crate::rules::Mode::Sample || r.violation == Some(true)
+}
+
+/// The rows that belong to the days `from..=to`: by their day, or (a row without one, such
+/// as a travel exception's) by their ISO week.
+fn in_week(rows: Vec<Row>, from: NaiveDate, to: NaiveDate) -> Vec<Row> {
+    let mut weeks = BTreeSet::new();
+    let mut d = from;
+    while d <= to {
+        weeks.insert(week_label(d));
+        d += Duration::days(1);
+    }
+    rows.into_iter()
+        .filter(|r| match &r.day {
+            Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok_and(|d| d >= from && d <= to),
+            None => weeks.contains(&r.week),
+        })
+        .collect()
+}
+
+/// The weekly audit's counts of `rules` over the days `from..=to`, as this school's weekly
+/// report counts them (its rules' rows of those days, a sampled rule's violations only),
+/// without rows, samples or trend: what a federation's group report takes from a school on
+/// a worker. The run is recorded in the school's trail (CTL-9), as `audit run` records it.
+pub fn week_outcomes(
+    config: &Config,
+    now: DateTime<Utc>,
+    key: &crate::pseudonym::Key,
+    from: NaiveDate,
+    to: NaiveDate,
+    rules: Vec<crate::rules::Rule>,
+    operator: Option<&str>,
+) -> Result<Vec<outcome::RuleOutcome>, Error> {
+    let pseudonyms = key.pseudonymiser();
+    let cal = Calendar::new(config);
+    let engine = Engine::new(config, Some(key), day_bounds(config, from, to))?;
+    let label = week_label(from);
+    let mut out = Vec::new();
+    for rule in rules.into_iter().filter(|r| r.mode.is_audited()) {
+        let mut o = outcome::RuleOutcome {
+            id: rule.id.clone(),
+            purpose: rule.purpose.letter(),
+            requirements: rule.requirements.clone(),
+            findings: 0,
+            by_severity: Default::default(),
+            by_country: Default::default(),
+            rows: Vec::new(),
+            refused: None,
+        };
+        match engine.run(&rule).map_err(Error::from).and_then(|b| rows_of(&b, &cal, &pseudonyms, &label)) {
+            Ok(rows) => o.findings = in_week(rows, from, to).iter().filter(|r| counts(&rule, r)).count(),
+            Err(e) => o.refused = Some(e.to_string()),
+        }
+        out.push(o);
+    }
+    let mut purposes: Vec<String> = out.iter().map(|r| r.purpose.to_string()).collect();
+    purposes.sort();
+    purposes.dedup();
+    let event = audit_log::Event::AuditRun {
+        purposes: purposes.join(","),
+        from,
+        to,
+        findings: out.iter().map(|r| (r.id.clone(), r.findings as u64)).collect(),
+    };
+    crate::audit_log::AuditLog::of(config).record(now, &audit_log::operator(operator), event)?;
+    Ok(out)
+}
+
 fn day_bounds(config: &Config, from: NaiveDate, to: NaiveDate) -> Window {
     Window::local_days(from, to, config.timezone)
 }
@@ -439,19 +510,6 @@ pub fn build(
         earlier.push((week_label(start), engine.for_window(bounds), (start, end), inputs));
         end = start - Duration::days(1);
     }
-    let this_week: BTreeSet<String> = {
-        let mut d = req.from;
-        let mut s = BTreeSet::new();
-        while d <= req.to {
-            s.insert(week_label(d));
-            d += Duration::days(1);
-        }
-        s
-    };
-    let in_window = |r: &Row| match &r.day {
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok_and(|d| d >= req.from && d <= req.to),
-        None => this_week.contains(&r.week),
-    };
     let trail = crate::audit_log::AuditLog::of(config);
     // CTL-1: the seed goes into the trail before anything is drawn.
     // A redraw takes only a seed the trail recorded for this very week and window (a fresh
@@ -499,7 +557,7 @@ pub fn build(
     let mut refused = Vec::new();
     for rule in crate::rules::configured(config)?.into_iter().filter(|r| r.mode.is_audited()) {
         let sampled = rule.mode == crate::rules::Mode::Sample;
-        let counts = |r: &Row| !sampled || r.violation == Some(true);
+        let counts = |r: &Row| counts(&rule, r);
         // One bad rule (a school's own, say) is reported as such; the others still run.
         // The rows that count, per ISO week.
         let week_counts = |rows: &[Row]| -> trend::WeekCounts {
@@ -550,7 +608,7 @@ pub fn build(
             window_weeks.push(per_week.get(&week_label(d)).copied().unwrap_or(0));
             d += Duration::days(7);
         }
-        let week_rows: Vec<Row> = rows.into_iter().filter(in_window).collect();
+        let week_rows = in_week(rows, req.from, req.to);
         let findings = week_rows.iter().filter(|r| counts(r)).count() as u64;
         let persons =
             week_rows.iter().filter(|r| counts(r)).filter_map(|r| r.pseudonym.clone()).collect::<BTreeSet<_>>().len()

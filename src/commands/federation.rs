@@ -16,8 +16,8 @@ fn file(f: Option<PathBuf>) -> PathBuf {
 pub fn run(cmd: FederationCommand, now: DateTime<Utc>, operator: Option<&str>) -> Result<u8> {
     match cmd {
         FederationCommand::Check { file: f } => check(&file(f)),
-        FederationCommand::Report { file: f, week, lang, out } => {
-            report(&file(f), &week, lang.unwrap_or(Lang::Nl), out, now, operator)
+        FederationCommand::Report { file: f, week, lang, out, timeout } => {
+            report(&file(f), &week, lang.unwrap_or(Lang::Nl), out, timeout, now, operator)
         }
         FederationCommand::Audit { file: f, from, to, rule, rules, lang, out, timeout } => {
             audit(&file(f), (from, to), rule.as_deref(), rules.as_deref(), lang.unwrap_or(Lang::Nl), out, timeout, now)
@@ -50,6 +50,7 @@ fn report(
     week: &str,
     lang: Lang,
     out: Option<PathBuf>,
+    timeout: u64,
     now: DateTime<Utc>,
     operator: Option<&str>,
 ) -> Result<u8> {
@@ -58,16 +59,64 @@ fn report(
         return Err(Error::Usage(format!("--week {:?} is not an ISO week like 2026-W47", crate::fsio::shown(week))));
     };
     let label = crate::report::week_label(from);
+    // The schools on workers: the week's automated rules, each planned once and run on
+    // every school's own worker (as `federation audit` runs them), before the workspaces.
+    let on_workers: Vec<&federation::Member> =
+        fed.members.iter().filter(|m| matches!(m.place, Place::Worker(_))).collect();
+    // A worker member whose secret cannot be read is not audited; the others go on.
+    let tls = client_tls(&fed)?;
+    let mut unusable = std::collections::BTreeMap::new();
+    let mut targets = Vec::new();
+    for m in on_workers {
+        match worker_target(m, &tls) {
+            Ok(t) => targets.push(t),
+            Err(e) => {
+                unusable.insert(m.id.clone(), crate::fsio::printable(&e.to_string()));
+            }
+        }
+    }
+    let remote = if targets.is_empty() {
+        None
+    } else {
+        // The rules a school's weekly audit counts: the automated and the sampled ones.
+        let rules: Vec<_> = crate::rules::with_texts(None)?.into_iter().filter(|(r, _)| r.mode.is_audited()).collect();
+        Some(
+            crate::federation::coordinator::audit(
+                targets,
+                &rules,
+                &crate::federation::coordinator::Ask {
+                    from,
+                    to,
+                    group: fed.name.clone(),
+                    weekly: true,
+                    timeout: std::time::Duration::from_secs(timeout.max(1)),
+                },
+                |_, _, _| {},
+            )
+            .map_err(Error::Bug)?,
+        )
+    };
     let mut members = Vec::new();
     let mut findings = Vec::new();
     let mut k = fed.min_cell.unwrap_or(1);
     for m in &fed.members {
-        // Each school's own weekly audit, in its own workspace: its key, its trail (as the
-        // provider's operator), its report folder.
+        // Each school's own weekly audit where its data is: in its own workspace (its key,
+        // its trail as the provider's operator, its report folder), or on its own worker
+        // (its key, its trail; the worker writes no report: the school's DPO has its own).
         let audited = match &m.place {
-            Place::Worker(a) => Err(format!(
-                "worker {a}: the group report runs each school's weekly audit in a workspace this machine reaches; a worker's school is audited with `federation audit`"
-            )),
+            Place::Worker(_) => {
+                let none = crate::federation::coordinator::FederatedAudit::default();
+                let r = remote.as_ref().unwrap_or(&none);
+                match (r.failed.get(&m.id), r.outcomes.get(&m.id)) {
+                    _ if unusable.contains_key(&m.id) => Err(unusable[&m.id].clone()),
+                    (Some((rule, why)), _) => Err(format!("from rule {rule} on: {why}")),
+                    (None, None) => Err("no answer for its school".to_string()),
+                    (None, Some(o)) => {
+                        k = k.max(r.min_cells.get(&m.id).copied().unwrap_or(1));
+                        Ok(ran(o))
+                    }
+                }
+            }
             Place::Workspace(dir) => (|| -> Result<serde_json::Value> {
                 let ws = crate::workspace::Workspace::open(
                     Some(&dir.join(crate::config::FILE_NAME)),
@@ -141,49 +190,25 @@ fn audit(
     timeout: u64,
     now: DateTime<Utc>,
 ) -> Result<u8> {
-    use crate::federation::coordinator::{self, Target};
+    use crate::federation::coordinator;
     if to < from {
         return Err(Error::Usage(format!("--to {to} lies before --from {from}")));
     }
     let fed = Federation::load(path)?;
-    let tls = match &fed.tls {
-        Some(files) => Some(coordinator::client_tls(files).map_err(Error::Usage)?),
-        None => None,
-    };
-    let mut targets = Vec::new();
-    for m in &fed.members {
-        let (Place::Worker(addr), Some(secret_file)) = (&m.place, &m.secret_file) else {
-            return Err(Error::Usage(format!(
-                "school {}: federation audit runs on the schools' workers; give it worker = \"host:port\" and secret_file (federation report runs on workspaces)",
-                m.id
-            )));
-        };
-        let secret = crate::federation::worker::read_secret(secret_file)?;
-        let mut target = Target::new(&m.id, addr, &secret).map_err(Error::Usage)?;
-        target.tls = tls.clone();
-        targets.push(target);
-    }
-    let all = crate::rules::with_texts(rules_dir)?;
-    let rules: Vec<_> = all
-        .into_iter()
-        .filter(|(r, _)| match only {
-            Some(id) => r.id == id,
-            None => r.mode == crate::rules::Mode::Automated,
-        })
-        .collect();
-    if let Some(id) = only
-        && rules.is_empty()
-    {
-        return Err(Error::Usage(format!("no rule {}; `logwacht rules list` shows them", crate::fsio::shown(id))));
-    }
+    let members: Vec<&federation::Member> = fed.members.iter().collect();
+    let targets = worker_targets(&fed, &members)?;
+    let rules = rule_set(only, rules_dir)?;
     let ids: Vec<String> = fed.members.iter().map(|m| m.id.clone()).collect();
     let result = coordinator::audit(
         targets,
         &rules,
-        from,
-        to,
-        &fed.name,
-        std::time::Duration::from_secs(timeout.max(1)),
+        &coordinator::Ask {
+            from,
+            to,
+            group: fed.name.clone(),
+            weekly: false,
+            timeout: std::time::Duration::from_secs(timeout.max(1)),
+        },
         |rule, got, failed| {
             let cells: Vec<String> = ids
                 .iter()
@@ -248,9 +273,7 @@ fn audit(
     let findings: Vec<Option<serde_json::Value>> = ids
         .iter()
         .map(|id| match (result.failed.get(id), result.outcomes.get(id)) {
-            (None, Some(o)) => Some(serde_json::json!({
-                "rules": o.iter().filter(|r| r.get("refused").is_none_or(serde_json::Value::is_null)).collect::<Vec<_>>()
-            })),
+            (None, Some(o)) => Some(ran(o)),
             _ => None,
         })
         .collect();
@@ -284,5 +307,66 @@ fn audit(
         crate::error::EXIT_FINDINGS
     } else {
         EXIT_OK
+    })
+}
+
+/// The coordinator's targets: every given member a worker with the provider's copy of its
+/// secret (and the federation's certificates, when it names them).
+fn worker_targets(
+    fed: &Federation,
+    members: &[&federation::Member],
+) -> Result<Vec<crate::federation::coordinator::Target>> {
+    let tls = client_tls(fed)?;
+    members.iter().map(|m| worker_target(m, &tls)).collect()
+}
+
+/// The federation's client certificates, when it names them.
+fn client_tls(fed: &Federation) -> Result<Option<tonic::transport::ClientTlsConfig>> {
+    match &fed.tls {
+        Some(files) => Ok(Some(crate::federation::coordinator::client_tls(files).map_err(Error::Usage)?)),
+        None => Ok(None),
+    }
+}
+
+/// One worker member as the coordinator's target.
+fn worker_target(
+    m: &federation::Member,
+    tls: &Option<tonic::transport::ClientTlsConfig>,
+) -> Result<crate::federation::coordinator::Target> {
+    let (Place::Worker(addr), Some(secret_file)) = (&m.place, &m.secret_file) else {
+        return Err(Error::Usage(format!(
+            "school {}: federation audit runs on the schools' workers; give it worker = \"host:port\" and secret_file (federation report runs on workspaces)",
+            m.id
+        )));
+    };
+    let secret = crate::federation::worker::read_secret(secret_file)?;
+    let mut target = crate::federation::coordinator::Target::new(&m.id, addr, &secret).map_err(Error::Usage)?;
+    target.tls = tls.clone();
+    Ok(target)
+}
+
+/// The rules a federated run sends: `only` that one, or every automated rule, from the
+/// provider's folder or the built-in ones; with each file's text.
+fn rule_set(only: Option<&str>, rules_dir: Option<&std::path::Path>) -> Result<Vec<(crate::rules::Rule, String)>> {
+    let rules: Vec<_> = crate::rules::with_texts(rules_dir)?
+        .into_iter()
+        .filter(|(r, _)| match only {
+            Some(id) => r.id == id,
+            None => r.mode == crate::rules::Mode::Automated,
+        })
+        .collect();
+    if let Some(id) = only
+        && rules.is_empty()
+    {
+        return Err(Error::Usage(format!("no rule {}; `logwacht rules list` shows them", crate::fsio::shown(id))));
+    }
+    Ok(rules)
+}
+
+/// A worker school's outcomes as the group report reads a `findings.json`: the rules it
+/// ran (a refused rule is a cell not run).
+fn ran(outcomes: &[serde_json::Value]) -> serde_json::Value {
+    serde_json::json!({
+        "rules": outcomes.iter().filter(|r| r.get("refused").is_none_or(serde_json::Value::is_null)).collect::<Vec<_>>()
     })
 }

@@ -361,16 +361,28 @@ fn why(t: &Target, e: &str) -> String {
     format!("worker {}: {}", t.addr, text)
 }
 
-/// Runs each rule once over every school still in the run (`on_rule` is told each rule's
-/// outcomes); a failed distributed query is run again per school so that the others
+/// What a federated run asks of every school, for each rule.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    /// First school-local day.
+    pub from: chrono::NaiveDate,
+    /// Last school-local day, inclusive.
+    pub to: chrono::NaiveDate,
+    /// The federation's name, for each school's trail.
+    pub group: String,
+    /// Count as the weekly audit counts (`Fragment::weekly`).
+    pub weekly: bool,
+    /// How long one rule may take at every school.
+    pub timeout: Duration,
+}
+
+/// Runs each rule once over every school still in the run (counted as `audit run` counts,
+/// or as the weekly audit counts when `weekly`; `on_rule` is told each rule's outcomes); a failed distributed query is run again per school so that the others
 /// finish, and a school that fails is left out of the rules after.
 pub fn audit(
     targets: Vec<Target>,
     rules: &[(crate::rules::Rule, String)],
-    from: chrono::NaiveDate,
-    to: chrono::NaiveDate,
-    group: &str,
-    timeout: Duration,
+    ask: &Ask,
     mut on_rule: impl FnMut(&str, &Outcomes, &BTreeMap<String, (String, String)>),
 ) -> std::result::Result<FederatedAudit, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -387,10 +399,12 @@ pub fn audit(
             schools: Vec::new(),
             rule_file: file,
             rule_text: text.clone(),
-            from,
-            to,
-            group: group.to_string(),
+            from: ask.from,
+            to: ask.to,
+            group: ask.group.clone(),
+            weekly: ask.weekly,
         };
+        let timeout = ask.timeout;
         let once = |ts: Vec<Target>, f: Fragment| async move {
             match tokio::time::timeout(timeout, run_once(&ts, f)).await {
                 Ok(r) => r.map_err(|e| e.to_string()),

@@ -53,6 +53,11 @@ pub struct Fragment {
     pub to: NaiveDate,
     /// The federation's name, for the school's trail.
     pub group: String,
+    /// Count as the school's weekly audit counts (`federation report`): the rule's rows of
+    /// the window's days only, a sampled rule's violations, and no rows sent; otherwise as
+    /// `audit run` (`federation audit`).
+    #[serde(default)]
+    pub weekly: bool,
 }
 
 /// The output: per school and rule, the outcome as `audit run --json` writes it, and the
@@ -297,6 +302,7 @@ mod tests {
             from: NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
             to: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
             group: "g".into(),
+            weekly: false,
         };
         let codec = FragmentCodec::default();
         let ctx = TaskContext::default();

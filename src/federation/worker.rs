@@ -281,16 +281,20 @@ impl Runner for Request {
                 } else {
                     let key = crate::pseudonym::load(&config.key_path())
                         .map_err(|e| DataFusionError::Execution(e.to_string()))?;
-                    let out = crate::report::outcome::audit_rule_set(
-                        &config,
-                        now,
-                        &key,
-                        f.from,
-                        f.to,
-                        vec![rule],
-                        Some(&operator),
-                    )
-                    .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+                    let run = if f.weekly {
+                        crate::report::week_outcomes(&config, now, &key, f.from, f.to, vec![rule], Some(&operator))
+                    } else {
+                        crate::report::outcome::audit_rule_set(
+                            &config,
+                            now,
+                            &key,
+                            f.from,
+                            f.to,
+                            vec![rule],
+                            Some(&operator),
+                        )
+                    };
+                    let out = run.map_err(|e| DataFusionError::Execution(e.to_string()))?;
                     for o in &out {
                         if let Some(why) = &o.refused {
                             refuse_rule(stem, why);

@@ -236,6 +236,22 @@ fn three_schools_on_their_own_workers_give_their_own_findings_and_refuse_what_th
         assert!(text.contains("Scholengroep Voorbeeld") && !text.contains("p1-"), "{file}");
     }
 
+    // The week's group report with the schools on their workers: the weekly audit's rules
+    // (the automated and the sampled ones) counted where each school's data is; compared
+    // below with the same schools' own weekly audits in their workspaces.
+    let week = provider.join("week");
+    let run = ws.run(&["federation", "report", "--file", f, "--week", "2026-W47", "--out", week.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout.matches(": audited").count(), 3, "{}", run.stdout);
+    let weekly = read_json(&week.join("group-report.json"));
+    assert_eq!(weekly["complete"], true, "{weekly}");
+    assert_eq!(weekly["label"], "2026-W47");
+    let weekly_ids: Vec<&serde_json::Value> = weekly["rules"].as_array().unwrap().iter().map(|r| &r["id"]).collect();
+    for g in group["rules"].as_array().unwrap() {
+        assert!(weekly_ids.contains(&&g["id"]), "{}", g["id"]);
+    }
+    assert!(weekly_ids.len() > group["rules"].as_array().unwrap().len(), "the sampled rules count too");
+
     // A provider's rule that selects `sender`: each worker's output gate refuses it, and
     // its trail says so.
     let rules = provider.join("rules");
@@ -320,6 +336,7 @@ fn three_schools_on_their_own_workers_give_their_own_findings_and_refuse_what_th
         from: FROM.parse().unwrap(),
         to: TO.parse().unwrap(),
         group: "g".into(),
+        weekly: false,
     };
     let err = rt.block_on(logwacht::federation::coordinator::run_once(&[bare], fragment)).unwrap_err().to_string();
     assert!(err.contains("refused") || err.contains("without a token"), "{err}");
@@ -409,6 +426,45 @@ fn three_schools_on_their_own_workers_give_their_own_findings_and_refuse_what_th
     for w in &workers {
         assert_eq!(std::fs::read_dir(w.tmp.path()).unwrap().count(), 0);
     }
+
+    // The same schools as workspaces this machine reaches: each school's own weekly audit in
+    // its workspace gives the cells its worker gave (but the purpose-f rules atheneum's
+    // worker refused, which its own weekly audit runs).
+    let mut toml = String::from("[federation]\nname = \"Scholengroep Voorbeeld\"\n");
+    for (id, d) in ids.iter().zip(&dirs) {
+        toml.push_str(&format!(
+            "\n[[school]]\nid = \"{id}\"\nworkspace = \"{}\"\ncontact = \"dpo@{id}.example\"\n",
+            d.display()
+        ));
+    }
+    let local = provider.join("local.toml");
+    std::fs::write(&local, toml).unwrap();
+    let out = provider.join("week-local");
+    let run = ws.run(&[
+        "--now",
+        NOW,
+        "federation",
+        "report",
+        "--file",
+        local.to_str().unwrap(),
+        "--week",
+        "2026-W47",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let on_disk = read_json(&out.join("group-report.json"));
+    let mut compared = 0;
+    for g in weekly["rules"].as_array().unwrap() {
+        let l = on_disk["rules"].as_array().unwrap().iter().find(|r| r["id"] == g["id"]).unwrap();
+        for i in 0..ids.len() {
+            if !g["cells"][i].is_null() {
+                assert_eq!(g["cells"][i], l["cells"][i], "{} {}", ids[i], g["id"]);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 45, "{compared}");
 }
 
 /// `openssl` as a provider would run it: a CA, and a certificate it signs.
@@ -572,6 +628,7 @@ fn a_worker_with_mutual_tls_answers_the_providers_certificate_only() {
         from: FROM.parse().unwrap(),
         to: TO.parse().unwrap(),
         group: "g".into(),
+        weekly: false,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     let plain = rt.block_on(async {

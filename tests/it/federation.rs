@@ -101,6 +101,8 @@ fn the_group_report_merges_each_schools_own_counts_and_names_no_one() {
     ]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stdout.contains("weg: NOT AUDITED") && run.stdout.contains("INCOMPLETE"), "{}", run.stdout);
+    // A worker member whose secret the provider does not have: not audited, the rest goes on.
+    assert!(run.stdout.contains("ver: NOT AUDITED") && run.stdout.contains("ver.secret"), "{}", run.stdout);
     let g2: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ws.path().join("g2/group-report.json")).unwrap()).unwrap();
     assert_eq!(g2["complete"], false);

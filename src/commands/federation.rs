@@ -199,6 +199,11 @@ fn audit(
     let targets = worker_targets(&fed, &members)?;
     let rules = rule_set(only, rules_dir)?;
     let ids: Vec<String> = fed.members.iter().map(|m| m.id.clone()).collect();
+    let dir = out.unwrap_or_else(|| {
+        path.parent().unwrap_or(std::path::Path::new(".")).join("federation-audits").join(format!("{from}_{to}"))
+    });
+    // Each school's outcomes go to its file as each rule's answers come in.
+    let mut parts = Parts::new(&dir)?;
     let result = coordinator::audit(
         targets,
         &rules,
@@ -219,21 +224,19 @@ fn audit(
                 })
                 .collect();
             println!("{rule}: {}", cells.join(", ").replace('"', ""));
+            for (school, (v, _)) in got {
+                parts.push(school, v);
+            }
         },
     )
     .map_err(Error::Bug)?;
-    let dir = out.unwrap_or_else(|| {
-        path.parent().unwrap_or(std::path::Path::new(".")).join("federation-audits").join(format!("{from}_{to}"))
-    });
+    for f in parts.finish()? {
+        println!("wrote {}", f.display());
+    }
     let pretty = |v: &serde_json::Value| {
         serde_json::to_string_pretty(v).map(|s| s + "\n").map_err(|e| Error::Bug(e.to_string()))
     };
     let mut files = Vec::new();
-    for id in &ids {
-        if let Some(o) = result.outcomes.get(id) {
-            files.push((format!("{id}.json"), pretty(&serde_json::Value::Array(o.clone()))?));
-        }
-    }
     let refused: Vec<(String, String)> = result
         .outcomes
         .iter()
@@ -369,4 +372,75 @@ fn ran(outcomes: &[serde_json::Value]) -> serde_json::Value {
     serde_json::json!({
         "rules": outcomes.iter().filter(|r| r.get("refused").is_none_or(serde_json::Value::is_null)).collect::<Vec<_>>()
     })
+}
+
+/// Per school, `<id>.json` (the array `audit run --json` prints) written one outcome at a
+/// time: a `.<id>.json.part` beside it, renamed when the run is over.
+struct Parts {
+    dir: PathBuf,
+    open: std::collections::BTreeMap<String, std::io::BufWriter<std::fs::File>>,
+    error: Option<std::io::Error>,
+}
+
+impl Parts {
+    fn new(dir: &std::path::Path) -> Result<Parts> {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| Error::Config(crate::error::ConfigError::Create { path: dir.to_path_buf(), source }))?;
+        Ok(Parts { dir: dir.to_path_buf(), open: Default::default(), error: None })
+    }
+
+    fn part(&self, id: &str) -> PathBuf {
+        self.dir.join(format!(".{id}.json.part"))
+    }
+
+    /// Appends one outcome to the school's file (the first error is kept for `finish`).
+    fn push(&mut self, id: &str, outcome: &serde_json::Value) {
+        use std::io::Write;
+        if self.error.is_some() {
+            return;
+        }
+        let first = !self.open.contains_key(id);
+        let r = (|| -> std::io::Result<()> {
+            if first {
+                let f = std::fs::File::create(self.part(id))?;
+                self.open.insert(id.to_string(), std::io::BufWriter::new(f));
+            }
+            let w = self.open.get_mut(id).ok_or_else(|| std::io::Error::other("no file"))?;
+            let text = serde_json::to_string_pretty(outcome).map_err(std::io::Error::other)?;
+            w.write_all(if first { b"[\n" } else { b",\n" })?;
+            for (i, line) in text.lines().enumerate() {
+                if i > 0 {
+                    w.write_all(b"\n")?;
+                }
+                w.write_all(b"  ")?;
+                w.write_all(line.as_bytes())?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = r {
+            self.error = Some(e);
+        }
+    }
+
+    /// Closes every school's array, syncs and renames it into place.
+    fn finish(self) -> Result<Vec<PathBuf>> {
+        use std::io::Write;
+        let io = |p: PathBuf| {
+            move |source: std::io::Error| Error::Config(crate::error::ConfigError::Create { path: p, source })
+        };
+        if let Some(e) = self.error {
+            return Err(io(self.dir.clone())(e));
+        }
+        let mut done = Vec::new();
+        for (id, mut w) in self.open {
+            let part = self.dir.join(format!(".{id}.json.part"));
+            let path = self.dir.join(format!("{id}.json"));
+            w.write_all(b"\n]\n").map_err(io(part.clone()))?;
+            let f = w.into_inner().map_err(|e| io(part.clone())(e.into_error()))?;
+            f.sync_all().map_err(io(part.clone()))?;
+            std::fs::rename(&part, &path).map_err(io(path.clone()))?;
+            done.push(path);
+        }
+        Ok(done)
+    }
 }

@@ -334,7 +334,9 @@ fn collect_rows(b: &RecordBatch, out: &mut Outcomes) -> Result<()> {
 /// schools that could not be audited (to the end or at all), with why.
 #[derive(Debug, Default)]
 pub struct FederatedAudit {
-    /// Per school, per rule run there, the outcome as `audit run --json` writes it.
+    /// Per school, per rule run there, its id, purpose, count and refusal as `audit run
+    /// --json` writes them; the rows, which can be many, go to `on_rule` only, so the
+    /// coordinator holds one rule's answers at a time.
     pub outcomes: BTreeMap<String, Vec<serde_json::Value>>,
     /// Per school, its `[audit] min_cell`.
     pub min_cells: BTreeMap<String, u64>,
@@ -443,7 +445,11 @@ pub fn audit(
             }
         };
         for (school, (v, k)) in &got {
-            result.outcomes.entry(school.clone()).or_default().push(v.clone());
+            let brief: serde_json::Map<String, serde_json::Value> = ["id", "purpose", "findings", "refused"]
+                .into_iter()
+                .filter_map(|k| v.get(k).map(|x| (k.to_string(), x.clone())))
+                .collect();
+            result.outcomes.entry(school.clone()).or_default().push(serde_json::Value::Object(brief));
             result.min_cells.insert(school.clone(), *k);
         }
         on_rule(&rule.id, &got, &result.failed);

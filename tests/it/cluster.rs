@@ -148,6 +148,11 @@ fn three_schools_on_their_own_workers_give_their_own_findings_and_refuse_what_th
     assert!(run.stderr.contains("school atheneum refused rule cost_"), "{}{}", run.stdout, run.stderr);
     let summary = read_json(&out.join("federation-audit.json"));
     assert_eq!(summary["complete"], true, "{summary}");
+    // Each school's file was written rule by rule and renamed into place: no part left.
+    let names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+    assert_eq!(names.len(), ids.len() + 4, "{names:?}");
     let mut small = 0;
     for (i, id) in ids.iter().enumerate() {
         // The same findings, row for row, as `audit run` in the school's own workspace.

@@ -228,8 +228,14 @@ fn audit(
                 parts.push(school, v);
             }
         },
-    )
-    .map_err(Error::Bug)?;
+    );
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            parts.abandon();
+            return Err(Error::Bug(e));
+        }
+    };
     for f in parts.finish()? {
         println!("wrote {}", f.display());
     }
@@ -419,6 +425,13 @@ impl Parts {
         })();
         if let Err(e) = r {
             self.error = Some(e);
+        }
+    }
+
+    /// Removes the parts of a run that did not finish.
+    fn abandon(self) {
+        for id in self.open.keys() {
+            let _ = std::fs::remove_file(self.part(id));
         }
     }
 

@@ -335,32 +335,14 @@ pub fn week_outcomes(
     let label = week_label(from);
     let mut out = Vec::new();
     for rule in rules.into_iter().filter(|r| r.mode.is_audited()) {
-        let mut o = outcome::RuleOutcome {
-            id: rule.id.clone(),
-            purpose: rule.purpose.letter(),
-            requirements: rule.requirements.clone(),
-            findings: 0,
-            by_severity: Default::default(),
-            by_country: Default::default(),
-            rows: Vec::new(),
-            refused: None,
-        };
+        let mut o = outcome::RuleOutcome::of(&rule);
         match engine.run(&rule).map_err(Error::from).and_then(|b| rows_of(&b, &cal, &pseudonyms, &label)) {
             Ok(rows) => o.findings = in_week(rows, from, to).iter().filter(|r| counts(&rule, r)).count(),
             Err(e) => o.refused = Some(e.to_string()),
         }
         out.push(o);
     }
-    let mut purposes: Vec<String> = out.iter().map(|r| r.purpose.to_string()).collect();
-    purposes.sort();
-    purposes.dedup();
-    let event = audit_log::Event::AuditRun {
-        purposes: purposes.join(","),
-        from,
-        to,
-        findings: out.iter().map(|r| (r.id.clone(), r.findings as u64)).collect(),
-    };
-    crate::audit_log::AuditLog::of(config).record(now, &audit_log::operator(operator), event)?;
+    outcome::record_run(config, now, operator, (from, to), &out)?;
     Ok(out)
 }
 

@@ -26,6 +26,20 @@ pub struct RuleOutcome {
 }
 
 impl RuleOutcome {
+    /// A rule's outcome before it runs: no findings, not refused.
+    pub fn of(rule: &rules::Rule) -> RuleOutcome {
+        RuleOutcome {
+            id: rule.id.clone(),
+            purpose: rule.purpose.letter(),
+            requirements: rule.requirements.clone(),
+            findings: 0,
+            by_severity: Default::default(),
+            by_country: Default::default(),
+            rows: Vec::new(),
+            refused: None,
+        }
+    }
+
     /// One line: rule, purpose, requirements, findings by severity and country.
     pub fn summary(&self) -> String {
         let join = |m: &std::collections::BTreeMap<String, usize>| {
@@ -87,16 +101,7 @@ pub fn audit_rule_set(
     let engine = rules::engine::Engine::new(config, Some(key), window)?;
     let mut out = Vec::new();
     for rule in rules {
-        let mut o = RuleOutcome {
-            id: rule.id.clone(),
-            purpose: rule.purpose.letter(),
-            requirements: rule.requirements.clone(),
-            findings: 0,
-            by_severity: Default::default(),
-            by_country: Default::default(),
-            rows: Vec::new(),
-            refused: None,
-        };
+        let mut o = RuleOutcome::of(&rule);
         // One bad rule (a school's own, say) is reported and the others still run.
         let batches = match engine.run(&rule) {
             Ok(b) => b,
@@ -137,7 +142,19 @@ pub fn audit_rule_set(
         }
         out.push(o);
     }
-    // CTL-9: running rules over personal data is recorded.
+    record_run(config, now, operator, (from, to), &out)?;
+    Ok(out)
+}
+
+/// CTL-9: running rules over personal data is recorded in the school's trail, with each
+/// rule's count.
+pub fn record_run(
+    config: &Config,
+    now: DateTime<Utc>,
+    operator: Option<&str>,
+    (from, to): (NaiveDate, NaiveDate),
+    out: &[RuleOutcome],
+) -> Result<()> {
     let mut purposes: Vec<String> = out.iter().map(|r| r.purpose.to_string()).collect();
     purposes.sort();
     purposes.dedup();
@@ -148,7 +165,7 @@ pub fn audit_rule_set(
         findings: out.iter().map(|r| (r.id.clone(), r.findings as u64)).collect(),
     };
     crate::audit_log::AuditLog::of(config).record(now, &audit_log::operator(operator), event)?;
-    Ok(out)
+    Ok(())
 }
 
 /// The outcomes as `audit run --json` prints them: a rule with fewer than `k` findings

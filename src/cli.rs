@@ -442,7 +442,8 @@ pub enum GeoipCommand {
 /// `logwacht federation ...`.
 #[derive(Debug, Subcommand)]
 pub enum FederationCommand {
-    /// Validate the federation file and check that each member's workspace opens.
+    /// Validate the federation file and check each member: its workspace opens, or its worker
+    /// is reachable and its secret readable.
     Check {
         /// The federation file (default: federation.toml here).
         #[arg(long)]

@@ -6,8 +6,10 @@
 //! ```text
 //! federation.toml --check--> members (id, workspace | worker, contact)
 //! federation report --week W:
-//!   per member: logwacht's weekly audit in that workspace (its key, its trail, its folder)
+//!   per workspace member: logwacht's weekly audit there (its key, its trail, its folder)
 //!     --> its findings.json (counts already suppressed, pseudonyms of its own key)
+//!   per worker member: the weekly audit's rules on its worker (`Fragment::weekly`)
+//!     --> per rule its count only, counted as its weekly report counts, suppressed
 //!   merge: per rule and school the count, suppressed again at the group's threshold;
 //!          a rule's total withheld when any of its cells is small or withheld
 //!   --> group-report.{html,md,json}: no pseudonym, no row, nothing per person
@@ -15,8 +17,8 @@
 //! No pseudonym crosses schools (each school's key stays in its workspace, and the group
 //! report carries none), and no row leaves a school. Members reached through a worker
 //! address (`worker = "host:port"`, with the provider's copy of its shared secret) are
-//! audited by `federation audit` on the distributed engine (`coordinator`, `worker`,
-//! `fragment`); the group report runs on workspaces this machine reaches.
+//! reached on the distributed engine (`coordinator`, `worker`, `fragment`), by the group
+//! report and by `federation audit`.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

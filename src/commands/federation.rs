@@ -59,8 +59,8 @@ fn report(
         return Err(Error::Usage(format!("--week {:?} is not an ISO week like 2026-W47", crate::fsio::shown(week))));
     };
     let label = crate::report::week_label(from);
-    // The schools on workers: the week's automated rules, each planned once and run on
-    // every school's own worker (as `federation audit` runs them), before the workspaces.
+    // The schools on workers: the weekly audit's rules, each planned once and run on every
+    // school's own worker (as `federation audit` runs them), before the workspaces.
     let on_workers: Vec<&federation::Member> =
         fed.members.iter().filter(|m| matches!(m.place, Place::Worker(_))).collect();
     // A worker member whose secret cannot be read is not audited; the others go on.
@@ -76,25 +76,23 @@ fn report(
         }
     }
     let remote = if targets.is_empty() {
-        None
+        crate::federation::coordinator::FederatedAudit::default()
     } else {
         // The rules a school's weekly audit counts: the automated and the sampled ones.
         let rules: Vec<_> = crate::rules::with_texts(None)?.into_iter().filter(|(r, _)| r.mode.is_audited()).collect();
-        Some(
-            crate::federation::coordinator::audit(
-                targets,
-                &rules,
-                &crate::federation::coordinator::Ask {
-                    from,
-                    to,
-                    group: fed.name.clone(),
-                    weekly: true,
-                    timeout: std::time::Duration::from_secs(timeout.max(1)),
-                },
-                |_, _, _| {},
-            )
-            .map_err(Error::Bug)?,
+        crate::federation::coordinator::audit(
+            targets,
+            &rules,
+            &crate::federation::coordinator::Ask {
+                from,
+                to,
+                group: fed.name.clone(),
+                weekly: true,
+                timeout: std::time::Duration::from_secs(timeout.max(1)),
+            },
+            |_, _, _| {},
         )
+        .map_err(Error::Bug)?
     };
     let mut members = Vec::new();
     let mut findings = Vec::new();
@@ -104,19 +102,15 @@ fn report(
         // its trail as the provider's operator, its report folder), or on its own worker
         // (its key, its trail; the worker writes no report: the school's DPO has its own).
         let audited = match &m.place {
-            Place::Worker(_) => {
-                let none = crate::federation::coordinator::FederatedAudit::default();
-                let r = remote.as_ref().unwrap_or(&none);
-                match (r.failed.get(&m.id), r.outcomes.get(&m.id)) {
-                    _ if unusable.contains_key(&m.id) => Err(unusable[&m.id].clone()),
-                    (Some((rule, why)), _) => Err(format!("from rule {rule} on: {why}")),
-                    (None, None) => Err("no answer for its school".to_string()),
-                    (None, Some(o)) => {
-                        k = k.max(r.min_cells.get(&m.id).copied().unwrap_or(1));
-                        Ok(ran(o))
-                    }
+            Place::Worker(_) => match (unusable.get(&m.id), remote.failed.get(&m.id), remote.outcomes.get(&m.id)) {
+                (Some(why), _, _) => Err(why.clone()),
+                (None, Some((rule, why)), _) => Err(format!("from rule {rule} on: {why}")),
+                (None, None, None) => Err("no answer for its school".to_string()),
+                (None, None, Some(o)) => {
+                    k = k.max(remote.min_cells.get(&m.id).copied().unwrap_or(1));
+                    Ok(ran(o))
                 }
-            }
+            },
             Place::Workspace(dir) => (|| -> Result<serde_json::Value> {
                 let ws = crate::workspace::Workspace::open(
                     Some(&dir.join(crate::config::FILE_NAME)),
@@ -344,7 +338,7 @@ fn worker_target(
 ) -> Result<crate::federation::coordinator::Target> {
     let (Place::Worker(addr), Some(secret_file)) = (&m.place, &m.secret_file) else {
         return Err(Error::Usage(format!(
-            "school {}: federation audit runs on the schools' workers; give it worker = \"host:port\" and secret_file (federation report runs on workspaces)",
+            "school {}: federation audit runs on the schools' workers; give it worker = \"host:port\" and secret_file (federation report also takes workspaces)",
             m.id
         )));
     };
@@ -395,8 +389,8 @@ impl Parts {
         Ok(Parts { dir: dir.to_path_buf(), open: Default::default(), error: None })
     }
 
-    fn part(&self, id: &str) -> PathBuf {
-        self.dir.join(format!(".{id}.json.part"))
+    fn part(dir: &std::path::Path, id: &str) -> PathBuf {
+        dir.join(format!(".{id}.json.part"))
     }
 
     /// Appends one outcome to the school's file (the first error is kept for `finish`).
@@ -408,7 +402,7 @@ impl Parts {
         let first = !self.open.contains_key(id);
         let r = (|| -> std::io::Result<()> {
             if first {
-                let f = std::fs::File::create(self.part(id))?;
+                let f = std::fs::File::create(Parts::part(&self.dir, id))?;
                 self.open.insert(id.to_string(), std::io::BufWriter::new(f));
             }
             let w = self.open.get_mut(id).ok_or_else(|| std::io::Error::other("no file"))?;
@@ -431,7 +425,7 @@ impl Parts {
     /// Removes the parts of a run that did not finish.
     fn abandon(self) {
         for id in self.open.keys() {
-            let _ = std::fs::remove_file(self.part(id));
+            let _ = std::fs::remove_file(Parts::part(&self.dir, id));
         }
     }
 
@@ -446,7 +440,7 @@ impl Parts {
         }
         let mut done = Vec::new();
         for (id, mut w) in self.open {
-            let part = self.dir.join(format!(".{id}.json.part"));
+            let part = Parts::part(&self.dir, &id);
             let path = self.dir.join(format!("{id}.json"));
             w.write_all(b"\n]\n").map_err(io(part.clone()))?;
             let f = w.into_inner().map_err(|e| io(part.clone())(e.into_error()))?;

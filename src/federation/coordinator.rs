@@ -379,7 +379,8 @@ pub struct Ask {
 }
 
 /// Runs each rule once over every school still in the run (counted as `audit run` counts,
-/// or as the weekly audit counts when `weekly`; `on_rule` is told each rule's outcomes); a failed distributed query is run again per school so that the others
+/// or as the weekly audit counts when `ask.weekly`; `on_rule` is told each rule's
+/// outcomes); a failed distributed query is run again per school so that the others
 /// finish, and a school that fails is left out of the rules after.
 pub fn audit(
     targets: Vec<Target>,
